@@ -1,0 +1,93 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import type { HttpRoute } from './route-table';
+
+export class BodyTooLargeError extends Error {}
+
+/** Reads a request body, refusing (without buffering further) once it passes `maxBytes`. */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > maxBytes) return Promise.reject(new BodyTooLargeError());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new BodyTooLargeError());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function flattenHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+export function toFunctionsRequest(req: IncomingMessage, url: URL, params: Record<string, string>, body: Buffer): HttpRequest {
+  const method = req.method ?? 'GET';
+  const hasBody = body.length > 0 && method !== 'GET' && method !== 'HEAD';
+  return new HttpRequest({
+    method,
+    url: url.toString(),
+    headers: flattenHeaders(req),
+    params,
+    ...(hasBody ? { body: { bytes: body } } : {}),
+  });
+}
+
+export function newInvocationContext(route: HttpRoute, log: (level: string, message: string) => void): InvocationContext {
+  return new InvocationContext({
+    invocationId: randomUUID(),
+    functionName: route.name,
+    logHandler: (level, ...args) =>
+      log(level, args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : typeof a === 'string' ? a : JSON.stringify(a))).join(' ')),
+  });
+}
+
+/** Writes a handler's result (HttpResponseInit or HttpResponse) to the node response. */
+export async function writeFunctionsResponse(res: ServerResponse, result: HttpResponseInit | HttpResponse | void): Promise<number> {
+  if (result instanceof HttpResponse) {
+    const body = Buffer.from(await result.arrayBuffer());
+    const headers: Record<string, string> = {};
+    result.headers.forEach((value, name) => (headers[name] = value));
+    res.writeHead(result.status, { ...headers, 'content-length': String(body.length) });
+    res.end(body);
+    return result.status;
+  }
+  const init = result ?? {};
+  const status = init.status ?? 200;
+  const headers: Record<string, string> = {};
+  if (init.headers) new Headers(init.headers as ConstructorParameters<typeof Headers>[0]).forEach((value, name) => (headers[name] = value));
+  let body: Buffer | undefined;
+  if (init.jsonBody !== undefined) {
+    body = Buffer.from(JSON.stringify(init.jsonBody));
+    headers['content-type'] ??= 'application/json';
+  } else if (typeof init.body === 'string') {
+    body = Buffer.from(init.body);
+  } else if (init.body instanceof Uint8Array) {
+    body = Buffer.from(init.body);
+  } else if (init.body !== undefined && init.body !== null) {
+    body = Buffer.from(await new Response(init.body as ConstructorParameters<typeof Response>[0]).arrayBuffer());
+  }
+  if (body && status !== 204 && status !== 304) {
+    headers['content-length'] = String(body.length);
+    res.writeHead(status, headers);
+    res.end(body);
+  } else {
+    res.writeHead(status, headers);
+    res.end();
+  }
+  return status;
+}

@@ -1,0 +1,65 @@
+import type { HttpRequest } from '@azure/functions';
+import type { z } from 'zod';
+import { findReservedKeys, mayContainReservedKeys } from '../domain/json-safety';
+import { ProblemError } from './problem-error';
+import { validationProblem, zodIssuesToErrors } from './validation';
+
+function tooLarge(maxBytes: number): ProblemError {
+  return new ProblemError({
+    status: 413,
+    type: 'payload-too-large',
+    title: 'Payload too large',
+    detail: `The request body exceeds the limit of ${maxBytes} bytes.`,
+  });
+}
+
+/**
+ * Reads a JSON body and validates it: 415 for a non-JSON content type, 413 beyond `maxBytes`,
+ * 400 for malformed JSON, prototype-polluting keys or a body the schema refuses.
+ */
+export async function readJsonBody<S extends z.ZodType>(
+  request: HttpRequest,
+  schema: S,
+  maxBytes: number,
+): Promise<z.output<S>> {
+  const contentType = request.headers.get('content-type');
+  if (contentType && !/^application\/([a-z0-9.+-]*\+)?json\b/i.test(contentType.trim())) {
+    throw new ProblemError({
+      status: 415,
+      type: 'unsupported-media-type',
+      title: 'Unsupported media type',
+      detail: `Expected application/json, got ${contentType}.`,
+    });
+  }
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  const text = await request.text();
+  if (Buffer.byteLength(text, 'utf8') > maxBytes) throw tooLarge(maxBytes);
+  return parseJsonText(text, schema);
+}
+
+export function parseJsonText<S extends z.ZodType>(text: string, schema: S): z.output<S> {
+  if (text.trim() === '') {
+    throw new ProblemError({ status: 400, type: 'malformed-json', title: 'Malformed JSON', detail: 'The request body is empty.' });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ProblemError({
+      status: 400,
+      type: 'malformed-json',
+      title: 'Malformed JSON',
+      detail: `The request body is not valid JSON: ${(error as Error).message}`,
+    });
+  }
+  if (mayContainReservedKeys(text)) {
+    const reserved = findReservedKeys(value);
+    if (reserved.length > 0) {
+      throw validationProblem(reserved.map((path) => ({ path, message: 'reserved key name is not allowed' })));
+    }
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw validationProblem(zodIssuesToErrors(parsed.error.issues));
+  return parsed.data;
+}

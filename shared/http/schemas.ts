@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { FIELD_NAME_PATTERN, FIELD_NAME_RULE } from '../domain/ids';
+import { ROLES } from '../services/api-key-service';
+import type { JsonValue } from '../ports/document-store';
+
+const jsonValue = z.json() as z.ZodType<JsonValue>;
+
+export const syncBodySchema = z.strictObject({
+  data: z
+    .record(z.string().regex(FIELD_NAME_PATTERN, FIELD_NAME_RULE), jsonValue)
+    .refine((d) => Object.keys(d).length > 0, 'must name at least one field')
+    .refine((d) => Object.keys(d).length <= 500, 'may name at most 500 fields'),
+  baseVersion: z.number().int().min(0).optional(),
+});
+
+export const statePutSchema = z.strictObject({
+  value: jsonValue,
+  ttlSeconds: z.number().int().min(1).max(31_536_000).optional(),
+});
+
+export const keyCreateSchema = z.strictObject({
+  role: z.enum(ROLES as [string, ...string[]]).transform((r) => r as (typeof ROLES)[number]),
+  name: z.string().trim().min(1).max(100),
+});

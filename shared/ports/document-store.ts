@@ -1,0 +1,101 @@
+/**
+ * DocumentStore: the persistence port, shaped after Cosmos DB's SQL API so that the embedded
+ * SQLite store and the Cosmos adapter can both implement it with the same semantics.
+ *
+ * - Documents live in a container and a logical partition (`pk`) and are addressed by `id`.
+ * - Every write yields a new opaque `etag`; writes may be conditional on it (`ifMatch`).
+ * - `batch` is transactional inside one partition: all operations apply or none does.
+ * - `ttlSeconds` expires a document; expired documents are invisible and later purged
+ *   (like Cosmos TTL, expiry produces no change-feed entry).
+ * - The change feed lists the latest version of each changed document in commit order and
+ *   resumes from an opaque continuation token. Hard deletes never appear in it.
+ */
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export interface StoredDocument<T = unknown> {
+  id: string;
+  pk: string;
+  /** Document kind, used for queries (e.g. "user", "state", "apikey", "event"). */
+  type: string;
+  body: T;
+  etag: string;
+  /** Commit time, epoch milliseconds. */
+  ts: number;
+  /** Epoch milliseconds after which the document is gone; absent = never. */
+  expiresAt?: number;
+}
+
+export interface WriteOptions {
+  ifMatch?: string;
+  ttlSeconds?: number;
+}
+
+export type BatchOperation =
+  | { op: 'create'; id: string; type: string; body: unknown; ttlSeconds?: number }
+  | { op: 'upsert'; id: string; type: string; body: unknown; ttlSeconds?: number; ifMatch?: string }
+  | { op: 'replace'; id: string; type: string; body: unknown; ttlSeconds?: number; ifMatch?: string }
+  | { op: 'delete'; id: string; ifMatch?: string };
+
+export interface BatchResult {
+  id: string;
+  /** New etag for writes; undefined for deletes. */
+  etag?: string;
+  ts: number;
+}
+
+export interface QueryFilter {
+  type?: string;
+  pk?: string;
+  idPrefix?: string;
+  /** Equality on top-level body fields. */
+  where?: Record<string, string | number | boolean>;
+  limit?: number;
+  continuation?: string;
+}
+
+export interface QueryPage<T> {
+  items: StoredDocument<T>[];
+  continuation?: string;
+}
+
+export interface ChangeFeedPage {
+  items: StoredDocument[];
+  /** Pass back to resume after the last item; stable when there are no new changes. */
+  continuation: string;
+}
+
+export interface DocumentStore {
+  read<T>(container: string, pk: string, id: string): Promise<StoredDocument<T> | undefined>;
+  create<T>(container: string, pk: string, doc: { id: string; type: string; body: T }, options?: WriteOptions): Promise<StoredDocument<T>>;
+  upsert<T>(container: string, pk: string, doc: { id: string; type: string; body: T }, options?: WriteOptions): Promise<StoredDocument<T>>;
+  delete(container: string, pk: string, id: string, options?: { ifMatch?: string }): Promise<void>;
+  /** Transactional inside one partition; throws a StoreError and applies nothing when one op fails. */
+  batch(container: string, pk: string, operations: BatchOperation[]): Promise<BatchResult[]>;
+  query<T>(container: string, filter: QueryFilter): Promise<QueryPage<T>>;
+  count(container: string, filter: Omit<QueryFilter, 'limit' | 'continuation'>): Promise<number>;
+  changeFeed(container: string, options: { continuation?: string; maxItems?: number }): Promise<ChangeFeedPage>;
+  /** Cheap liveness probe. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type StoreErrorCode = 'not-found' | 'conflict' | 'precondition-failed' | 'throttled' | 'unavailable' | 'invalid';
+
+/** The one error type adapters throw, so services never see SDK-specific errors. */
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    readonly retryAfterMs?: number,
+    /** Index of the failing operation inside a batch. */
+    readonly operationIndex?: number,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+export function isStoreError(error: unknown, code?: StoreErrorCode): error is StoreError {
+  return error instanceof StoreError && (code === undefined || error.code === code);
+}

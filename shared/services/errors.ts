@@ -1,0 +1,25 @@
+/** Errors services raise for the caller's input or the state it met; the HTTP layer maps each kind to a status. */
+export type ServiceErrorKind =
+  | 'validation'
+  | 'not-found'
+  | 'conflict'
+  | 'precondition-failed'
+  | 'payload-too-large'
+  | 'unsupported-media-type'
+  | 'unavailable';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class ServiceError extends Error {
+  constructor(
+    readonly kind: ServiceErrorKind,
+    message: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(message);
+    this.name = 'ServiceError';
+  }
+}

@@ -1,0 +1,44 @@
+import { healthBand } from '../domain/health-band';
+import { LatencyHistogram } from '../domain/latency-histogram';
+import type { Clock } from '../ports/clock';
+
+export type SyncOutcome = 'succeeded' | 'rejected' | 'failed';
+
+/**
+ * Counters and latency histogram of this instance since it started. `failedSyncs` are server-side
+ * failures; `rejectedSyncs` are requests refused for the client's reasons (4xx), which do not lower
+ * the success rate. successRate = (syncCount − rejected − failed) / (syncCount − rejected).
+ */
+export class SyncMetrics {
+  private syncCount = 0;
+  private failedSyncs = 0;
+  private rejectedSyncs = 0;
+  private readonly latency = new LatencyHistogram();
+  private readonly since: string;
+
+  constructor(clock: Clock) {
+    this.since = new Date(clock.now()).toISOString();
+  }
+
+  record(outcome: SyncOutcome, latencyMs: number): void {
+    this.syncCount += 1;
+    if (outcome === 'failed') this.failedSyncs += 1;
+    else if (outcome === 'rejected') this.rejectedSyncs += 1;
+    if (outcome !== 'rejected') this.latency.recordMs(latencyMs);
+  }
+
+  snapshot() {
+    const judged = this.syncCount - this.rejectedSyncs;
+    const successRate = judged === 0 ? null : Math.round(((judged - this.failedSyncs) / judged) * 10_000) / 10_000;
+    const { avg, p50, p95, p99 } = this.latency.summary();
+    return {
+      syncCount: this.syncCount,
+      failedSyncs: this.failedSyncs,
+      rejectedSyncs: this.rejectedSyncs,
+      successRate,
+      latencyMs: { avg, p50, p95, p99 },
+      syncHealth: healthBand(successRate),
+      since: this.since,
+    };
+  }
+}

@@ -9,4 +9,9 @@ export const keysDelete = route({ roles: ['admin'] }, async ({ request, services
   return noContent();
 });
 
-app.http('keys-delete', { methods: ['DELETE'], route: 'keys/{id}', authLevel: 'anonymous', handler: keysDelete });
+app.http('keys-delete', {
+  methods: ['DELETE'],
+  route: 'keys/{id}',
+  authLevel: 'anonymous',
+  handler: keysDelete,
+});

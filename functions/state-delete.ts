@@ -12,4 +12,9 @@ export const stateDelete = route({ roles: ['admin', 'service'] }, async ({ reque
   return noContent();
 });
 
-app.http('state-delete', { methods: ['DELETE'], route: 'state/{key}', authLevel: 'anonymous', handler: stateDelete });
+app.http('state-delete', {
+  methods: ['DELETE'],
+  route: 'state/{key}',
+  authLevel: 'anonymous',
+  handler: stateDelete,
+});

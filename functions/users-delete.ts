@@ -11,4 +11,9 @@ export const usersDelete = route({ roles: ['admin'] }, async ({ request, service
   return noContent();
 });
 
-app.http('users-delete', { methods: ['DELETE'], route: 'users/{userId}', authLevel: 'anonymous', handler: usersDelete });
+app.http('users-delete', {
+  methods: ['DELETE'],
+  route: 'users/{userId}',
+  authLevel: 'anonymous',
+  handler: usersDelete,
+});

@@ -13,4 +13,9 @@ export const usersGet = route({ roles: ['admin', 'user', 'service'] }, async ({ 
   return ok(body, { etag });
 });
 
-app.http('users-get', { methods: ['GET'], route: 'users/{userId}', authLevel: 'anonymous', handler: usersGet });
+app.http('users-get', {
+  methods: ['GET'],
+  route: 'users/{userId}',
+  authLevel: 'anonymous',
+  handler: usersGet,
+});

@@ -24,8 +24,26 @@ export function resolveMainFiles(root: string, main: string): string[] {
     .map((file) => path.join(dir, file));
 }
 
-const TRIGGER_METHODS = ['http', 'timer', 'cosmosDB', 'serviceBusQueue', 'serviceBusTopic', 'storageQueue', 'storageBlob', 'eventGrid', 'eventHub', 'warmup', 'generic'];
-const HTTP_SHORTHANDS: Record<string, string> = { get: 'GET', post: 'POST', put: 'PUT', patch: 'PATCH', deleteRequest: 'DELETE' };
+const TRIGGER_METHODS = [
+  'http',
+  'timer',
+  'cosmosDB',
+  'serviceBusQueue',
+  'serviceBusTopic',
+  'storageQueue',
+  'storageBlob',
+  'eventGrid',
+  'eventHub',
+  'warmup',
+  'generic',
+];
+const HTTP_SHORTHANDS: Record<string, string> = {
+  get: 'GET',
+  post: 'POST',
+  put: 'PUT',
+  patch: 'PATCH',
+  deleteRequest: 'DELETE',
+};
 
 /**
  * Loads the function files exactly as the Functions host would (package.json "main"), with the
@@ -35,10 +53,13 @@ export function loadRegistrations(root: string): Registration[] {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { main?: string };
   if (!pkg.main) throw new Error('package.json has no "main"');
   const files = resolveMainFiles(root, pkg.main);
-  if (files.length === 0) throw new Error(`No function files match package.json "main" (${pkg.main}); run npm run build.`);
+  if (files.length === 0)
+    throw new Error(`No function files match package.json "main" (${pkg.main}); run npm run build.`);
 
   // Resolve @azure/functions the way the function files will, so both see the same module instance.
-  const functionsModulePath = require.resolve('@azure/functions', { paths: [path.dirname(files[0] as string)] });
+  const functionsModulePath = require.resolve('@azure/functions', {
+    paths: [path.dirname(files[0] as string)],
+  });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { app } = require(functionsModulePath) as { app: Record<string, unknown> };
   const registrations: Registration[] = [];
@@ -53,7 +74,9 @@ export function loadRegistrations(root: string): Registration[] {
   for (const method of TRIGGER_METHODS) app[method] = record(method);
   for (const [shorthand, verb] of Object.entries(HTTP_SHORTHANDS)) {
     app[shorthand] = (name: string, options: unknown) => {
-      const opts = (typeof options === 'function' ? { handler: options } : options) as Registration['options'];
+      const opts = (
+        typeof options === 'function' ? { handler: options } : options
+      ) as Registration['options'];
       registrations.push({ trigger: 'http', name, options: { ...opts, methods: [verb] } });
     };
   }

@@ -7,7 +7,13 @@ import { disposeServices, getServices } from '../shared/container';
 import { problem } from '../shared/http/http-response';
 import { AccessLog } from './access-log';
 import { loadRegistrations } from './function-registry';
-import { BodyTooLargeError, newInvocationContext, readBody, toFunctionsRequest, writeFunctionsResponse } from './http-bridge';
+import {
+  BodyTooLargeError,
+  newInvocationContext,
+  readBody,
+  toFunctionsRequest,
+  writeFunctionsResponse,
+} from './http-bridge';
 import { applyLocalSettingsFile, ensureLocalAdminKey } from './local-settings';
 import { RouteTable } from './route-table';
 
@@ -31,11 +37,17 @@ export function findProjectRoot(from: string): string {
 function routePrefix(root: string): string {
   const hostJson = path.join(root, 'host.json');
   if (!fs.existsSync(hostJson)) return 'api';
-  const parsed = JSON.parse(fs.readFileSync(hostJson, 'utf8')) as { extensions?: { http?: { routePrefix?: string } } };
+  const parsed = JSON.parse(fs.readFileSync(hostJson, 'utf8')) as {
+    extensions?: { http?: { routePrefix?: string } };
+  };
   return (parsed.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
 }
 
-function send(res: http.ServerResponse, response: ReturnType<typeof problem>, extraHeaders: Record<string, string> = {}): number {
+function send(
+  res: http.ServerResponse,
+  response: ReturnType<typeof problem>,
+  extraHeaders: Record<string, string> = {},
+): number {
   res.writeHead(response.status ?? 500, { ...(response.headers as Record<string, string>), ...extraHeaders });
   res.end(response.body as string);
   return response.status ?? 500;
@@ -51,7 +63,8 @@ export async function startLocalHost(root: string, port: number, accessLog: Acce
   const routes = new RouteTable(loadRegistrations(root));
   const prefix = `/${routePrefix(root)}`;
   const log = (level: string, message: string) => {
-    if (level === 'error' || level === 'warning' || level === 'critical') console.error(`[${level}] ${message}`);
+    if (level === 'error' || level === 'warning' || level === 'critical')
+      console.error(`[${level}] ${message}`);
     else if (level !== 'trace' && level !== 'debug') console.log(`[${level}] ${message}`);
   };
 
@@ -64,21 +77,44 @@ export async function startLocalHost(root: string, port: number, accessLog: Acce
       const underPrefix = url.pathname === prefix || url.pathname.startsWith(`${prefix}/`);
       let match;
       try {
-        match = underPrefix ? routes.match(method, url.pathname.slice(prefix.length)) : ({ kind: 'not-found' } as const);
+        match = underPrefix
+          ? routes.match(method, url.pathname.slice(prefix.length))
+          : ({ kind: 'not-found' } as const);
       } catch {
-        status = send(res, problem({ status: 400, type: 'bad-path', title: 'Bad request', detail: 'The path is not validly percent-encoded.' }));
+        status = send(
+          res,
+          problem({
+            status: 400,
+            type: 'bad-path',
+            title: 'Bad request',
+            detail: 'The path is not validly percent-encoded.',
+          }),
+        );
         return;
       }
       if (match.kind === 'not-found') {
         req.resume();
-        status = send(res, problem({ status: 404, type: 'not-found', title: 'Not found', detail: `No route for ${method} ${url.pathname}.` }));
+        status = send(
+          res,
+          problem({
+            status: 404,
+            type: 'not-found',
+            title: 'Not found',
+            detail: `No route for ${method} ${url.pathname}.`,
+          }),
+        );
         return;
       }
       if (match.kind === 'method-not-allowed') {
         req.resume();
         status = send(
           res,
-          problem({ status: 405, type: 'method-not-allowed', title: 'Method not allowed', detail: `${url.pathname} allows ${match.allowed.join(', ')}.` }),
+          problem({
+            status: 405,
+            type: 'method-not-allowed',
+            title: 'Method not allowed',
+            detail: `${url.pathname} allows ${match.allowed.join(', ')}.`,
+          }),
           { allow: match.allowed.join(', ') },
         );
         return;
@@ -90,7 +126,12 @@ export async function startLocalHost(root: string, port: number, accessLog: Acce
         if (!(error instanceof BodyTooLargeError)) throw error;
         status = send(
           res,
-          problem({ status: 413, type: 'payload-too-large', title: 'Payload too large', detail: `The request body exceeds the limit of ${maxBodyBytes} bytes.` }),
+          problem({
+            status: 413,
+            type: 'payload-too-large',
+            title: 'Payload too large',
+            detail: `The request body exceeds the limit of ${maxBodyBytes} bytes.`,
+          }),
           { connection: 'close' },
         );
         return;
@@ -101,7 +142,16 @@ export async function startLocalHost(root: string, port: number, accessLog: Acce
       status = await writeFunctionsResponse(res, result as Parameters<typeof writeFunctionsResponse>[1]);
     } catch (error) {
       console.error(`[error] ${method} ${req.url}:`, error);
-      if (!res.headersSent) status = send(res, problem({ status: 500, type: 'internal', title: 'Internal error', detail: 'The local host failed to handle the request.' }));
+      if (!res.headersSent)
+        status = send(
+          res,
+          problem({
+            status: 500,
+            type: 'internal',
+            title: 'Internal error',
+            detail: 'The local host failed to handle the request.',
+          }),
+        );
       else res.destroy();
     } finally {
       accessLog.request(method, req.url ?? '', status, performance.now() - started);
@@ -153,8 +203,12 @@ async function main(): Promise<void> {
   if (settingsFile) console.log(`  settings:  ${settingsFile} (environment variables take precedence)`);
   console.log(`  data:      ${dataDir}`);
   console.log(`  functions: ${host.routes.all.map((r) => r.name).join(', ')}`);
-  if (adminKey.source === 'setting') console.log('  admin key: BRIDGE_ADMIN_KEY (from the environment/settings)');
-  else console.log(`  admin key: ${env.BRIDGE_ADMIN_KEY} (${adminKey.source === 'generated' ? 'generated into' : 'read from'} ${adminKey.file})`);
+  if (adminKey.source === 'setting')
+    console.log('  admin key: BRIDGE_ADMIN_KEY (from the environment/settings)');
+  else
+    console.log(
+      `  admin key: ${env.BRIDGE_ADMIN_KEY} (${adminKey.source === 'generated' ? 'generated into' : 'read from'} ${adminKey.file})`,
+    );
   console.log(`  try:       curl -H "x-api-key: <admin key>" ${host.url}/metrics`);
 
   let stopping = false;

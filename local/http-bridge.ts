@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { HttpResponse, InvocationContext, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { LocalHttpRequest } from './local-http-request';
 import type { HttpRoute } from './route-table';
 
 export class BodyTooLargeError extends Error {}
@@ -35,29 +36,39 @@ function flattenHeaders(req: IncomingMessage): Record<string, string> {
   return headers;
 }
 
-export function toFunctionsRequest(req: IncomingMessage, url: URL, params: Record<string, string>, body: Buffer): HttpRequest {
-  const method = req.method ?? 'GET';
-  const hasBody = body.length > 0 && method !== 'GET' && method !== 'HEAD';
-  return new HttpRequest({
-    method,
-    url: url.toString(),
-    headers: flattenHeaders(req),
-    params,
-    ...(hasBody ? { body: { bytes: body } } : {}),
-  });
+export function toFunctionsRequest(
+  req: IncomingMessage,
+  url: URL,
+  params: Record<string, string>,
+  body: Buffer,
+): HttpRequest {
+  return new LocalHttpRequest((req.method ?? 'GET').toUpperCase(), url, flattenHeaders(req), params, body);
 }
 
-export function newInvocationContext(route: HttpRoute, log: (level: string, message: string) => void): InvocationContext {
+export function newInvocationContext(
+  route: HttpRoute,
+  log: (level: string, message: string) => void,
+): InvocationContext {
   return new InvocationContext({
     invocationId: randomUUID(),
     functionName: route.name,
     logHandler: (level, ...args) =>
-      log(level, args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : typeof a === 'string' ? a : JSON.stringify(a))).join(' ')),
+      log(
+        level,
+        args
+          .map((a) =>
+            a instanceof Error ? (a.stack ?? a.message) : typeof a === 'string' ? a : JSON.stringify(a),
+          )
+          .join(' '),
+      ),
   });
 }
 
 /** Writes a handler's result (HttpResponseInit or HttpResponse) to the node response. */
-export async function writeFunctionsResponse(res: ServerResponse, result: HttpResponseInit | HttpResponse | void): Promise<number> {
+export async function writeFunctionsResponse(
+  res: ServerResponse,
+  result: HttpResponseInit | HttpResponse | void,
+): Promise<number> {
   if (result instanceof HttpResponse) {
     const body = Buffer.from(await result.arrayBuffer());
     const headers: Record<string, string> = {};
@@ -69,7 +80,10 @@ export async function writeFunctionsResponse(res: ServerResponse, result: HttpRe
   const init = result ?? {};
   const status = init.status ?? 200;
   const headers: Record<string, string> = {};
-  if (init.headers) new Headers(init.headers as ConstructorParameters<typeof Headers>[0]).forEach((value, name) => (headers[name] = value));
+  if (init.headers)
+    new Headers(init.headers as ConstructorParameters<typeof Headers>[0]).forEach(
+      (value, name) => (headers[name] = value),
+    );
   let body: Buffer | undefined;
   if (init.jsonBody !== undefined) {
     body = Buffer.from(JSON.stringify(init.jsonBody));
@@ -79,7 +93,9 @@ export async function writeFunctionsResponse(res: ServerResponse, result: HttpRe
   } else if (init.body instanceof Uint8Array) {
     body = Buffer.from(init.body);
   } else if (init.body !== undefined && init.body !== null) {
-    body = Buffer.from(await new Response(init.body as ConstructorParameters<typeof Response>[0]).arrayBuffer());
+    body = Buffer.from(
+      await new Response(init.body as ConstructorParameters<typeof Response>[0]).arrayBuffer(),
+    );
   }
   if (body && status !== 204 && status !== 304) {
     headers['content-length'] = String(body.length);

@@ -20,7 +20,10 @@ export function applyLocalSettingsFile(root: string, env: NodeJS.ProcessEnv): st
  * Locally, an unset BRIDGE_ADMIN_KEY is generated once into the data directory (mode 0600) and
  * reused on every start, so a developer never has to invent one. Returns where it came from.
  */
-export function ensureLocalAdminKey(dataDir: string, env: NodeJS.ProcessEnv): { source: 'setting' | 'generated' | 'file'; file?: string } {
+export function ensureLocalAdminKey(
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+): { source: 'setting' | 'generated' | 'file'; file?: string } {
   if (env.BRIDGE_ADMIN_KEY && env.BRIDGE_ADMIN_KEY.trim() !== '') return { source: 'setting' };
   const file = path.join(dataDir, 'admin-key');
   if (fs.existsSync(file)) {

@@ -46,10 +46,16 @@ export class RouteTable {
     for (const r of registrations) {
       if (r.trigger !== 'http') continue;
       const template = String(r.options.route ?? r.name);
-      const methods = ((r.options.methods as string[] | undefined) ?? ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).map((m) =>
-        m.toUpperCase(),
-      );
-      this.routes.push({ name: r.name, methods, template, handler: r.options.handler, ...compileTemplate(template) });
+      const methods = (
+        (r.options.methods as string[] | undefined) ?? ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']
+      ).map((m) => m.toUpperCase());
+      this.routes.push({
+        name: r.name,
+        methods,
+        template,
+        handler: r.options.handler,
+        ...compileTemplate(template),
+      });
     }
     this.routes.sort((a, b) => b.specificity - a.specificity);
   }

@@ -17,17 +17,17 @@ const intSetting = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
-const listSetting = z
-  .string()
-  .transform((v) =>
-    v
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0),
-  );
+const listSetting = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0),
+);
 
 const settingsSchema = z.object({
-  BRIDGE_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters (generate one with: openssl rand -base64 32)'),
+  BRIDGE_ADMIN_KEY: z
+    .string()
+    .min(24, 'must be at least 24 characters (generate one with: openssl rand -base64 32)'),
   BRIDGE_STORE: z.enum(['embedded']).default('embedded'),
   BRIDGE_DATA_DIR: z.string().min(1).default('.data'),
   BRIDGE_DURABILITY: z.enum(['normal', 'full']).default('normal'),

@@ -32,7 +32,8 @@ export interface Overrides {
 export function createServices(config: BridgeConfig, overrides: Overrides = {}): Services {
   const clock = overrides.clock ?? systemClock;
   const store =
-    overrides.store ?? openSqliteDocumentStore(config.store.dataDir, { durability: config.store.durability, clock });
+    overrides.store ??
+    openSqliteDocumentStore(config.store.dataDir, { durability: config.store.durability, clock });
   const syncMetrics = new SyncMetrics(clock);
   return {
     config,

@@ -8,6 +8,9 @@ export const API_KEY_ID_PATTERN = /^[a-z0-9]{16}$/;
 /** Keys that would reach an object's prototype if ever assigned with obj[key] = … */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-export const USER_ID_RULE = 'must be 1-128 characters: letters, digits, ".", "_", "@", "-", starting with a letter or digit';
-export const STATE_KEY_RULE = 'must be 1-200 characters: letters, digits, ".", "_", ":", "-", starting with a letter or digit';
-export const FIELD_NAME_RULE = 'must be 1-64 characters: letters, digits, "_", ".", "-", starting with a letter or "_"';
+export const USER_ID_RULE =
+  'must be 1-128 characters: letters, digits, ".", "_", "@", "-", starting with a letter or digit';
+export const STATE_KEY_RULE =
+  'must be 1-200 characters: letters, digits, ".", "_", ":", "-", starting with a letter or digit';
+export const FIELD_NAME_RULE =
+  'must be 1-64 characters: letters, digits, "_", ".", "-", starting with a letter or "_"';

@@ -21,6 +21,9 @@ export function findReservedKeys(value: unknown, path = '', found: string[] = []
 /** Cheap pre-check on the raw text: only texts that could spell a reserved key need a deep scan. */
 export function mayContainReservedKeys(text: string): boolean {
   return (
-    text.includes('__proto__') || text.includes('constructor') || text.includes('prototype') || text.includes('\\u')
+    text.includes('__proto__') ||
+    text.includes('constructor') ||
+    text.includes('prototype') ||
+    text.includes('\\u')
   );
 }

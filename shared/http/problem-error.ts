@@ -12,6 +12,10 @@ export class ProblemError extends Error {
 }
 
 export const unauthorized = (detail: string) =>
-  new ProblemError({ status: 401, type: 'unauthorized', title: 'Unauthorized', detail }, { 'www-authenticate': 'ApiKey header="x-api-key"' });
+  new ProblemError(
+    { status: 401, type: 'unauthorized', title: 'Unauthorized', detail },
+    { 'www-authenticate': 'ApiKey header="x-api-key"' },
+  );
 
-export const forbidden = (detail: string) => new ProblemError({ status: 403, type: 'forbidden', title: 'Forbidden', detail });
+export const forbidden = (detail: string) =>
+  new ProblemError({ status: 403, type: 'forbidden', title: 'Forbidden', detail });

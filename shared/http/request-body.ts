@@ -40,7 +40,12 @@ export async function readJsonBody<S extends z.ZodType>(
 
 export function parseJsonText<S extends z.ZodType>(text: string, schema: S): z.output<S> {
   if (text.trim() === '') {
-    throw new ProblemError({ status: 400, type: 'malformed-json', title: 'Malformed JSON', detail: 'The request body is empty.' });
+    throw new ProblemError({
+      status: 400,
+      type: 'malformed-json',
+      title: 'Malformed JSON',
+      detail: 'The request body is empty.',
+    });
   }
   let value: unknown;
   try {
@@ -56,7 +61,9 @@ export function parseJsonText<S extends z.ZodType>(text: string, schema: S): z.o
   if (mayContainReservedKeys(text)) {
     const reserved = findReservedKeys(value);
     if (reserved.length > 0) {
-      throw validationProblem(reserved.map((path) => ({ path, message: 'reserved key name is not allowed' })));
+      throw validationProblem(
+        reserved.map((path) => ({ path, message: 'reserved key name is not allowed' })),
+      );
     }
   }
   const parsed = schema.safeParse(value);

@@ -45,17 +45,33 @@ export function toProblemResponse(error: unknown, context: InvocationContext): H
   if (error instanceof ProblemError) return problem(error.problem, error.headers);
   if (error instanceof ServiceError) {
     const [status, title] = SERVICE_ERROR_STATUS[error.kind];
-    return problem({ status, type: error.kind, title, detail: error.message, ...(error.errors ? { errors: error.errors } : {}) });
+    return problem({
+      status,
+      type: error.kind,
+      title,
+      detail: error.message,
+      ...(error.errors ? { errors: error.errors } : {}),
+    });
   }
   if (error instanceof ConfigError) {
     context.error(error.message);
-    return problem({ status: 500, type: 'configuration', title: 'The bridge is misconfigured', detail: error.message });
+    return problem({
+      status: 500,
+      type: 'configuration',
+      title: 'The bridge is misconfigured',
+      detail: error.message,
+    });
   }
   if (isStoreError(error, 'throttled') || isStoreError(error, 'unavailable')) {
     const retryAfter = Math.max(1, Math.ceil((error.retryAfterMs ?? 1000) / 1000));
     context.warn(`store ${error.code}: ${error.message}`);
     return problem(
-      { status: 503, type: 'store-unavailable', title: 'Storage is busy or unavailable', detail: 'Retry the request shortly.' },
+      {
+        status: 503,
+        type: 'store-unavailable',
+        title: 'Storage is busy or unavailable',
+        detail: 'Retry the request shortly.',
+      },
       { 'retry-after': String(retryAfter) },
     );
   }

@@ -20,7 +20,12 @@ export function validationProblem(errors: FieldError[], detail = 'The request is
 }
 
 /** A route or query parameter checked against its rule; 400 naming the parameter otherwise. */
-export function checkedParam(value: string | undefined | null, name: string, pattern: RegExp, rule: string): string {
+export function checkedParam(
+  value: string | undefined | null,
+  name: string,
+  pattern: RegExp,
+  rule: string,
+): string {
   if (value === undefined || value === null || !pattern.test(value)) {
     throw validationProblem([{ path: name, message: rule }], `Invalid ${name}.`);
   }

@@ -46,9 +46,13 @@ export class StateService {
         throw new ServiceError('precondition-failed', `State key ${key} already exists (If-None-Match: *).`);
       }
       if (put.ifMatch !== undefined) {
-        if (!current) throw new ServiceError('precondition-failed', `State key ${key} does not exist (If-Match).`);
+        if (!current)
+          throw new ServiceError('precondition-failed', `State key ${key} does not exist (If-Match).`);
         if (put.ifMatch !== '*' && put.ifMatch !== current.etag) {
-          throw new ServiceError('precondition-failed', `State key ${key} has changed: its ETag is ${current.etag}.`);
+          throw new ServiceError(
+            'precondition-failed',
+            `State key ${key} has changed: its ETag is ${current.etag}.`,
+          );
         }
       }
       const now = this.clock.now();
@@ -57,19 +61,25 @@ export class StateService {
         value: put.value,
         version: (current?.body.version ?? 0) + 1,
         updatedAt: new Date(now).toISOString(),
-        ...(put.ttlSeconds !== undefined ? { expiresAt: new Date(now + put.ttlSeconds * 1000).toISOString() } : {}),
+        ...(put.ttlSeconds !== undefined
+          ? { expiresAt: new Date(now + put.ttlSeconds * 1000).toISOString() }
+          : {}),
       };
       try {
         const doc = { id: STATE_ID, type: STATE_TYPE, body: entry };
         const written = current
-          ? await this.store.upsert(this.container, pk, doc, { ifMatch: current.etag, ttlSeconds: put.ttlSeconds })
+          ? await this.store.upsert(this.container, pk, doc, {
+              ifMatch: current.etag,
+              ttlSeconds: put.ttlSeconds,
+            })
           : await this.store.create(this.container, pk, doc, { ttlSeconds: put.ttlSeconds });
         return { ...entry, etag: written.etag };
       } catch (error) {
         const lostRace = isStoreError(error, 'precondition-failed') || isStoreError(error, 'conflict');
         if (!lostRace) throw error;
         // The caller's own precondition is re-checked against the new state on the next pass.
-        if (attempt >= this.maxRetries) throw new ServiceError('unavailable', `State key ${key} is being written concurrently; retry.`);
+        if (attempt >= this.maxRetries)
+          throw new ServiceError('unavailable', `State key ${key} is being written concurrently; retry.`);
       }
     }
   }
@@ -78,14 +88,21 @@ export class StateService {
   async delete(key: string, ifMatch?: string): Promise<boolean> {
     const pk = statePartition(key);
     try {
-      await this.store.delete(this.container, pk, STATE_ID, ifMatch && ifMatch !== '*' ? { ifMatch } : undefined);
+      await this.store.delete(
+        this.container,
+        pk,
+        STATE_ID,
+        ifMatch && ifMatch !== '*' ? { ifMatch } : undefined,
+      );
       return true;
     } catch (error) {
       if (isStoreError(error, 'not-found')) {
-        if (ifMatch !== undefined) throw new ServiceError('precondition-failed', `State key ${key} does not exist (If-Match).`);
+        if (ifMatch !== undefined)
+          throw new ServiceError('precondition-failed', `State key ${key} does not exist (If-Match).`);
         return false;
       }
-      if (isStoreError(error, 'precondition-failed')) throw new ServiceError('precondition-failed', `State key ${key} has changed.`);
+      if (isStoreError(error, 'precondition-failed'))
+        throw new ServiceError('precondition-failed', `State key ${key} has changed.`);
       throw error;
     }
   }

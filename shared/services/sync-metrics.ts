@@ -29,7 +29,8 @@ export class SyncMetrics {
 
   snapshot() {
     const judged = this.syncCount - this.rejectedSyncs;
-    const successRate = judged === 0 ? null : Math.round(((judged - this.failedSyncs) / judged) * 10_000) / 10_000;
+    const successRate =
+      judged === 0 ? null : Math.round(((judged - this.failedSyncs) / judged) * 10_000) / 10_000;
     const { avg, p50, p95, p99 } = this.latency.summary();
     return {
       syncCount: this.syncCount,

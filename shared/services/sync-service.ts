@@ -48,18 +48,32 @@ export class SyncService {
       this.metrics.record('succeeded', result.latencyMs);
       return result;
     } catch (error) {
-      this.metrics.record(error instanceof ServiceError && error.kind !== 'unavailable' ? 'rejected' : 'failed', performance.now() - started);
+      this.metrics.record(
+        error instanceof ServiceError && error.kind !== 'unavailable' ? 'rejected' : 'failed',
+        performance.now() - started,
+      );
       throw error;
     }
   }
 
-  private async syncWithRetries(userId: string, request: SyncRequest, writer: WriterRole, started: number): Promise<SyncResult> {
+  private async syncWithRetries(
+    userId: string,
+    request: SyncRequest,
+    writer: WriterRole,
+    started: number,
+  ): Promise<SyncResult> {
     const pk = userPartition(userId);
     for (let attempt = 0; ; attempt++) {
       const current = await this.store.read<UserProfile>(this.container, pk, PROFILE_ID);
       const outcome = mergeProfileWrite(
         current?.body,
-        { userId, data: request.data, baseVersion: request.baseVersion, writer, now: new Date(this.clock.now()).toISOString() },
+        {
+          userId,
+          data: request.data,
+          baseVersion: request.baseVersion,
+          writer,
+          now: new Date(this.clock.now()).toISOString(),
+        },
         this.options.protectedFields,
       );
       if (outcome.kind === 'base-ahead') {
@@ -82,16 +96,28 @@ export class SyncService {
       if (!outcome.changed) return result(outcome.profile);
       try {
         if (current) {
-          await this.store.upsert(this.container, pk, { id: PROFILE_ID, type: PROFILE_TYPE, body: outcome.profile }, { ifMatch: current.etag });
+          await this.store.upsert(
+            this.container,
+            pk,
+            { id: PROFILE_ID, type: PROFILE_TYPE, body: outcome.profile },
+            { ifMatch: current.etag },
+          );
         } else {
-          await this.store.create(this.container, pk, { id: PROFILE_ID, type: PROFILE_TYPE, body: outcome.profile });
+          await this.store.create(this.container, pk, {
+            id: PROFILE_ID,
+            type: PROFILE_TYPE,
+            body: outcome.profile,
+          });
         }
         return result(outcome.profile);
       } catch (error) {
         const lostRace = isStoreError(error, 'precondition-failed') || isStoreError(error, 'conflict');
         if (!lostRace) throw error;
         if (attempt >= this.options.maxRetries) {
-          throw new ServiceError('unavailable', `User ${userId} is being written concurrently; gave up after ${attempt + 1} attempts. Retry the request.`);
+          throw new ServiceError(
+            'unavailable',
+            `User ${userId} is being written concurrently; gave up after ${attempt + 1} attempts. Retry the request.`,
+          );
         }
         // Jittered backoff spreads competing writers apart; the first retry goes at once.
         if (attempt > 0) await sleep(randomInt(0, Math.min(50, 2 ** attempt) + 1));
@@ -100,7 +126,11 @@ export class SyncService {
   }
 
   async get(userId: string): Promise<(UserProfile & { etag: string }) | undefined> {
-    const doc: StoredDocument<UserProfile> | undefined = await this.store.read<UserProfile>(this.container, userPartition(userId), PROFILE_ID);
+    const doc: StoredDocument<UserProfile> | undefined = await this.store.read<UserProfile>(
+      this.container,
+      userPartition(userId),
+      PROFILE_ID,
+    );
     return doc ? { ...doc.body, etag: doc.etag } : undefined;
   }
 

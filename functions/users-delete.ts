@@ -5,9 +5,9 @@ import { route } from '../shared/http/route';
 import { checkedParam } from '../shared/http/validation';
 import { ServiceError } from '../shared/services/errors';
 
-export const usersDelete = route({ roles: ['admin'] }, async ({ request, services }) => {
+export const usersDelete = route({ roles: ['admin'] }, async ({ request, services, principal }) => {
   const userId = checkedParam(request.params.userId, 'userId', USER_ID_PATTERN, USER_ID_RULE);
-  if (!(await services.sync.delete(userId))) throw new ServiceError('not-found', `No user ${userId}.`);
+  if (!(await services.sync.delete(userId, principal.role))) throw new ServiceError('not-found', `No user ${userId}.`);
   return noContent();
 });
 

@@ -16,11 +16,13 @@ import {
 } from './http-bridge';
 import { applyLocalSettingsFile, ensureLocalAdminKey } from './local-settings';
 import { RouteTable } from './route-table';
+import { startTriggers } from './trigger-host';
 
 export interface LocalHost {
   url: string;
   port: number;
   routes: RouteTable;
+  triggers: string[];
   close(): Promise<void>;
 }
 
@@ -34,13 +36,18 @@ export function findProjectRoot(from: string): string {
   return dir;
 }
 
-function routePrefix(root: string): string {
-  const hostJson = path.join(root, 'host.json');
-  if (!fs.existsSync(hostJson)) return 'api';
-  const parsed = JSON.parse(fs.readFileSync(hostJson, 'utf8')) as {
-    extensions?: { http?: { routePrefix?: string } };
+interface HostJson {
+  extensions?: { http?: { routePrefix?: string }; serviceBus?: { maxConcurrentCalls?: number } };
+}
+
+/** The parts of host.json the local host honours, so both hosts behave alike. */
+function readHostJson(root: string): { routePrefix: string; maxConcurrentCalls: number } {
+  const file = path.join(root, 'host.json');
+  const parsed = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as HostJson) : {};
+  return {
+    routePrefix: (parsed.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, ''),
+    maxConcurrentCalls: parsed.extensions?.serviceBus?.maxConcurrentCalls ?? 16,
   };
-  return (parsed.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
 }
 
 function send(
@@ -60,13 +67,18 @@ function send(
 export async function startLocalHost(root: string, port: number, accessLog: AccessLog): Promise<LocalHost> {
   const services = getServices();
   const maxBodyBytes = services.config.http.maxBodyBytes;
-  const routes = new RouteTable(loadRegistrations(root));
-  const prefix = `/${routePrefix(root)}`;
+  const registrations = loadRegistrations(root);
+  const routes = new RouteTable(registrations);
+  const hostJson = readHostJson(root);
+  const prefix = `/${hostJson.routePrefix}`;
   const log = (level: string, message: string) => {
-    if (level === 'error' || level === 'warning' || level === 'critical')
-      console.error(`[${level}] ${message}`);
+    if (level === 'error' || level === 'warning' || level === 'critical') console.error(`[${level}] ${message}`);
     else if (level !== 'trace' && level !== 'debug') console.log(`[${level}] ${message}`);
   };
+  const triggers = startTriggers(registrations, services, process.env, {
+    maxConcurrentCalls: hostJson.maxConcurrentCalls,
+    log,
+  });
 
   const server = http.createServer(async (req, res) => {
     const started = performance.now();
@@ -168,13 +180,16 @@ export async function startLocalHost(root: string, port: number, accessLog: Acce
     url: `http://localhost:${actualPort}${prefix}`,
     port: actualPort,
     routes,
-    close: () =>
-      new Promise<void>((resolve) => {
+    triggers: triggers.names,
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
         // In-flight requests get a moment to finish before their connections are cut.
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
-      }),
+      });
+      await triggers.stop();
+    },
   };
 }
 
@@ -185,6 +200,8 @@ async function main(): Promise<void> {
   const dataDir = path.resolve(env.BRIDGE_DATA_DIR?.trim() || '.data');
   env.BRIDGE_DATA_DIR = dataDir;
   const adminKey = ensureLocalAdminKey(dataDir, env);
+  // Locally, webhooks to this machine are the normal case (a portal on localhost).
+  env.BRIDGE_WEBHOOK_ALLOW_PRIVATE ??= 'true';
   let config;
   try {
     config = loadConfig(env);
@@ -202,7 +219,8 @@ async function main(): Promise<void> {
   console.log(`Portal Bridge local host listening on ${host.url}`);
   if (settingsFile) console.log(`  settings:  ${settingsFile} (environment variables take precedence)`);
   console.log(`  data:      ${dataDir}`);
-  console.log(`  functions: ${host.routes.all.map((r) => r.name).join(', ')}`);
+  console.log(`  routes:    ${host.routes.all.map((r) => r.name).join(', ')}`);
+  console.log(`  triggers:  ${host.triggers.join(', ') || 'none'}`);
   if (adminKey.source === 'setting')
     console.log('  admin key: BRIDGE_ADMIN_KEY (from the environment/settings)');
   else

@@ -21,6 +21,7 @@ export async function readJsonBody<S extends z.ZodType>(
   request: HttpRequest,
   schema: S,
   maxBytes: number,
+  options: { allowEmpty?: boolean } = {},
 ): Promise<z.output<S>> {
   const contentType = request.headers.get('content-type');
   if (contentType && !/^application\/([a-z0-9.+-]*\+)?json\b/i.test(contentType.trim())) {
@@ -35,7 +36,8 @@ export async function readJsonBody<S extends z.ZodType>(
   if (declared > maxBytes) throw tooLarge(maxBytes);
   const text = await request.text();
   if (Buffer.byteLength(text, 'utf8') > maxBytes) throw tooLarge(maxBytes);
-  return parseJsonText(text, schema);
+  // An optional body may be left out entirely; it then means "{}".
+  return parseJsonText(options.allowEmpty && text.trim() === '' ? '{}' : text, schema);
 }
 
 export function parseJsonText<S extends z.ZodType>(text: string, schema: S): z.output<S> {

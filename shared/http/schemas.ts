@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { FIELD_NAME_PATTERN, FIELD_NAME_RULE } from '../domain/ids';
 import { ROLES } from '../services/api-key-service';
 import type { JsonValue } from '../ports/document-store';
+import { eventTypeSchema } from '../services/command-schemas';
+
+export { commandSchema, publishBodySchema } from '../services/command-schemas';
 
 const jsonValue = z.json() as z.ZodType<JsonValue>;
 
@@ -21,4 +24,13 @@ export const statePutSchema = z.strictObject({
 export const keyCreateSchema = z.strictObject({
   role: z.enum(ROLES as [string, ...string[]]).transform((r) => r as (typeof ROLES)[number]),
   name: z.string().trim().min(1).max(100),
+});
+
+export const subscriptionCreateSchema = z.strictObject({
+  eventTypes: z.array(eventTypeSchema).min(1).max(50),
+  url: z.string().min(1).max(2000),
+});
+
+export const redeliverSchema = z.strictObject({
+  ids: z.array(z.string().min(1).max(300)).min(1).max(1000).optional(),
 });

@@ -9,6 +9,8 @@
  *   (like Cosmos TTL, expiry produces no change-feed entry).
  * - The change feed lists the latest version of each changed document in commit order and
  *   resumes from an opaque continuation token. Hard deletes never appear in it.
+ * - Cosmos DB's limits hold everywhere ('invalid' otherwise): an id is 1-255 characters without
+ *   / \ ? or #; ttlSeconds is a positive integer; a batch holds at most 100 operations.
  */
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -24,6 +26,11 @@ export interface StoredDocument<T = unknown> {
   ts: number;
   /** Epoch milliseconds after which the document is gone; absent = never. */
   expiresAt?: number;
+  /**
+   * Commit position of this version in the container's change feed (monotonic across the
+   * container), where the store has one. Event documents are never rewritten, so theirs is stable.
+   */
+  seq?: number;
 }
 
 export interface WriteOptions {
@@ -39,6 +46,8 @@ export type BatchOperation =
 
 export interface BatchResult {
   id: string;
+  /** Commit position of this write in the change feed, where the store has one. */
+  seq?: number;
   /** New etag for writes; undefined for deletes. */
   etag?: string;
   ts: number;
@@ -67,20 +76,34 @@ export interface ChangeFeedPage {
 
 export interface DocumentStore {
   read<T>(container: string, pk: string, id: string): Promise<StoredDocument<T> | undefined>;
-  create<T>(container: string, pk: string, doc: { id: string; type: string; body: T }, options?: WriteOptions): Promise<StoredDocument<T>>;
-  upsert<T>(container: string, pk: string, doc: { id: string; type: string; body: T }, options?: WriteOptions): Promise<StoredDocument<T>>;
+  create<T>(
+    container: string,
+    pk: string,
+    doc: { id: string; type: string; body: T },
+    options?: WriteOptions,
+  ): Promise<StoredDocument<T>>;
+  upsert<T>(
+    container: string,
+    pk: string,
+    doc: { id: string; type: string; body: T },
+    options?: WriteOptions,
+  ): Promise<StoredDocument<T>>;
   delete(container: string, pk: string, id: string, options?: { ifMatch?: string }): Promise<void>;
   /** Transactional inside one partition; throws a StoreError and applies nothing when one op fails. */
   batch(container: string, pk: string, operations: BatchOperation[]): Promise<BatchResult[]>;
   query<T>(container: string, filter: QueryFilter): Promise<QueryPage<T>>;
   count(container: string, filter: Omit<QueryFilter, 'limit' | 'continuation'>): Promise<number>;
-  changeFeed(container: string, options: { continuation?: string; maxItems?: number }): Promise<ChangeFeedPage>;
+  changeFeed(
+    container: string,
+    options: { continuation?: string; maxItems?: number; types?: readonly string[] },
+  ): Promise<ChangeFeedPage>;
   /** Cheap liveness probe. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
-export type StoreErrorCode = 'not-found' | 'conflict' | 'precondition-failed' | 'throttled' | 'unavailable' | 'invalid';
+export type StoreErrorCode =
+  'not-found' | 'conflict' | 'precondition-failed' | 'throttled' | 'unavailable' | 'invalid';
 
 /** The one error type adapters throw, so services never see SDK-specific errors. */
 export class StoreError extends Error {

@@ -30,7 +30,7 @@ export function makeTestServices(
     services,
     dataDir,
     cleanup: async () => {
-      await services.store.close();
+      await services.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -5,7 +5,7 @@ const KEY = 'k'.repeat(32);
 describe('loadConfig', () => {
   it('applies documented defaults', () => {
     const c = loadConfig({ BRIDGE_ADMIN_KEY: KEY });
-    expect(c.store).toEqual({ kind: 'embedded', dataDir: '.data', durability: 'normal' });
+    expect(c.store).toEqual({ kind: 'embedded', dataDir: '.data', durability: 'normal', container: 'state' });
     expect([...c.sync.protectedFields]).toEqual(['role', 'permissions', 'status']);
     expect(c.sync.maxRetries).toBe(20);
     expect(c.http.maxBodyBytes).toBe(1024 * 1024);
@@ -24,7 +24,7 @@ describe('loadConfig', () => {
       PORT: '8080',
       BRIDGE_ACCESS_LOG: 'off',
     });
-    expect(c.store).toEqual({ kind: 'embedded', dataDir: '/var/pb', durability: 'full' });
+    expect(c.store).toEqual({ kind: 'embedded', dataDir: '/var/pb', durability: 'full', container: 'state' });
     expect([...c.sync.protectedFields]).toEqual(['role', 'tier']);
     expect(c.sync.maxRetries).toBe(3);
     expect(c.http.maxBodyBytes).toBe(2048);

@@ -1,0 +1,133 @@
+import { InvocationContext } from '@azure/functions';
+import { randomUUID } from 'node:crypto';
+import { subscriptionPath, type EmbeddedBus, type LockedMessage } from '../shared/adapters/embedded/embedded-bus';
+import { BUS_TOPOLOGY } from '../shared/domain/bus-topology';
+import type { Registration } from './function-registry';
+
+export interface ServiceBusRunnerOptions {
+  bus: EmbeddedBus;
+  /** Messages handled at once (host.json serviceBus.maxConcurrentCalls). */
+  maxConcurrentCalls: number;
+  log: (level: string, message: string) => void;
+}
+
+/** The entity a Service Bus trigger listens on, and its delivery limit from the topology. */
+export function triggerEntity(registration: Registration): { path: string; maxDeliveryCount: number } {
+  const o = registration.options as { queueName?: string; topicName?: string; subscriptionName?: string };
+  if (registration.trigger === 'serviceBusQueue' && o.queueName) {
+    const queue = BUS_TOPOLOGY.queues.find((q) => q.name === o.queueName);
+    if (!queue) throw new Error(`${registration.name}: queue ${o.queueName} is not in the bus topology`);
+    return { path: o.queueName, maxDeliveryCount: queue.maxDeliveryCount };
+  }
+  const topic = BUS_TOPOLOGY.topics.find((t) => t.name === o.topicName);
+  const subscription = topic?.subscriptions.find((s) => s.name === o.subscriptionName);
+  if (!topic || !subscription) throw new Error(`${registration.name}: ${o.topicName}/${o.subscriptionName} is not in the bus topology`);
+  return { path: subscriptionPath(topic.name, subscription.name), maxDeliveryCount: subscription.maxDeliveryCount };
+}
+
+/**
+ * Drives an app.serviceBusQueue / app.serviceBusTopic registration from the embedded bus with the
+ * trigger's peek-lock semantics: complete when the handler returns, abandon when it throws, and at
+ * the entity's delivery limit dead-letter with reason MaxDeliveryCountExceeded and the last error.
+ */
+export class ServiceBusRunner {
+  private readonly entity: { path: string; maxDeliveryCount: number };
+  private inFlight = 0;
+  private draining = false;
+  private wanted = false;
+  private stopped = false;
+  private unsubscribe?: () => void;
+  private readonly active = new Set<Promise<void>>();
+
+  constructor(
+    private readonly registration: Registration,
+    private readonly options: ServiceBusRunnerOptions,
+  ) {
+    this.entity = triggerEntity(registration);
+  }
+
+  start(): void {
+    this.unsubscribe = this.options.bus.onAvailable(this.entity.path, () => this.kick());
+    this.kick(); // messages left from before a restart
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    await Promise.allSettled([...this.active]);
+  }
+
+  private kick(): void {
+    this.wanted = true;
+    if (!this.draining) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.wanted && !this.stopped) {
+        this.wanted = false;
+        for (;;) {
+          const room = this.options.maxConcurrentCalls - this.inFlight;
+          if (room <= 0 || this.stopped) break;
+          const batch = await this.options.bus.receive(this.entity.path, { maxMessages: room });
+          if (batch.length === 0) break;
+          for (const locked of batch) this.track(this.handle(locked));
+          if (batch.length < room) break;
+        }
+      }
+    } catch (error) {
+      this.options.log('error', `${this.registration.name}: receive failed: ${String(error)}`);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight += 1;
+    this.active.add(work);
+    void work.finally(() => {
+      this.inFlight -= 1;
+      this.active.delete(work);
+      this.kick(); // a slot is free: take the next message
+    });
+  }
+
+  private async handle(locked: LockedMessage): Promise<void> {
+    const m = locked.message;
+    const context = new InvocationContext({
+      invocationId: randomUUID(),
+      functionName: this.registration.name,
+      triggerMetadata: {
+        messageId: m.messageId,
+        deliveryCount: m.deliveryCount,
+        enqueuedTimeUtc: m.enqueuedTimeUtc.toISOString(),
+        sequenceNumber: locked.sequenceNumber,
+        subject: m.subject,
+        contentType: m.contentType,
+        correlationId: m.correlationId,
+        applicationProperties: m.applicationProperties,
+      },
+      logHandler: (level, ...args) => this.options.log(level, `${this.registration.name}: ${args.map(String).join(' ')}`),
+    });
+    const { bus } = this.options;
+    try {
+      await this.registration.options.handler(m.body, context);
+      await bus.complete(locked.lockToken);
+    } catch (error) {
+      const description = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      try {
+        if (m.deliveryCount >= this.entity.maxDeliveryCount) {
+          await bus.deadLetter(locked.lockToken, { reason: 'MaxDeliveryCountExceeded', description });
+          this.options.log('error', `${this.registration.name}: message ${m.messageId} dead-lettered after ${m.deliveryCount} deliveries: ${description}`);
+        } else {
+          await bus.abandon(locked.lockToken);
+          this.options.log('warning', `${this.registration.name}: delivery ${m.deliveryCount} of ${m.messageId} failed: ${description}`);
+        }
+      } catch (settleError) {
+        // The lock expired meanwhile; the bus makes the message visible again on its own.
+        this.options.log('warning', `${this.registration.name}: could not settle ${m.messageId}: ${String(settleError)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The embedded bus's SQLite schema and prepared statements (private to embedded-bus.ts).
+ *
+ * Each entity has its own tables, keyed by sequence number, so that a message costs one b-tree
+ * (no secondary index) and rowid order is enqueue order:
+ * - `entities`: one row per queue, topic and subscription path; `last_seq` is the sequence counter
+ *   of a queue or topic (a subscription's copies carry their topic's sequence number, as on Service
+ *   Bus, so a subscription's numbers increase but may have gaps).
+ * - `messages_<id>` (queues, subscriptions): the active messages. `visible_at` is the earliest time
+ *   a receiver may take one: its scheduled time, an abandon's retry time, or the end of its
+ *   peek-lock (`lock_token` is set while locked; the lock holds while `visible_at > now`).
+ * - `dead_letters_<id>` (queues, subscriptions): the dead-letter sub-queue.
+ * - `seen_ids_<id>` (queues, topics): duplicate detection history, in buckets one window wide, so
+ *   that a lookup reads the current and the previous bucket and forgetting drops whole buckets
+ *   (no time index to maintain on every send).
+ */
+import type Database from 'better-sqlite3';
+
+export const BASE_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS entities (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    last_seq INTEGER NOT NULL DEFAULT 0
+  );
+`;
+
+const MESSAGE_COLUMNS =
+  'seq, message_id, body, subject, content_type, correlation_id, props, enqueued_at, delivery_count';
+
+export function receivableSchema(id: number): string {
+  return `
+    CREATE TABLE IF NOT EXISTS messages_${id} (
+      seq INTEGER PRIMARY KEY,
+      message_id TEXT NOT NULL,
+      body TEXT NOT NULL,
+      subject TEXT,
+      content_type TEXT,
+      correlation_id TEXT,
+      props TEXT,
+      enqueued_at INTEGER NOT NULL,
+      visible_at INTEGER NOT NULL,
+      delivery_count INTEGER NOT NULL DEFAULT 0,
+      lock_token TEXT
+    );
+    CREATE TABLE IF NOT EXISTS dead_letters_${id} (
+      seq INTEGER PRIMARY KEY,
+      message_id TEXT NOT NULL,
+      body TEXT NOT NULL,
+      subject TEXT,
+      content_type TEXT,
+      correlation_id TEXT,
+      props TEXT,
+      enqueued_at INTEGER NOT NULL,
+      delivery_count INTEGER NOT NULL,
+      reason TEXT NOT NULL,
+      description TEXT NOT NULL,
+      dead_lettered_at INTEGER NOT NULL
+    );
+  `;
+}
+
+export function sendableSchema(id: number): string {
+  return `
+    CREATE TABLE IF NOT EXISTS seen_ids_${id} (
+      bucket INTEGER NOT NULL,
+      message_id TEXT NOT NULL,
+      seen_at INTEGER NOT NULL,
+      PRIMARY KEY (bucket, message_id)
+    ) WITHOUT ROWID;
+  `;
+}
+
+/** The columns a received or peeked message is built from. */
+export interface MessageRow {
+  seq: number;
+  message_id: string;
+  body: string;
+  subject: string | null;
+  content_type: string | null;
+  correlation_id: string | null;
+  props: string | null;
+  enqueued_at: number;
+  delivery_count: number;
+}
+
+export interface DeadLetterRow extends MessageRow {
+  reason: string;
+  description: string;
+  dead_lettered_at: number;
+}
+
+export function prepareShared(db: Database.Database) {
+  return {
+    addEntity: db.prepare('INSERT OR IGNORE INTO entities (path) VALUES (?)'),
+    entityId: db.prepare('SELECT id FROM entities WHERE path = ?').pluck(),
+    /** Reserves `count` sequence numbers of a queue or topic; returns the last one. */
+    reserveSeq: db
+      .prepare('UPDATE entities SET last_seq = last_seq + ? WHERE id = ? RETURNING last_seq')
+      .pluck(),
+  };
+}
+
+/** Duplicate detection statements of a queue or topic. */
+export function prepareSendable(db: Database.Database, id: number) {
+  const table = `seen_ids_${id}`;
+  return {
+    /** 1 when the id was seen after `cutoff` in one of the two buckets. */
+    seen: db
+      .prepare(`SELECT 1 FROM ${table} WHERE bucket IN (?, ?) AND message_id = ? AND seen_at > ? LIMIT 1`)
+      .pluck(),
+    markSeen: db.prepare(`INSERT OR REPLACE INTO ${table} (bucket, message_id, seen_at) VALUES (?, ?, ?)`),
+    forgetBefore: db.prepare(`DELETE FROM ${table} WHERE bucket < ?`),
+  };
+}
+
+/** Message statements of a queue or subscription. */
+export function prepareReceivable(db: Database.Database, id: number) {
+  const m = `messages_${id}`;
+  const dl = `dead_letters_${id}`;
+  return {
+    insert: db.prepare(
+      `INSERT INTO ${m} (seq, message_id, body, subject, content_type, correlation_id, props, enqueued_at,
+         visible_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    /** Visible messages in enqueue order (a walk of the table in rowid order). */
+    visible: db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM ${m} WHERE visible_at <= ? ORDER BY seq LIMIT ?`),
+    lock: db.prepare(
+      `UPDATE ${m} SET lock_token = ?, visible_at = ?, delivery_count = delivery_count + 1 WHERE seq = ?`,
+    ),
+    complete: db.prepare(`DELETE FROM ${m} WHERE seq = ? AND lock_token = ? AND visible_at > ?`),
+    release: db.prepare(
+      `UPDATE ${m} SET lock_token = NULL, visible_at = ? WHERE seq = ? AND lock_token = ? AND visible_at > ?`,
+    ),
+    renew: db.prepare(`UPDATE ${m} SET visible_at = ? WHERE seq = ? AND lock_token = ? AND visible_at > ?`),
+    isLocked: db.prepare(`SELECT 1 FROM ${m} WHERE seq = ? AND lock_token = ? AND visible_at > ?`).pluck(),
+    deadLetter: db.prepare(
+      `INSERT INTO ${dl} (${MESSAGE_COLUMNS}, reason, description, dead_lettered_at)
+       SELECT ${MESSAGE_COLUMNS}, ?, ?, ? FROM ${m} WHERE seq = ?`,
+    ),
+    remove: db.prepare(`DELETE FROM ${m} WHERE seq = ?`),
+    resubmit: db.prepare(
+      `INSERT INTO ${m} (seq, message_id, body, subject, content_type, correlation_id, props, enqueued_at,
+         visible_at)
+       SELECT @newSeq, message_id, body, subject, content_type, correlation_id, props, @now, @now
+       FROM ${dl} WHERE seq = @seq`,
+    ),
+    removeDeadLetter: db.prepare(`DELETE FROM ${dl} WHERE seq = ?`),
+    peekDeadLetters: db.prepare(
+      `SELECT ${MESSAGE_COLUMNS}, reason, description, dead_lettered_at FROM ${dl}
+       WHERE seq >= ? ORDER BY seq LIMIT ?`,
+    ),
+    countEnqueued: db.prepare(`SELECT count(*) FROM ${m} WHERE enqueued_at <= ?`).pluck(),
+    countScheduled: db.prepare(`SELECT count(*) FROM ${m} WHERE enqueued_at > ?`).pluck(),
+    countDeadLetters: db.prepare(`SELECT count(*) FROM ${dl}`).pluck(),
+    /** Earliest visibility of the entity's messages (at or before now: visible already). */
+    earliestVisible: db.prepare(`SELECT min(visible_at) FROM ${m}`).pluck(),
+    /** Earliest visibility strictly after a time (a listener's next wake-up). */
+    nextVisibleAfter: db.prepare(`SELECT min(visible_at) FROM ${m} WHERE visible_at > ?`).pluck(),
+    /** Whether a message became visible in (since, now]. */
+    becameVisible: db.prepare(`SELECT 1 FROM ${m} WHERE visible_at > ? AND visible_at <= ? LIMIT 1`).pluck(),
+    anyVisible: db.prepare(`SELECT 1 FROM ${m} WHERE visible_at <= ? LIMIT 1`).pluck(),
+  };
+}
+
+export type SharedStatements = ReturnType<typeof prepareShared>;
+export type SendableStatements = ReturnType<typeof prepareSendable>;
+export type ReceivableStatements = ReturnType<typeof prepareReceivable>;

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../ports/clock';
+import type { DocumentStore, JsonValue } from '../ports/document-store';
+import type { MessageSender } from '../ports/message-sender';
+import { COMMANDS_QUEUE } from '../domain/bus-topology';
+import type { Principal } from './api-key-service';
+import { commandMessageSchema, type Command, type CommandMessage } from './command-schemas';
+import { ServiceError } from './errors';
+import type { PublishService } from './publish-service';
+import type { SyncService } from './sync-service';
+
+export type OperationStatus = 'queued' | 'succeeded' | 'failed';
+
+export interface Operation {
+  id: string;
+  command: Command['command'];
+  status: OperationStatus;
+  createdAt: string;
+  updatedAt: string;
+  attempts: number;
+  result?: JsonValue;
+  error?: { kind: string; message: string; errors?: { path: string; message: string }[] };
+}
+
+const OPERATION_ID = 'operation';
+const OPERATION_TYPE = 'operation';
+const operationPartition = (id: string) => `op:${id}`;
+/** Operation records are kept for a week, then expire. */
+const OPERATION_TTL_SECONDS = 7 * 86_400;
+
+/** A command that can never succeed; thrown so the bus retries it no further than its delivery limit. */
+export class PoisonCommandError extends Error {
+  override name = 'PoisonCommandError';
+}
+
+/**
+ * The asynchronous form of bridge operations: a command is recorded as an operation, queued on
+ * bridge-commands, run by commands-process through the same services, and its result recorded.
+ */
+export class CommandService {
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly container: string,
+    private readonly sender: MessageSender,
+    private readonly clock: Clock,
+    private readonly sync: SyncService,
+    private readonly publisher: PublishService,
+  ) {}
+
+  async enqueue(command: Command, principal: Principal): Promise<Operation> {
+    if (command.command === 'delete_user' && principal.role !== 'admin') {
+      throw new ServiceError('validation', 'delete_user needs an admin key.', [{ path: '/command', message: 'admin only' }]);
+    }
+    const id = `op_${randomBytes(12).toString('hex')}`;
+    const now = new Date(this.clock.now()).toISOString();
+    const operation: Operation = { id, command: command.command, status: 'queued', createdAt: now, updatedAt: now, attempts: 0 };
+    await this.store.create(this.container, operationPartition(id), { id: OPERATION_ID, type: OPERATION_TYPE, body: operation }, { ttlSeconds: OPERATION_TTL_SECONDS });
+    const message: CommandMessage = { operationId: id, actor: { role: principal.role, keyId: principal.keyId }, command };
+    try {
+      await this.sender.send(COMMANDS_QUEUE, [{ messageId: id, body: message, subject: command.command, contentType: 'application/json' }]);
+    } catch (error) {
+      await this.record(id, { status: 'failed', error: { kind: 'unavailable', message: `could not queue the command: ${(error as Error).message}` } });
+      throw new ServiceError('unavailable', 'The command queue is unavailable; nothing was queued. Retry the request.');
+    }
+    return operation;
+  }
+
+  async get(id: string): Promise<Operation | undefined> {
+    if (!/^op_[a-f0-9]{24}$/.test(id)) return undefined;
+    return (await this.store.read<Operation>(this.container, operationPartition(id), OPERATION_ID))?.body;
+  }
+
+  /**
+   * Runs one queued command. Client faults (validation, conflicts) are final and recorded as failed;
+   * infrastructure errors propagate so the bus redelivers; a malformed message is poison.
+   */
+  async process(body: unknown, deliveryCount: number): Promise<OperationStatus> {
+    const parsed = commandMessageSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new PoisonCommandError(`malformed command: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    }
+    const { operationId, actor, command } = parsed.data;
+    const existing = await this.get(operationId);
+    if (existing && existing.status !== 'queued') return existing.status; // a redelivered, finished command
+    try {
+      const result = await this.run(command, actor);
+      await this.record(operationId, { status: 'succeeded', result, attempts: deliveryCount }, command.command);
+      return 'succeeded';
+    } catch (error) {
+      if (!(error instanceof ServiceError) || error.kind === 'unavailable') throw error;
+      await this.record(operationId, { status: 'failed', error: { kind: error.kind, message: error.message, ...(error.errors ? { errors: error.errors } : {}) }, attempts: deliveryCount }, command.command);
+      return 'failed';
+    }
+  }
+
+  private async run(command: Command, actor: CommandMessage['actor']): Promise<JsonValue> {
+    switch (command.command) {
+      case 'sync_user_data': {
+        const result = await this.sync.sync(command.userId, { data: command.data, baseVersion: command.baseVersion }, actor.role);
+        return result as unknown as JsonValue;
+      }
+      case 'publish_event': {
+        const { command: _c, ...request } = command;
+        return await this.publisher.publish(request, { keyId: actor.keyId, role: actor.role, name: actor.keyId });
+      }
+      case 'delete_user': {
+        if (actor.role !== 'admin') throw new ServiceError('validation', 'delete_user needs an admin actor.');
+        return { deleted: await this.sync.delete(command.userId, actor.role) };
+      }
+    }
+  }
+
+  private async record(id: string, patch: Partial<Operation>, command?: Command['command']): Promise<void> {
+    const pk = operationPartition(id);
+    const current = await this.store.read<Operation>(this.container, pk, OPERATION_ID);
+    const now = new Date(this.clock.now()).toISOString();
+    const base: Operation = current?.body ?? { id, command: command ?? 'sync_user_data', status: 'queued', createdAt: now, updatedAt: now, attempts: 0 };
+    await this.store.upsert(this.container, pk, { id: OPERATION_ID, type: OPERATION_TYPE, body: { ...base, ...patch, updatedAt: now } }, { ttlSeconds: OPERATION_TTL_SECONDS });
+  }
+}

@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../ports/clock';
+import type { DocumentStore, JsonValue } from '../ports/document-store';
+import { isStoreError } from '../ports/document-store';
+import { eventDocId, formatSequence, type EventDocumentBody, type PendingEvent } from '../domain/cloud-event';
+import type { Principal } from './api-key-service';
+import { ServiceError } from './errors';
+import { outboxOperation, toOutboxItem } from './event-outbox';
+import type { CommitListener } from './sync-service';
+
+/** Types only the bridge itself emits: a portal publishing them could fake a state change. */
+export const BRIDGE_ONLY_TYPES: ReadonlySet<string> = new Set(['user_update', 'user_delete', 'state_change']);
+
+export interface PublishRequest {
+  type: string;
+  data: JsonValue;
+  subject?: string;
+  /** Caller's idempotency id: publishing the same id twice yields one event. */
+  id?: string;
+}
+
+/** publish_event: a portal's own event, committed to the outbox like every other event. */
+export class PublishService {
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly container: string,
+    private readonly clock: Clock,
+    private readonly retentionSeconds: number,
+    private readonly onCommit?: CommitListener,
+  ) {}
+
+  async publish(request: PublishRequest, publisher: Principal): Promise<{ id: string; sequence: string; duplicate: boolean }> {
+    if (BRIDGE_ONLY_TYPES.has(request.type)) {
+      throw new ServiceError('validation', `Event type ${request.type} is emitted by the bridge only.`, [
+        { path: '/type', message: 'is reserved for the bridge' },
+      ]);
+    }
+    const id = `pub:${publisher.keyId}:${request.id ?? randomUUID()}`;
+    const pk = `pub:${id}`;
+    const now = this.clock.now();
+    const event: PendingEvent = {
+      specversion: '1.0',
+      id,
+      source: `/bridge/publishers/${publisher.keyId}`,
+      type: request.type,
+      ...(request.subject !== undefined ? { subject: request.subject } : {}),
+      time: new Date(now).toISOString(),
+      datacontenttype: 'application/json',
+      data: request.data,
+    };
+    const op = outboxOperation(0, event, now, this.retentionSeconds);
+    try {
+      const [result] = await this.store.batch(this.container, pk, [op]);
+      const item = toOutboxItem(pk, op, result?.seq);
+      if (item) this.onCommit?.([item]);
+      return { id, sequence: formatSequence(result?.seq ?? 0), duplicate: false };
+    } catch (error) {
+      if (!isStoreError(error, 'conflict')) throw error;
+      const existing = await this.store.read<EventDocumentBody>(this.container, pk, eventDocId(0));
+      return { id, sequence: formatSequence(existing?.seq ?? 0), duplicate: true };
+    }
+  }
+}

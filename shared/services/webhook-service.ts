@@ -1,0 +1,210 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import type { Clock } from '../ports/clock';
+import type { DocumentStore } from '../ports/document-store';
+import { isStoreError } from '../ports/document-store';
+import type { MessageSender } from '../ports/message-sender';
+import { WebhookTransportError, type WebhookTransport } from '../ports/webhook-transport';
+import { backoffDelayMs } from '../domain/backoff';
+import { WEBHOOK_RETRY_QUEUE } from '../domain/bus-topology';
+import { CLOUDEVENTS_CONTENT_TYPE, type BridgeCloudEvent } from '../domain/cloud-event';
+import { refusedWebhookUrl } from '../domain/webhook-target';
+import { ServiceError } from './errors';
+
+export interface WebhookSubscription {
+  id: string;
+  eventTypes: string[];
+  url: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+interface SubscriptionDocument extends WebhookSubscription {
+  /** Standard Webhooks signing secret (whsec_…); returned once, at creation. */
+  secret: string;
+}
+
+/** A delivery still to be tried: what webhooks-retry receives from the retry queue. */
+export interface DeliveryTask {
+  subscriptionId: string;
+  event: BridgeCloudEvent;
+  attempt: number;
+  firstAttemptAt: number;
+}
+
+export interface DeadLetter {
+  id: string;
+  subscriptionId: string;
+  event: BridgeCloudEvent;
+  attempts: number;
+  firstAttemptAt: string;
+  lastAttemptAt: string;
+  lastError: string;
+}
+
+export interface WebhookOptions {
+  maxAttempts: number;
+  maxAgeSeconds: number;
+  backoffBaseMs: number;
+  timeoutMs: number;
+  allowPrivateAddresses: boolean;
+}
+
+const SUBSCRIPTIONS_PK = 'webhooks';
+const SUBSCRIPTION_TYPE = 'webhook-subscription';
+const DEAD_LETTER_TYPE = 'webhook-dead-letter';
+const deadLetterPartition = (subscriptionId: string) => `webhook-dl:${subscriptionId}`;
+const MAX_BACKOFF_MS = 60 * 60 * 1000;
+
+/**
+ * subscribe_to_events over signed webhooks (Standard Webhooks). The first attempt happens as the
+ * event arrives; a failure is retried from a queue with exponential backoff and jitter until the
+ * attempt or age limit, then lands in the subscription's dead letters, from where it can be redelivered.
+ */
+export class WebhookService {
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly container: string,
+    private readonly sender: MessageSender,
+    private readonly transport: WebhookTransport,
+    private readonly clock: Clock,
+    private readonly options: WebhookOptions,
+    private readonly log: (message: string) => void = () => undefined,
+  ) {}
+
+  async subscribe(eventTypes: string[], url: string, createdBy: string): Promise<WebhookSubscription & { secret: string }> {
+    const refused = refusedWebhookUrl(url, this.options.allowPrivateAddresses);
+    if (refused) throw new ServiceError('validation', `The webhook URL ${refused}.`, [{ path: '/url', message: refused }]);
+    const doc: SubscriptionDocument = {
+      id: `sub_${randomBytes(8).toString('hex')}`,
+      eventTypes: [...new Set(eventTypes)],
+      url,
+      createdAt: new Date(this.clock.now()).toISOString(),
+      createdBy,
+      secret: `whsec_${randomBytes(32).toString('base64')}`,
+    };
+    await this.store.create(this.container, SUBSCRIPTIONS_PK, { id: doc.id, type: SUBSCRIPTION_TYPE, body: doc });
+    return doc;
+  }
+
+  async list(): Promise<WebhookSubscription[]> {
+    return (await this.allSubscriptions()).map(({ secret: _secret, ...rest }) => rest);
+  }
+
+  async get(id: string): Promise<WebhookSubscription | undefined> {
+    const doc = await this.store.read<SubscriptionDocument>(this.container, SUBSCRIPTIONS_PK, id);
+    if (!doc) return undefined;
+    const { secret: _secret, ...rest } = doc.body;
+    return rest;
+  }
+
+  async unsubscribe(id: string): Promise<boolean> {
+    try {
+      await this.store.delete(this.container, SUBSCRIPTIONS_PK, id);
+      return true;
+    } catch (error) {
+      if (isStoreError(error, 'not-found')) return false;
+      throw error;
+    }
+  }
+
+  /** First delivery of an event to every subscription of its type; failures go to the retry queue. */
+  async fanOut(event: BridgeCloudEvent): Promise<{ delivered: number; scheduled: number }> {
+    const targets = (await this.allSubscriptions()).filter((s) => s.eventTypes.includes(event.type));
+    const firstAttemptAt = this.clock.now();
+    const outcomes = await Promise.all(targets.map((s) => this.attempt(s, { subscriptionId: s.id, event, attempt: 1, firstAttemptAt })));
+    return { delivered: outcomes.filter((o) => o === 'delivered').length, scheduled: outcomes.filter((o) => o !== 'delivered').length };
+  }
+
+  /** One retry from the queue. */
+  async retry(task: DeliveryTask): Promise<'delivered' | 'scheduled' | 'dead-lettered' | 'dropped'> {
+    const doc = await this.store.read<SubscriptionDocument>(this.container, SUBSCRIPTIONS_PK, task.subscriptionId);
+    if (!doc) return 'dropped'; // unsubscribed meanwhile
+    return this.attempt(doc.body, task);
+  }
+
+  async deadLetters(subscriptionId: string, limit = 100): Promise<DeadLetter[]> {
+    const page = await this.store.query<DeadLetter>(this.container, { pk: deadLetterPartition(subscriptionId), type: DEAD_LETTER_TYPE, limit });
+    return page.items.map((d) => d.body);
+  }
+
+  /** Puts dead letters (all, or the given ids) back on the retry queue as fresh deliveries. */
+  async redeliver(subscriptionId: string, ids?: readonly string[]): Promise<number> {
+    const letters = (await this.deadLetters(subscriptionId, 1000)).filter((d) => !ids || ids.includes(d.id));
+    const now = this.clock.now();
+    for (const letter of letters) {
+      await this.schedule({ subscriptionId, event: letter.event, attempt: 1, firstAttemptAt: now }, 0, `redeliver-${now}`);
+      await this.store.delete(this.container, deadLetterPartition(subscriptionId), letter.id).catch((e: unknown) => {
+        if (!isStoreError(e, 'not-found')) throw e;
+      });
+    }
+    return letters.length;
+  }
+
+  private async allSubscriptions(): Promise<SubscriptionDocument[]> {
+    const subs: SubscriptionDocument[] = [];
+    let continuation: string | undefined;
+    do {
+      const page = await this.store.query<SubscriptionDocument>(this.container, { pk: SUBSCRIPTIONS_PK, type: SUBSCRIPTION_TYPE, limit: 1000, continuation });
+      subs.push(...page.items.map((d) => d.body));
+      continuation = page.continuation;
+    } while (continuation);
+    return subs;
+  }
+
+  private async attempt(sub: SubscriptionDocument, task: DeliveryTask): Promise<'delivered' | 'scheduled' | 'dead-lettered'> {
+    const body = JSON.stringify(task.event);
+    const timestamp = new Date(this.clock.now());
+    const headers = {
+      'content-type': CLOUDEVENTS_CONTENT_TYPE,
+      'webhook-id': task.event.id,
+      'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+      'webhook-signature': new Webhook(sub.secret).sign(task.event.id, timestamp, body),
+      'user-agent': 'portal-bridge-webhooks',
+    };
+    let failure: string;
+    try {
+      const { status } = await this.transport.post(sub.url, headers, body, this.options.timeoutMs);
+      if (status >= 200 && status < 300) return 'delivered';
+      failure = `HTTP ${status}`;
+    } catch (error) {
+      failure = error instanceof WebhookTransportError ? `${error.kind}: ${error.message}` : String(error);
+    }
+    const ageMs = this.clock.now() - task.firstAttemptAt;
+    if (task.attempt >= this.options.maxAttempts || ageMs >= this.options.maxAgeSeconds * 1000) {
+      await this.deadLetter(task, failure);
+      this.log(`webhook ${sub.id}: event ${task.event.id} dead-lettered after ${task.attempt} attempts (${failure})`);
+      return 'dead-lettered';
+    }
+    const delay = backoffDelayMs(task.attempt, this.options.backoffBaseMs, MAX_BACKOFF_MS, randomInt(0, 1_000_000) / 1_000_000);
+    await this.schedule({ ...task, attempt: task.attempt + 1 }, delay, 'retry');
+    this.log(`webhook ${sub.id}: event ${task.event.id} attempt ${task.attempt} failed (${failure}); retry in ${delay} ms`);
+    return 'scheduled';
+  }
+
+  private async schedule(task: DeliveryTask, delayMs: number, kind: string): Promise<void> {
+    await this.sender.send(WEBHOOK_RETRY_QUEUE, [
+      {
+        // Deterministic per (event, subscription, attempt): a repeated fan-out schedules each retry once.
+        messageId: `${task.event.id}|${task.subscriptionId}|${kind}|${task.attempt}`,
+        body: task,
+        subject: 'webhook_delivery',
+        contentType: 'application/json',
+        ...(delayMs > 0 ? { scheduledEnqueueTimeUtc: new Date(this.clock.now() + delayMs) } : {}),
+      },
+    ]);
+  }
+
+  private async deadLetter(task: DeliveryTask, lastError: string): Promise<void> {
+    const letter: DeadLetter = {
+      id: `dl_${task.event.id.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 200)}`,
+      subscriptionId: task.subscriptionId,
+      event: task.event,
+      attempts: task.attempt,
+      firstAttemptAt: new Date(task.firstAttemptAt).toISOString(),
+      lastAttemptAt: new Date(this.clock.now()).toISOString(),
+      lastError,
+    };
+    await this.store.upsert(this.container, deadLetterPartition(task.subscriptionId), { id: letter.id, type: DEAD_LETTER_TYPE, body: letter });
+  }
+}

@@ -1,4 +1,4 @@
-import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { HttpRequest, InvocationContext, type HttpHandler, type HttpResponseInit } from '@azure/functions';
 import { setServices, type Services } from '../../../shared/container';
 import { healthGet } from '../../../functions/health-get';
 import { keysCreate } from '../../../functions/keys-create';
@@ -13,7 +13,7 @@ import { usersGet } from '../../../functions/users-get';
 import { usersSync } from '../../../functions/users-sync';
 import { TEST_ADMIN_KEY, makeTestServices } from '../../helpers/test-services';
 
-type Handler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit | unknown>;
+type Handler = HttpHandler;
 
 interface Call {
   method?: string;

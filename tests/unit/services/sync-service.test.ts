@@ -40,9 +40,9 @@ describe('SyncService over the embedded store', () => {
 
   it('deletes a user and reports whether it existed', async () => {
     await services.sync.sync('u1', { data: { a: 1 } }, 'admin');
-    expect(await services.sync.delete('u1')).toBe(true);
+    expect(await services.sync.delete('u1', 'admin')).toBe(true);
     expect(await services.sync.get('u1')).toBeUndefined();
-    expect(await services.sync.delete('u1')).toBe(false);
+    expect(await services.sync.delete('u1', 'admin')).toBe(false);
   });
 
   it('40 concurrent writers of distinct fields on one user lose nothing', async () => {

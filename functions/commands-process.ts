@@ -13,4 +13,8 @@ export async function commandsProcess(message: unknown, context: InvocationConte
   context.log(`commands-process: ${String(context.triggerMetadata?.messageId ?? '')} ${status}`);
 }
 
-app.serviceBusQueue('commands-process', { connection: 'ServiceBusConnection', queueName: COMMANDS_QUEUE, handler: commandsProcess });
+app.serviceBusQueue('commands-process', {
+  connection: 'ServiceBusConnection',
+  queueName: COMMANDS_QUEUE,
+  handler: commandsProcess,
+});

@@ -9,10 +9,16 @@ export const eventsList = route({ roles: ['admin', 'user', 'service'] }, async (
   const q = request.query;
   const limitText = q.get('limit') ?? '100';
   const limit = Number(limitText);
-  const types = q.get('types')?.split(',').map((t) => t.trim()).filter(Boolean);
+  const types = q
+    .get('types')
+    ?.split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   const errors = [];
-  if (!/^\d+$/.test(limitText) || limit < 1 || limit > 1000) errors.push({ path: 'limit', message: 'must be a whole number from 1 to 1000' });
-  if (types?.some((t) => !EVENT_TYPE_PATTERN.test(t))) errors.push({ path: 'types', message: 'must be comma-separated event types' });
+  if (!/^\d+$/.test(limitText) || limit < 1 || limit > 1000)
+    errors.push({ path: 'limit', message: 'must be a whole number from 1 to 1000' });
+  if (types?.some((t) => !EVENT_TYPE_PATTERN.test(t)))
+    errors.push({ path: 'types', message: 'must be comma-separated event types' });
   if (errors.length > 0) throw validationProblem(errors);
   const page = await services.events.replay({
     after: q.get('after') ?? undefined,

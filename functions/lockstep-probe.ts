@@ -8,4 +8,9 @@ export const lockstepProbe = route({ roles: ['admin'] }, async ({ services }) =>
   return json(result.ok ? 200 : 504, result, { 'cache-control': 'no-store' });
 });
 
-app.http('lockstep-probe', { methods: ['POST'], route: 'lockstep/probe', authLevel: 'anonymous', handler: lockstepProbe });
+app.http('lockstep-probe', {
+  methods: ['POST'],
+  route: 'lockstep/probe',
+  authLevel: 'anonymous',
+  handler: lockstepProbe,
+});

@@ -7,4 +7,9 @@ export const lockstepStatus = route({ roles: ['admin', 'user', 'service'] }, asy
   ok(await services.lockstep.status(), { 'cache-control': 'no-store' }),
 );
 
-app.http('lockstep-status', { methods: ['GET'], route: 'lockstep/status', authLevel: 'anonymous', handler: lockstepStatus });
+app.http('lockstep-status', {
+  methods: ['GET'],
+  route: 'lockstep/status',
+  authLevel: 'anonymous',
+  handler: lockstepStatus,
+});

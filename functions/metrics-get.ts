@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 import { ok } from '../shared/http/http-response';
+import { METERED_OPERATIONS } from '../shared/http/metered';
 import { route } from '../shared/http/route';
 
 /** get_performance_metrics: this instance's sync and propagation figures, and store-wide event and state counts. */
@@ -13,6 +14,7 @@ export const metricsGet = route({ roles: ['admin', 'user', 'service'] }, async (
       publishFailures: events.publishFailures,
       propagationMs: events.propagationMs,
       stateSize: await services.state.size(),
+      tokenUsage: services.tokens.metrics.snapshot(METERED_OPERATIONS),
     },
     { 'cache-control': 'no-store' },
   );

@@ -10,4 +10,9 @@ export const operationsGet = route({ roles: ['admin', 'user', 'service'] }, asyn
   return ok(operation, { 'cache-control': 'no-store' });
 });
 
-app.http('operations-get', { methods: ['GET'], route: 'operations/{id}', authLevel: 'anonymous', handler: operationsGet });
+app.http('operations-get', {
+  methods: ['GET'],
+  route: 'operations/{id}',
+  authLevel: 'anonymous',
+  handler: operationsGet,
+});

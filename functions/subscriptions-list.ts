@@ -6,4 +6,9 @@ export const subscriptionsList = route({ roles: ['admin', 'user', 'service'] }, 
   ok({ subscriptions: await services.webhooks.list() }),
 );
 
-app.http('subscriptions-list', { methods: ['GET'], route: 'subscriptions', authLevel: 'anonymous', handler: subscriptionsList });
+app.http('subscriptions-list', {
+  methods: ['GET'],
+  route: 'subscriptions',
+  authLevel: 'anonymous',
+  handler: subscriptionsList,
+});

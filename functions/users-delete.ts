@@ -7,7 +7,8 @@ import { ServiceError } from '../shared/services/errors';
 
 export const usersDelete = route({ roles: ['admin'] }, async ({ request, services, principal }) => {
   const userId = checkedParam(request.params.userId, 'userId', USER_ID_PATTERN, USER_ID_RULE);
-  if (!(await services.sync.delete(userId, principal.role))) throw new ServiceError('not-found', `No user ${userId}.`);
+  if (!(await services.sync.delete(userId, principal.role)))
+    throw new ServiceError('not-found', `No user ${userId}.`);
   return noContent();
 });
 

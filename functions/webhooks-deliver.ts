@@ -7,7 +7,8 @@ import type { BridgeCloudEvent } from '../shared/domain/cloud-event';
 export async function webhooksDeliver(message: unknown, context: InvocationContext): Promise<void> {
   const event = message as BridgeCloudEvent;
   const { delivered, scheduled } = await getServices().webhooks.fanOut(event);
-  if (delivered + scheduled > 0) context.debug(`webhooks-deliver: ${event.id} delivered ${delivered}, retrying ${scheduled}`);
+  if (delivered + scheduled > 0)
+    context.debug(`webhooks-deliver: ${event.id} delivered ${delivered}, retrying ${scheduled}`);
 }
 
 app.serviceBusTopic('webhooks-deliver', {

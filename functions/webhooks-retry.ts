@@ -10,4 +10,8 @@ export async function webhooksRetry(message: unknown, context: InvocationContext
   context.debug(`webhooks-retry: ${task.event?.id} → ${task.subscriptionId}: ${outcome}`);
 }
 
-app.serviceBusQueue('webhooks-retry', { connection: 'ServiceBusConnection', queueName: WEBHOOK_RETRY_QUEUE, handler: webhooksRetry });
+app.serviceBusQueue('webhooks-retry', {
+  connection: 'ServiceBusConnection',
+  queueName: WEBHOOK_RETRY_QUEUE,
+  handler: webhooksRetry,
+});

@@ -80,23 +80,32 @@ export class ChangeFeedRunner {
     let continuation = lease?.body.continuation;
     if (continuation === undefined && !startFromBeginning) {
       // Like the real trigger without startFromBeginning: only changes from now on.
-      continuation = (await store.changeFeed(container, { continuation: undefined, maxItems: 1_000_000 })).continuation;
+      continuation = (await store.changeFeed(container, { continuation: undefined, maxItems: 1_000_000 }))
+        .continuation;
     }
     const page = await store.changeFeed(container, { continuation, maxItems: this.maxItems });
     if (page.items.length > 0) {
       const context = new InvocationContext({
         invocationId: randomUUID(),
         functionName: this.registration.name,
-        logHandler: (level, ...args) => this.options.log(level, `${this.registration.name}: ${args.map(String).join(' ')}`),
+        logHandler: (level, ...args) =>
+          this.options.log(level, `${this.registration.name}: ${args.map(String).join(' ')}`),
       });
       try {
         await this.registration.options.handler(page.items.map(toCosmosItem), context);
       } catch (error) {
-        this.options.log('error', `${this.registration.name} failed (the lease still moves on, as in Azure): ${String(error)}`);
+        this.options.log(
+          'error',
+          `${this.registration.name} failed (the lease still moves on, as in Azure): ${String(error)}`,
+        );
       }
     }
     if (page.continuation !== continuation) {
-      await store.upsert(leaseContainer, leasePk, { id: 'lease', type: 'lease', body: { continuation: page.continuation } satisfies Lease });
+      await store.upsert(leaseContainer, leasePk, {
+        id: 'lease',
+        type: 'lease',
+        body: { continuation: page.continuation } satisfies Lease,
+      });
     }
     return page.items.length >= this.maxItems;
   }

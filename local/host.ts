@@ -66,13 +66,16 @@ function send(
  */
 export async function startLocalHost(root: string, port: number, accessLog: AccessLog): Promise<LocalHost> {
   const services = getServices();
-  const maxBodyBytes = services.config.http.maxBodyBytes;
+  // The transport admits the largest body any route accepts (file uploads); each handler enforces
+  // its own limit (JSON routes: BRIDGE_MAX_BODY_BYTES, checked on content-length before reading).
+  const maxBodyBytes = Math.max(services.config.http.maxBodyBytes, services.config.files.maxBytes);
   const registrations = loadRegistrations(root);
   const routes = new RouteTable(registrations);
   const hostJson = readHostJson(root);
   const prefix = `/${hostJson.routePrefix}`;
   const log = (level: string, message: string) => {
-    if (level === 'error' || level === 'warning' || level === 'critical') console.error(`[${level}] ${message}`);
+    if (level === 'error' || level === 'warning' || level === 'critical')
+      console.error(`[${level}] ${message}`);
     else if (level !== 'trace' && level !== 'debug') console.log(`[${level}] ${message}`);
   };
   const triggers = startTriggers(registrations, services, process.env, {

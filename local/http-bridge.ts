@@ -6,24 +6,43 @@ import type { HttpRoute } from './route-table';
 
 export class BodyTooLargeError extends Error {}
 
-/** Reads a request body, refusing (without buffering further) once it passes `maxBytes`. */
+/** Past the limit, up to this much more is read and discarded so the client can hear the 413. */
+const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads a request body, refusing once it passes `maxBytes`. A refused body is drained (bounded)
+ * before the 413 goes out: a client still sending would otherwise see a reset, not the answer.
+ */
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > maxBytes) return Promise.reject(new BodyTooLargeError());
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? '0');
     const chunks: Buffer[] = [];
     let size = 0;
+    let refused = declared > maxBytes;
+    const refuse = () => {
+      req.removeAllListeners('data');
+      let discarded = 0;
+      req.on('data', (chunk: Buffer) => {
+        discarded += chunk.length;
+        if (discarded > DISCARD_LIMIT_BYTES) req.destroy();
+      });
+      req.once('end', () => reject(new BodyTooLargeError()));
+      req.once('close', () => reject(new BodyTooLargeError()));
+    };
+    if (refused) return refuse();
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBytes) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new BodyTooLargeError());
+      if (size > maxBytes && !refused) {
+        refused = true;
+        chunks.length = 0;
+        refuse();
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    req.on('end', () => {
+      if (!refused) resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    });
     req.on('error', reject);
   });
 }

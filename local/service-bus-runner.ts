@@ -1,6 +1,10 @@
 import { InvocationContext } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
-import { subscriptionPath, type EmbeddedBus, type LockedMessage } from '../shared/adapters/embedded/embedded-bus';
+import {
+  subscriptionPath,
+  type EmbeddedBus,
+  type LockedMessage,
+} from '../shared/adapters/embedded/embedded-bus';
 import { BUS_TOPOLOGY } from '../shared/domain/bus-topology';
 import type { Registration } from './function-registry';
 
@@ -21,8 +25,12 @@ export function triggerEntity(registration: Registration): { path: string; maxDe
   }
   const topic = BUS_TOPOLOGY.topics.find((t) => t.name === o.topicName);
   const subscription = topic?.subscriptions.find((s) => s.name === o.subscriptionName);
-  if (!topic || !subscription) throw new Error(`${registration.name}: ${o.topicName}/${o.subscriptionName} is not in the bus topology`);
-  return { path: subscriptionPath(topic.name, subscription.name), maxDeliveryCount: subscription.maxDeliveryCount };
+  if (!topic || !subscription)
+    throw new Error(`${registration.name}: ${o.topicName}/${o.subscriptionName} is not in the bus topology`);
+  return {
+    path: subscriptionPath(topic.name, subscription.name),
+    maxDeliveryCount: subscription.maxDeliveryCount,
+  };
 }
 
 /**
@@ -108,7 +116,8 @@ export class ServiceBusRunner {
         correlationId: m.correlationId,
         applicationProperties: m.applicationProperties,
       },
-      logHandler: (level, ...args) => this.options.log(level, `${this.registration.name}: ${args.map(String).join(' ')}`),
+      logHandler: (level, ...args) =>
+        this.options.log(level, `${this.registration.name}: ${args.map(String).join(' ')}`),
     });
     const { bus } = this.options;
     try {
@@ -119,14 +128,23 @@ export class ServiceBusRunner {
       try {
         if (m.deliveryCount >= this.entity.maxDeliveryCount) {
           await bus.deadLetter(locked.lockToken, { reason: 'MaxDeliveryCountExceeded', description });
-          this.options.log('error', `${this.registration.name}: message ${m.messageId} dead-lettered after ${m.deliveryCount} deliveries: ${description}`);
+          this.options.log(
+            'error',
+            `${this.registration.name}: message ${m.messageId} dead-lettered after ${m.deliveryCount} deliveries: ${description}`,
+          );
         } else {
           await bus.abandon(locked.lockToken);
-          this.options.log('warning', `${this.registration.name}: delivery ${m.deliveryCount} of ${m.messageId} failed: ${description}`);
+          this.options.log(
+            'warning',
+            `${this.registration.name}: delivery ${m.deliveryCount} of ${m.messageId} failed: ${description}`,
+          );
         }
       } catch (settleError) {
         // The lock expired meanwhile; the bus makes the message visible again on its own.
-        this.options.log('warning', `${this.registration.name}: could not settle ${m.messageId}: ${String(settleError)}`);
+        this.options.log(
+          'warning',
+          `${this.registration.name}: could not settle ${m.messageId}: ${String(settleError)}`,
+        );
       }
     }
   }

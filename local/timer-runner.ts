@@ -26,11 +26,17 @@ export class TimerRunner {
 
   private scheduleNext(): void {
     if (this.stopped) return;
-    const expression = CronExpressionParser.parse(String(this.registration.options.schedule), { currentDate: new Date(), tz: 'UTC' });
+    const expression = CronExpressionParser.parse(String(this.registration.options.schedule), {
+      currentDate: new Date(),
+      tz: 'UTC',
+    });
     const next = expression.next().getTime();
-    this.timer = setTimeout(() => {
-      this.current = this.fire(next).finally(() => this.scheduleNext());
-    }, Math.max(0, next - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        this.current = this.fire(next).finally(() => this.scheduleNext());
+      },
+      Math.max(0, next - Date.now()),
+    );
     this.timer.unref();
   }
 
@@ -38,10 +44,14 @@ export class TimerRunner {
     const context = new InvocationContext({
       invocationId: randomUUID(),
       functionName: this.registration.name,
-      logHandler: (level, ...args) => this.log(level, `${this.registration.name}: ${args.map(String).join(' ')}`),
+      logHandler: (level, ...args) =>
+        this.log(level, `${this.registration.name}: ${args.map(String).join(' ')}`),
     });
     try {
-      await this.registration.options.handler({ isPastDue: Date.now() - scheduledAt > 1000, schedule: { adjustForDST: false }, scheduleStatus: {} }, context);
+      await this.registration.options.handler(
+        { isPastDue: Date.now() - scheduledAt > 1000, schedule: { adjustForDST: false }, scheduleStatus: {} },
+        context,
+      );
     } catch (error) {
       this.log('error', `${this.registration.name} failed: ${String(error)}`);
     }

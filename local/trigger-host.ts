@@ -44,14 +44,26 @@ export function startTriggers(
         break;
       case 'serviceBusQueue':
       case 'serviceBusTopic':
-        if (!services.embeddedBus) throw new Error(`${registration.name}: the local host drives Service Bus triggers from the embedded bus (BRIDGE_BUS=embedded)`);
-        runners.push(new ServiceBusRunner(registration, { bus: services.embeddedBus, maxConcurrentCalls: options.maxConcurrentCalls, log: options.log }));
+        if (!services.embeddedBus)
+          throw new Error(
+            `${registration.name}: the local host drives Service Bus triggers from the embedded bus (BRIDGE_BUS=embedded)`,
+          );
+        runners.push(
+          new ServiceBusRunner(registration, {
+            bus: services.embeddedBus,
+            maxConcurrentCalls: options.maxConcurrentCalls,
+            log: options.log,
+          }),
+        );
         break;
       case 'timer':
         runners.push(new TimerRunner(registration, options.log));
         break;
       default:
-        options.log('warning', `${registration.name}: ${registration.trigger} triggers are not run by the local host`);
+        options.log(
+          'warning',
+          `${registration.name}: ${registration.trigger} triggers are not run by the local host`,
+        );
         continue;
     }
     names.push(`${registration.name} (${registration.trigger})`);

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { parseRolePriors, RolePriorsError, type BetaParams } from './domain/analysis/bayesian';
+import { DEFAULT_PROVIDER_ORDER, HEURISTIC_PROVIDER } from './domain/analysis/provider-lock';
 
 /**
  * Every setting the bridge reads, in one schema. Config is parsed once at start-up and a bad or
@@ -24,6 +26,14 @@ const listSetting = z.string().transform((v) =>
     .filter((s) => s.length > 0),
 );
 
+const aiUrlSetting = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+const aiKeySetting = z.string().min(1).max(1000);
+/** A Key Vault secret name: 1-127 letters, digits and dashes. */
+const aiSecretNameSetting = z
+  .string()
+  .regex(/^[0-9A-Za-z-]{1,127}$/, 'expected a Key Vault secret name (letters, digits, -)');
+const aiModelSetting = z.string().min(1).max(200);
+
 /** Settings the function files need at registration time (trigger options), before any request. */
 const triggerSettingsSchema = z.object({
   COSMOS_DATABASE: z.string().min(1).default('portal-bridge'),
@@ -41,7 +51,9 @@ const settingsSchema = triggerSettingsSchema.extend({
   BRIDGE_ADMIN_KEY: z
     .string()
     .min(24, 'must be at least 24 characters (generate one with: openssl rand -base64 32)'),
-  BRIDGE_STORE: z.enum(['embedded']).default('embedded'),
+  BRIDGE_STORE: z.enum(['embedded', 'cosmos']).default('embedded'),
+  CosmosDbConnection__accountEndpoint: z.url({ protocol: /^https$/ }).optional(),
+  COSMOS_EMULATOR_KEY: z.string().min(1).optional(),
   BRIDGE_DATA_DIR: z.string().min(1).default('.data'),
   BRIDGE_DURABILITY: z.enum(['normal', 'full']).default('normal'),
   BRIDGE_PROTECTED_FIELDS: listSetting.default(['role', 'permissions', 'status']),
@@ -59,6 +71,60 @@ const settingsSchema = triggerSettingsSchema.extend({
   BRIDGE_WEBHOOK_BACKOFF_BASE_MS: intSetting(10, 3_600_000).default(1000),
   BRIDGE_WEBHOOK_TIMEOUT_MS: intSetting(100, 120_000).default(5000),
   BRIDGE_WEBHOOK_ALLOW_PRIVATE: boolSetting.default(false),
+  // AI analysis (issue 5): OpenAI-compatible providers, the provider lock, Bayesian priors.
+  AI_PROVIDER_ORDER: listSetting.default([...DEFAULT_PROVIDER_ORDER]),
+  AI_OPENAI_BASE_URL: aiUrlSetting.default('https://api.openai.com/v1'),
+  AI_OPENAI_API_KEY: aiKeySetting.optional(),
+  AI_OPENAI_API_KEY_SECRET: aiSecretNameSetting.optional(),
+  AI_OPENAI_MODEL: aiModelSetting.optional(),
+  AI_AZURE_OPENAI_BASE_URL: aiUrlSetting.optional(),
+  AI_AZURE_OPENAI_API_KEY: aiKeySetting.optional(),
+  AI_AZURE_OPENAI_API_KEY_SECRET: aiSecretNameSetting.optional(),
+  AI_AZURE_OPENAI_MODEL: aiModelSetting.optional(),
+  AI_GEMINI_BASE_URL: aiUrlSetting.default('https://generativelanguage.googleapis.com/v1beta/openai/'),
+  AI_GEMINI_API_KEY: aiKeySetting.optional(),
+  AI_GEMINI_API_KEY_SECRET: aiSecretNameSetting.optional(),
+  AI_GEMINI_MODEL: aiModelSetting.optional(),
+  AI_GROQ_BASE_URL: aiUrlSetting.default('https://api.groq.com/openai/v1'),
+  AI_GROQ_API_KEY: aiKeySetting.optional(),
+  AI_GROQ_API_KEY_SECRET: aiSecretNameSetting.optional(),
+  AI_GROQ_MODEL: aiModelSetting.optional(),
+  AI_CLOUDFLARE_BASE_URL: aiUrlSetting.optional(),
+  AI_CLOUDFLARE_API_KEY: aiKeySetting.optional(),
+  AI_CLOUDFLARE_API_KEY_SECRET: aiSecretNameSetting.optional(),
+  AI_CLOUDFLARE_MODEL: aiModelSetting.optional(),
+  AI_HUGGINGFACE_BASE_URL: aiUrlSetting.default('https://router.huggingface.co/v1'),
+  AI_HUGGINGFACE_API_KEY: aiKeySetting.optional(),
+  AI_HUGGINGFACE_API_KEY_SECRET: aiSecretNameSetting.optional(),
+  AI_HUGGINGFACE_MODEL: aiModelSetting.optional(),
+  AI_TIMEOUT_MS: intSetting(100, 600_000).default(30_000),
+  AI_FAILURE_THRESHOLD: intSetting(1, 100).default(3),
+  AI_RATE_LIMIT_THRESHOLD: intSetting(1, 100).default(3),
+  AI_COOLDOWN_SECONDS: intSetting(0, 86_400).default(300),
+  BRIDGE_BAYES_PRIORS: z.string().optional(),
+  // Job-title intelligence and tokens (issue 6): what each metered operation costs.
+  BRIDGE_TOKEN_COST_WORD_CLOUD: intSetting(0, 1_000_000).default(5),
+  BRIDGE_TOKEN_COST_ANALYZE_TITLE: intSetting(0, 1_000_000).default(7),
+  BRIDGE_TOKEN_COST_PATHWAYS: intSetting(0, 1_000_000).default(7),
+  BRIDGE_TOKEN_COST_MARKET: intSetting(0, 1_000_000).default(7),
+  BRIDGE_TOKEN_COST_RELATIONSHIPS: intSetting(0, 1_000_000).default(5),
+  // Files, secrets and telemetry (issue 4).
+  BRIDGE_FILES: z.enum(['embedded', 'azure']).default('embedded'),
+  AZURE_STORAGE_BLOB_ENDPOINT: z.url({ protocol: /^https$/, error: 'expected an https URL' }).optional(),
+  BRIDGE_FILES_CONTAINER: z
+    .string()
+    .regex(
+      /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/,
+      'expected a blob container name (3-63 of a-z, 0-9, -)',
+    )
+    .default('files'),
+  BRIDGE_FILES_CONNECTION_STRING: z.string().min(1).optional(),
+  BRIDGE_FILES_MAX_BYTES: intSetting(1, 1024 * 1024 * 1024).default(25 * 1024 * 1024),
+  BRIDGE_SECRETS: z.enum(['embedded', 'keyvault']).default('embedded'),
+  KEY_VAULT_URI: z.url({ protocol: /^https$/, error: 'expected an https URL' }).optional(),
+  BRIDGE_SECRET_CACHE_SECONDS: intSetting(0, 86_400).default(300),
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z.string().optional(),
   // Local host only (npm start); the Functions host has its own.
   PORT: intSetting(0, 65535).default(7071),
   BRIDGE_ACCESS_LOG: boolSetting.default(true),
@@ -69,7 +135,14 @@ export type TriggerSettings = z.output<typeof triggerSettingsSchema>;
 
 export interface BridgeConfig {
   adminKey: string;
-  store: { kind: 'embedded'; dataDir: string; durability: 'normal' | 'full'; container: string };
+  store: {
+    kind: 'embedded' | 'cosmos';
+    dataDir: string;
+    durability: 'normal' | 'full';
+    container: string;
+    /** With cosmos: the account endpoint, the database, and a key only for emulators. */
+    cosmos?: { endpoint: string; database: string; emulatorKey?: string };
+  };
   bus:
     | { kind: 'embedded' }
     | { kind: 'servicebus'; fullyQualifiedNamespace?: string; connectionString?: string };
@@ -90,6 +163,59 @@ export interface BridgeConfig {
   http: { maxBodyBytes: number };
   auth: { cacheSeconds: number };
   localHost: { port: number; accessLog: boolean };
+  files:
+    | { kind: 'embedded'; maxBytes: number }
+    | { kind: 'azure'; maxBytes: number; container: string; endpoint?: string; connectionString?: string };
+  secrets:
+    | { kind: 'embedded'; settingValues: ReadonlyMap<string, string> }
+    | { kind: 'keyvault'; vaultUri: string; cacheSeconds: number };
+  /** Unvalidated on purpose: a malformed string disables telemetry with a warning, it never stops the bridge. */
+  telemetry: { connectionString?: string; entra?: { clientId?: string } };
+  ai: AiConfig;
+  analysis: { rolePriors: Record<string, BetaParams> };
+  /** Token cost of each metered job-title operation. */
+  tokens: { costs: TokenCosts };
+}
+
+/** The metered operations and what each costs (BRIDGE_TOKEN_COST_*). */
+export interface TokenCosts {
+  'word-cloud': number;
+  'analyze-title': number;
+  pathways: number;
+  market: number;
+  relationships: number;
+}
+
+/** AI providers reachable through the openai SDK (OpenAI-compatible chat completions), in setting-name form. */
+export const AI_PROVIDERS = [
+  'openai',
+  'azure-openai',
+  'gemini',
+  'groq',
+  'cloudflare',
+  'huggingface',
+] as const;
+export type AiProviderName = (typeof AI_PROVIDERS)[number];
+
+export interface AiProviderSettings {
+  name: AiProviderName;
+  baseUrl: string;
+  model: string;
+  /** The key itself (from settings; in Azure a Key Vault reference resolved by the platform) … */
+  apiKey?: string;
+  /** … or the name of a Key Vault secret holding it. */
+  apiKeySecret?: string;
+}
+
+export interface AiConfig {
+  /** Priority order of the providers (the heuristic is always last and not listed). */
+  order: AiProviderName[];
+  /** Providers with a key (or secret) and a model; the others are skipped. */
+  providers: AiProviderSettings[];
+  timeoutMs: number;
+  failureThreshold: number;
+  rateLimitThreshold: number;
+  cooldownMs: number;
 }
 
 export class ConfigError extends Error {
@@ -128,17 +254,41 @@ export function loadTriggerSettings(env: NodeJS.ProcessEnv = process.env): Trigg
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
   const s = parseSettings(settingsSchema, env);
-  if (s.BRIDGE_BUS === 'servicebus' && !s.ServiceBusConnection__fullyQualifiedNamespace && !s.ServiceBusConnection) {
+  if (s.BRIDGE_STORE === 'cosmos' && !s.CosmosDbConnection__accountEndpoint) {
+    throw new ConfigError([
+      { setting: 'CosmosDbConnection__accountEndpoint', message: 'is required when BRIDGE_STORE=cosmos' },
+    ]);
+  }
+  if (
+    s.BRIDGE_BUS === 'servicebus' &&
+    !s.ServiceBusConnection__fullyQualifiedNamespace &&
+    !s.ServiceBusConnection
+  ) {
     throw new ConfigError([
       {
         setting: 'ServiceBusConnection__fullyQualifiedNamespace',
-        message: 'is required when BRIDGE_BUS=servicebus (or ServiceBusConnection, a connection string, for emulators)',
+        message:
+          'is required when BRIDGE_BUS=servicebus (or ServiceBusConnection, a connection string, for emulators)',
       },
     ]);
   }
   return {
     adminKey: s.BRIDGE_ADMIN_KEY,
-    store: { kind: s.BRIDGE_STORE, dataDir: s.BRIDGE_DATA_DIR, durability: s.BRIDGE_DURABILITY, container: s.COSMOS_CONTAINER },
+    store: {
+      kind: s.BRIDGE_STORE,
+      dataDir: s.BRIDGE_DATA_DIR,
+      durability: s.BRIDGE_DURABILITY,
+      container: s.COSMOS_CONTAINER,
+      ...(s.BRIDGE_STORE === 'cosmos'
+        ? {
+            cosmos: {
+              endpoint: s.CosmosDbConnection__accountEndpoint as string,
+              database: s.COSMOS_DATABASE,
+              ...(s.COSMOS_EMULATOR_KEY ? { emulatorKey: s.COSMOS_EMULATOR_KEY } : {}),
+            },
+          }
+        : {}),
+    },
     bus:
       s.BRIDGE_BUS === 'embedded'
         ? { kind: 'embedded' }
@@ -171,5 +321,153 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     http: { maxBodyBytes: s.BRIDGE_MAX_BODY_BYTES },
     auth: { cacheSeconds: s.BRIDGE_AUTH_CACHE_SECONDS },
     localHost: { port: s.PORT, accessLog: s.BRIDGE_ACCESS_LOG },
+    files: filesConfig(s),
+    secrets: secretsConfig(s, env),
+    telemetry: telemetryConfig(s),
+    ai: aiConfig(s),
+    analysis: { rolePriors: rolePriors(s.BRIDGE_BAYES_PRIORS) },
+    tokens: {
+      costs: {
+        'word-cloud': s.BRIDGE_TOKEN_COST_WORD_CLOUD,
+        'analyze-title': s.BRIDGE_TOKEN_COST_ANALYZE_TITLE,
+        pathways: s.BRIDGE_TOKEN_COST_PATHWAYS,
+        market: s.BRIDGE_TOKEN_COST_MARKET,
+        relationships: s.BRIDGE_TOKEN_COST_RELATIONSHIPS,
+      },
+    },
+  };
+}
+
+function rolePriors(raw: string | undefined): Record<string, BetaParams> {
+  try {
+    return parseRolePriors(raw, 'BRIDGE_BAYES_PRIORS');
+  } catch (error) {
+    if (!(error instanceof RolePriorsError)) throw error;
+    throw new ConfigError([
+      { setting: 'BRIDGE_BAYES_PRIORS', message: error.message.replace(/^BRIDGE_BAYES_PRIORS: /, '') },
+    ]);
+  }
+}
+
+/** AI_<NAME>_* settings → the configured providers; a half-configured provider fails fast, naming what is missing. */
+function aiConfig(s: Settings): AiConfig {
+  const problems: { setting: string; message: string }[] = [];
+  const order: AiProviderName[] = [];
+  for (const name of s.AI_PROVIDER_ORDER.map((n) => n.toLowerCase())) {
+    if (name === HEURISTIC_PROVIDER) continue; // always last anyway
+    if (!(AI_PROVIDERS as readonly string[]).includes(name)) {
+      problems.push({
+        setting: 'AI_PROVIDER_ORDER',
+        message: `unknown provider "${name}"; known: ${AI_PROVIDERS.join(', ')}`,
+      });
+    } else if (!order.includes(name as AiProviderName)) order.push(name as AiProviderName);
+  }
+  const providers: AiProviderSettings[] = [];
+  for (const name of AI_PROVIDERS) {
+    const prefix = `AI_${name.toUpperCase().replace(/-/g, '_')}`;
+    const get = (suffix: string) =>
+      (s as Record<string, unknown>)[`${prefix}_${suffix}`] as string | undefined;
+    const [baseUrl, apiKey, apiKeySecret, model] = [
+      get('BASE_URL'),
+      get('API_KEY'),
+      get('API_KEY_SECRET'),
+      get('MODEL'),
+    ];
+    if (apiKey === undefined && apiKeySecret === undefined) {
+      if (model !== undefined)
+        problems.push({
+          setting: `${prefix}_API_KEY`,
+          message: `is required when ${prefix}_MODEL is set (or ${prefix}_API_KEY_SECRET)`,
+        });
+      continue;
+    }
+    if (apiKey !== undefined && apiKeySecret !== undefined) {
+      problems.push({
+        setting: `${prefix}_API_KEY_SECRET`,
+        message: `set either ${prefix}_API_KEY or ${prefix}_API_KEY_SECRET, not both`,
+      });
+    }
+    if (model === undefined)
+      problems.push({ setting: `${prefix}_MODEL`, message: `is required when ${prefix}'s key is set` });
+    if (baseUrl === undefined)
+      problems.push({ setting: `${prefix}_BASE_URL`, message: `is required when ${prefix}'s key is set` });
+    if (model === undefined || baseUrl === undefined) continue;
+    providers.push({ name, baseUrl, model, ...(apiKeySecret !== undefined ? { apiKeySecret } : { apiKey }) });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    order,
+    providers,
+    timeoutMs: s.AI_TIMEOUT_MS,
+    failureThreshold: s.AI_FAILURE_THRESHOLD,
+    rateLimitThreshold: s.AI_RATE_LIMIT_THRESHOLD,
+    cooldownMs: s.AI_COOLDOWN_SECONDS * 1000,
+  };
+}
+
+function filesConfig(s: Settings): BridgeConfig['files'] {
+  if (s.BRIDGE_FILES === 'embedded') return { kind: 'embedded', maxBytes: s.BRIDGE_FILES_MAX_BYTES };
+  if (!s.AZURE_STORAGE_BLOB_ENDPOINT && !s.BRIDGE_FILES_CONNECTION_STRING) {
+    throw new ConfigError([
+      {
+        setting: 'AZURE_STORAGE_BLOB_ENDPOINT',
+        message: 'is required when BRIDGE_FILES=azure (or BRIDGE_FILES_CONNECTION_STRING, for Azurite only)',
+      },
+    ]);
+  }
+  return {
+    kind: 'azure',
+    maxBytes: s.BRIDGE_FILES_MAX_BYTES,
+    container: s.BRIDGE_FILES_CONTAINER,
+    endpoint: s.AZURE_STORAGE_BLOB_ENDPOINT,
+    connectionString: s.BRIDGE_FILES_CONNECTION_STRING,
+  };
+}
+
+/** Settings named BRIDGE_SECRET_<NAME> hold the embedded store's read-only secrets (other than the settings above). */
+const SECRET_SETTING_PREFIX = 'BRIDGE_SECRET_';
+
+function secretsConfig(s: Settings, env: NodeJS.ProcessEnv): BridgeConfig['secrets'] {
+  if (s.BRIDGE_SECRETS === 'keyvault') {
+    if (!s.KEY_VAULT_URI) {
+      throw new ConfigError([
+        { setting: 'KEY_VAULT_URI', message: 'is required when BRIDGE_SECRETS=keyvault' },
+      ]);
+    }
+    return { kind: 'keyvault', vaultUri: s.KEY_VAULT_URI, cacheSeconds: s.BRIDGE_SECRET_CACHE_SECONDS };
+  }
+  const settingValues = new Map<string, string>();
+  const problems: { setting: string; message: string }[] = [];
+  for (const [setting, value] of Object.entries(env)) {
+    if (!setting.startsWith(SECRET_SETTING_PREFIX) || (SETTING_NAMES as string[]).includes(setting)) continue;
+    if (value === undefined || value === '') continue;
+    const suffix = setting.slice(SECRET_SETTING_PREFIX.length);
+    if (!/^[A-Za-z0-9_]{1,127}$/.test(suffix)) {
+      problems.push({
+        setting,
+        message: 'a secret setting is BRIDGE_SECRET_ followed by 1-127 letters, digits or _',
+      });
+      continue;
+    }
+    settingValues.set(suffix.toLowerCase().replace(/_/g, '-'), value);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { kind: 'embedded', settingValues };
+}
+
+/** `Authorization=AAD;ClientId=<id>` (the Functions convention) → send telemetry with that identity. */
+function telemetryConfig(s: Settings): BridgeConfig['telemetry'] {
+  const pairs = new Map(
+    (s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? '')
+      .split(';')
+      .map((pair) => pair.split('=').map((part) => part.trim()))
+      .filter((kv): kv is [string, string] => kv.length === 2)
+      .map(([k, v]) => [k.toLowerCase(), v] as const),
+  );
+  const entra = pairs.get('authorization')?.toUpperCase() === 'AAD';
+  const clientId = pairs.get('clientid');
+  return {
+    connectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
+    ...(entra ? { entra: clientId ? { clientId } : {} } : {}),
   };
 }

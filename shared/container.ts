@@ -4,6 +4,7 @@ import { NodeWebhookTransport } from './adapters/http/node-webhook-transport';
 import { createServiceBusClient, ServiceBusMessageSender } from './adapters/azure/service-bus-sender';
 import { openEmbeddedBus, type EmbeddedBus } from './adapters/embedded/embedded-bus';
 import { openSqliteDocumentStore } from './adapters/embedded/sqlite-document-store';
+import { openCosmosDocumentStore } from './adapters/azure/cosmos-document-store';
 import { BUS_TOPOLOGY } from './domain/bus-topology';
 import { systemClock, type Clock } from './ports/clock';
 import type { DocumentStore } from './ports/document-store';
@@ -12,16 +13,38 @@ import type { WebhookTransport } from './ports/webhook-transport';
 import { ApiKeyService } from './services/api-key-service';
 import { CommandService } from './services/command-service';
 import { EventLog } from './services/event-log';
-import { EventMetrics } from './services/event-metrics';
+import type { EventMetrics } from './services/event-metrics';
 import type { OutboxItem } from './services/event-outbox';
 import { EventPropagator } from './services/event-propagator';
 import { HealthService } from './services/health-service';
 import { LockstepService } from './services/lockstep-service';
 import { PublishService } from './services/publish-service';
 import { StateService } from './services/state-service';
-import { SyncMetrics } from './services/sync-metrics';
+import type { SyncMetrics } from './services/sync-metrics';
+import { TelemetryEventMetrics, TelemetrySyncMetrics } from './services/telemetry-instruments';
 import { SyncService } from './services/sync-service';
 import { WebhookService } from './services/webhook-service';
+import { buildChatModels } from './adapters/ai/providers';
+import { taxonomyRoleLookup } from './adapters/ai/role-catalog';
+import { defaultGazetteer } from './domain/analysis/geo';
+import type { ChatModel } from './ports/chat-model';
+import { ProfileLocationIndex } from './services/analysis-market-service';
+import { AnalysisService } from './services/analysis-service';
+import { ProviderLockService, lockPolicyFor } from './services/provider-lock-service';
+import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { createTelemetry } from './adapters/azure/app-insights-telemetry';
+import { createBlobServiceClient, openAzureBlobStore } from './adapters/azure/blob-store';
+import { KeyVaultSecretStore } from './adapters/azure/key-vault-secret-store';
+import { openFileBlobStore } from './adapters/embedded/file-blob-store';
+import { SettingsSecretStore } from './adapters/embedded/settings-secret-store';
+import type { BlobStore } from './ports/blob-store';
+import type { SecretStore } from './ports/secret-store';
+import type { Telemetry } from './ports/telemetry';
+import { FileService } from './services/file-service';
+import { SecretService } from './services/secret-service';
+import { JobTitleService } from './services/job-title-service';
+import { MarketPostingsService } from './services/market-postings-service';
+import { TokenService } from './services/token-service';
 
 export interface Services {
   config: BridgeConfig;
@@ -43,6 +66,22 @@ export interface Services {
   webhooks: WebhookService;
   commands: CommandService;
   lockstep: LockstepService;
+  /** The single-provider lock over the AI providers (GET /api/providers). */
+  providerLock: ProviderLockService;
+  /** Comprehensive (AI provider or heuristic), geographic and Bayesian analyses. */
+  analysis: AnalysisService;
+  /** Files (Blob Storage or the embedded file store): /api/files. */
+  files: FileService;
+  /** Secrets (Key Vault or settings + the embedded secrets file): /api/secrets, and the bridge's own keys. */
+  secrets: SecretService;
+  /** Custom metrics and events (Application Insights, or the no-op without a connection string). */
+  telemetry: Telemetry;
+  /** Job-title intelligence over the taxonomy in use (built-in or imported). */
+  jobTitles: JobTitleService;
+  /** Stored job-posting counts per title and period (the market operation's data). */
+  marketPostings: MarketPostingsService;
+  /** Token balances, charges and grants with their ledger. */
+  tokens: TokenService;
   close(): Promise<void>;
 }
 
@@ -51,13 +90,18 @@ export interface Overrides {
   store?: DocumentStore;
   bus?: MessageSender;
   webhookTransport?: WebhookTransport;
+  /** AI providers by name, instead of the ones AI_* settings configure. */
+  chatModels?: ReadonlyMap<string, ChatModel>;
+  blobStore?: BlobStore;
+  secretStore?: SecretStore;
+  telemetry?: Telemetry;
 }
 
 /** Composition root: config → adapters → services. Builds every client exactly once. */
 export function createServices(config: BridgeConfig, overrides: Overrides = {}): Services {
   const clock = overrides.clock ?? systemClock;
   const container = config.store.container;
-  const store = overrides.store ?? openSqliteDocumentStore(config.store.dataDir, { durability: config.store.durability, clock });
+  const store = overrides.store ?? openStore(config, clock);
   let embeddedBus: EmbeddedBus | undefined;
   let closeBusClient = async () => undefined as void;
   let bus = overrides.bus;
@@ -72,29 +116,93 @@ export function createServices(config: BridgeConfig, overrides: Overrides = {}):
     bus = new ServiceBusMessageSender(client);
     closeBusClient = () => client.close();
   } else if (!bus) {
-    embeddedBus = openEmbeddedBus(config.store.dataDir, BUS_TOPOLOGY, { durability: config.store.durability, clock });
+    embeddedBus = openEmbeddedBus(config.store.dataDir, BUS_TOPOLOGY, {
+      durability: config.store.durability,
+      clock,
+    });
     bus = embeddedBus;
   }
-  const transport = overrides.webhookTransport ?? new NodeWebhookTransport(config.webhooks.allowPrivateAddresses);
+  const transport =
+    overrides.webhookTransport ?? new NodeWebhookTransport(config.webhooks.allowPrivateAddresses);
 
-  const syncMetrics = new SyncMetrics(clock);
-  const eventMetrics = new EventMetrics();
-  const propagator = new EventPropagator(store, container, bus, clock, eventMetrics, config.events.retentionSeconds);
+  const { blobStore, secretStore, telemetry } = buildFilesSecretsTelemetry(config, clock, overrides);
+  const syncMetrics = new TelemetrySyncMetrics(clock, telemetry);
+  const eventMetrics = new TelemetryEventMetrics(telemetry);
+  const propagator = new EventPropagator(
+    store,
+    container,
+    bus,
+    clock,
+    eventMetrics,
+    config.events.retentionSeconds,
+  );
   const events = new EventLog(store, container, clock);
   // Commits notify the lockstep monitor and, on the fast path, publish at once; the change feed
   // and the sweeper remain the guarantee, so a failure here only costs latency.
-  let lockstep: LockstepService | undefined;
+  const commitHooks: ((items: OutboxItem[]) => void)[] = [];
   const onCommit = (items: OutboxItem[]) => {
-    lockstep?.noteCommitted(items);
-    if (config.events.fastPath) {
-      propagator.propagate(items).catch((error: unknown) => console.warn(`fast-path publish failed (the change feed will retry): ${String(error)}`));
-    }
+    for (const hook of commitHooks) hook(items);
+    if (config.events.fastPath) propagator.publishSoon(items);
   };
   const retention = config.events.retentionSeconds;
-  const sync = new SyncService(store, container, clock, syncMetrics, { ...config.sync, eventRetentionSeconds: retention }, onCommit);
-  const state = new StateService(store, container, clock, { maxRetries: config.sync.maxRetries, eventRetentionSeconds: retention }, onCommit);
+  const sync = new SyncService(
+    store,
+    container,
+    clock,
+    syncMetrics,
+    { ...config.sync, eventRetentionSeconds: retention },
+    onCommit,
+  );
+  const state = new StateService(
+    store,
+    container,
+    clock,
+    { maxRetries: config.sync.maxRetries, eventRetentionSeconds: retention },
+    onCommit,
+  );
   const publisher = new PublishService(store, container, clock, retention, onCommit);
-  lockstep = new LockstepService(store, container, clock, sync, events, propagator, eventMetrics, config.events.sweepGraceSeconds * 1000);
+  // AI providers are built once; the lock lives in the store so every instance agrees on it.
+  // A key named by AI_<NAME>_API_KEY_SECRET is read through the secret store, which caches it.
+  const chatModels =
+    overrides.chatModels ??
+    buildChatModels(config.ai, {
+      readSecret: async (name) => {
+        const key = await secretStore.get(name);
+        if (key === undefined) throw new Error(`secret ${name} does not exist`);
+        return key;
+      },
+      secretCacheMs: 0,
+    });
+  const providerLock = new ProviderLockService(
+    store,
+    container,
+    clock,
+    lockPolicyFor(config.ai, chatModels.keys()),
+  );
+  const analysis = new AnalysisService({
+    lock: providerLock,
+    models: chatModels,
+    // The taxonomy in use (built-in or imported); jobTitles is built below, before any request.
+    roles: taxonomyRoleLookup(async () => (await jobTitles.index()).index),
+    priors: config.analysis.rolePriors,
+    publisher,
+    gazetteer: defaultGazetteer,
+    locations: new ProfileLocationIndex(store, container, clock),
+  });
+  const lockstep = new LockstepService(
+    store,
+    container,
+    clock,
+    sync,
+    events,
+    propagator,
+    eventMetrics,
+    config.events.sweepGraceSeconds * 1000,
+  );
+  commitHooks.push((items) => lockstep.noteCommitted(items));
+  const jobTitles = new JobTitleService(store, container, clock);
+  const marketPostings = new MarketPostingsService(store, container, clock, jobTitles);
+  const tokens = new TokenService(store, container, clock, { eventRetentionSeconds: retention }, onCommit);
 
   return {
     config,
@@ -110,17 +218,42 @@ export function createServices(config: BridgeConfig, overrides: Overrides = {}):
     state,
     publisher,
     lockstep,
+    files: new FileService(blobStore, { maxBytes: config.files.maxBytes }),
+    secrets: new SecretService(secretStore),
+    telemetry,
+    providerLock,
+    analysis,
     apiKeys: new ApiKeyService(store, container, clock, config.adminKey, config.auth.cacheSeconds),
     health: new HealthService(store, clock),
-    webhooks: new WebhookService(store, container, bus, transport, clock, config.webhooks, (m) => console.warn(m)),
-    commands: new CommandService(store, container, bus, clock, sync, publisher),
+    webhooks: new WebhookService(store, container, bus, transport, clock, config.webhooks, (m) =>
+      console.warn(m),
+    ),
+    commands: new CommandService(store, container, bus, clock, sync, publisher, analysis),
+    jobTitles,
+    marketPostings,
+    tokens,
     close: async () => {
       if (transport instanceof NodeWebhookTransport) transport.close();
       await bus.close();
       await closeBusClient();
+      await Promise.allSettled([blobStore.close(), secretStore.close(), telemetry.close()]);
       await store.close();
     },
   };
+}
+
+/** The embedded SQLite store, or Cosmos DB with the managed identity (a key only for emulators). */
+function openStore(config: BridgeConfig, clock: Clock): DocumentStore {
+  const cosmos = config.store.cosmos;
+  if (config.store.kind === 'cosmos' && cosmos) {
+    return openCosmosDocumentStore({
+      endpoint: cosmos.endpoint,
+      key: cosmos.emulatorKey,
+      databaseId: cosmos.database,
+      clock,
+    });
+  }
+  return openSqliteDocumentStore(config.store.dataDir, { durability: config.store.durability, clock });
 }
 
 let services: Services | undefined;
@@ -140,4 +273,57 @@ export async function disposeServices(): Promise<void> {
   const current = services;
   services = undefined;
   await current?.close();
+}
+
+/** The file store, the secret store and telemetry of the configured kinds; one Azure credential for both clients. */
+function buildFilesSecretsTelemetry(
+  config: BridgeConfig,
+  clock: Clock,
+  overrides: Overrides,
+): { blobStore: BlobStore; secretStore: SecretStore; telemetry: Telemetry } {
+  let credential: TokenCredential | undefined;
+  const azureCredential = () => (credential ??= new DefaultAzureCredential());
+  const files = config.files;
+  const blobStore =
+    overrides.blobStore ??
+    (files.kind === 'azure'
+      ? openAzureBlobStore(
+          createBlobServiceClient(
+            files.connectionString
+              ? { connectionString: files.connectionString }
+              : { endpoint: files.endpoint, credential: azureCredential() },
+          ),
+          files.container,
+        )
+      : openFileBlobStore(config.store.dataDir, { clock, durability: config.store.durability }));
+  const secrets = config.secrets;
+  const secretStore =
+    overrides.secretStore ??
+    (secrets.kind === 'keyvault'
+      ? new KeyVaultSecretStore({
+          vaultUrl: secrets.vaultUri,
+          credential: azureCredential(),
+          cacheSeconds: secrets.cacheSeconds,
+          clock,
+        })
+      : new SettingsSecretStore({
+          dataDir: config.store.dataDir,
+          settingValues: secrets.settingValues,
+          clock,
+        }));
+  // With local auth off on Application Insights, telemetry is sent with the identity (Entra).
+  const entra = config.telemetry.connectionString ? config.telemetry.entra : undefined;
+  const telemetryCredential = entra
+    ? entra.clientId
+      ? new DefaultAzureCredential({ managedIdentityClientId: entra.clientId })
+      : azureCredential()
+    : undefined;
+  const telemetry =
+    overrides.telemetry ??
+    createTelemetry(
+      config.telemetry.connectionString,
+      undefined,
+      telemetryCredential ? { credential: telemetryCredential } : {},
+    );
+  return { blobStore, secretStore, telemetry };
 }

@@ -38,7 +38,13 @@ export function toCosmosItem(doc: StoredDocument): CosmosItem {
 
 export function isCosmosItem(value: unknown): value is CosmosItem {
   const v = value as Partial<CosmosItem> | null;
-  return typeof v === 'object' && v !== null && typeof v.id === 'string' && typeof v.pk === 'string' && typeof v.type === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.id === 'string' &&
+    typeof v.pk === 'string' &&
+    typeof v.type === 'string'
+  );
 }
 
 export function fromCosmosItem(item: CosmosItem): StoredDocument {

@@ -24,7 +24,11 @@ export interface TopicSpec {
   subscriptions: readonly SubscriptionSpec[];
 }
 
-export const BUS_TOPOLOGY: { topics: readonly TopicSpec[]; queues: readonly QueueSpec[]; duplicateDetectionWindowMs: number } = {
+export const BUS_TOPOLOGY: {
+  topics: readonly TopicSpec[];
+  queues: readonly QueueSpec[];
+  duplicateDetectionWindowMs: number;
+} = {
   topics: [
     {
       name: EVENTS_TOPIC,
@@ -56,7 +60,10 @@ export function sqlFilterFor(subscription: SubscriptionSpec): string {
 }
 
 /** What the SQL filter selects, evaluated in process (the embedded bus). */
-export function subscriptionAccepts(subscription: SubscriptionSpec, applicationProperties: Record<string, unknown>): boolean {
+export function subscriptionAccepts(
+  subscription: SubscriptionSpec,
+  applicationProperties: Record<string, unknown>,
+): boolean {
   if (!subscription.eventTypes) return true;
   const eventType = applicationProperties.eventType;
   return typeof eventType === 'string' && subscription.eventTypes.includes(eventType);

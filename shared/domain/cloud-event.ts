@@ -2,7 +2,12 @@ import type { JsonValue } from '../ports/document-store';
 import type { OutgoingMessage } from '../ports/message-sender';
 
 /** The bridge's own event types (seed names); portals may publish their own types too. */
-export const BRIDGE_EVENT_TYPES = ['user_update', 'user_delete', 'state_change', 'analysis_complete'] as const;
+export const BRIDGE_EVENT_TYPES = [
+  'user_update',
+  'user_delete',
+  'state_change',
+  'analysis_complete',
+] as const;
 
 export const EVENT_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json';
@@ -65,6 +70,9 @@ export function toBusMessage(event: BridgeCloudEvent): OutgoingMessage {
     body: event,
     subject: event.type,
     contentType: CLOUDEVENTS_CONTENT_TYPE,
-    applicationProperties: { eventType: event.type, ...(event.subject ? { eventSubject: event.subject } : {}) },
+    applicationProperties: {
+      eventType: event.type,
+      ...(event.subject ? { eventSubject: event.subject } : {}),
+    },
   };
 }

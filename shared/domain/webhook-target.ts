@@ -7,7 +7,13 @@ import { BlockList, isIP } from 'node:net';
  * connection time, so a DNS name cannot later point somewhere forbidden.
  */
 
-const METADATA_HOSTS = new Set(['metadata.google.internal', 'metadata.goog', 'metadata', 'instance-data', 'instance-data.ec2.internal']);
+const METADATA_HOSTS = new Set([
+  'metadata.google.internal',
+  'metadata.goog',
+  'metadata',
+  'instance-data',
+  'instance-data.ec2.internal',
+]);
 
 const never = new BlockList();
 never.addSubnet('169.254.0.0', 16, 'ipv4'); // link-local, incl. 169.254.169.254 (AWS/Azure/GCP metadata)

@@ -2,6 +2,7 @@ import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } fr
 import { ConfigError } from '../config';
 import { getServices, type Services } from '../container';
 import { isStoreError } from '../ports/document-store';
+import { operationFromTraceParent, runWithTelemetryOperation } from '../ports/telemetry';
 import type { Principal, Role } from '../services/api-key-service';
 import { ServiceError, type ServiceErrorKind } from '../services/errors';
 import { problem } from './http-response';
@@ -23,6 +24,7 @@ const SERVICE_ERROR_STATUS: Record<ServiceErrorKind, [number, string]> = {
   'precondition-failed': [412, 'Precondition failed'],
   'payload-too-large': [413, 'Payload too large'],
   'unsupported-media-type': [415, 'Unsupported media type'],
+  'payment-required': [402, 'Payment required'],
   unavailable: [503, 'Service unavailable'],
 };
 
@@ -76,6 +78,14 @@ export function toProblemResponse(error: unknown, context: InvocationContext): H
     );
   }
   context.error('unhandled error', error);
+  try {
+    getServices().telemetry.trackException(error, {
+      functionName: context.functionName,
+      invocationId: context.invocationId,
+    });
+  } catch {
+    // Telemetry must never turn a 500 into a crash (e.g. when configuration itself failed).
+  }
   return problem({
     status: 500,
     type: 'internal',
@@ -90,7 +100,11 @@ export function route(access: Access, handler: (args: RouteArgs) => Promise<Http
     try {
       const services = getServices();
       const principal = await authenticate(request, services, access);
-      return await handler({ request, context, services, principal });
+      // Telemetry emitted while handling carries the invocation's operation id.
+      const operation = operationFromTraceParent(context.traceContext?.traceParent);
+      return await runWithTelemetryOperation(operation, () =>
+        handler({ request, context, services, principal }),
+      );
     } catch (error) {
       return toProblemResponse(error, context);
     }

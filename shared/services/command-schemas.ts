@@ -1,12 +1,24 @@
 import { z } from 'zod';
+import {
+  bayesianRequestSchema,
+  comprehensiveRequestSchema,
+  geographicRequestSchema,
+} from '../domain/analysis/schemas';
 import { EVENT_TYPE_PATTERN } from '../domain/cloud-event';
 import { FIELD_NAME_PATTERN, FIELD_NAME_RULE, USER_ID_PATTERN, USER_ID_RULE } from '../domain/ids';
 import type { JsonValue } from '../ports/document-store';
 
 const jsonValue = z.json() as z.ZodType<JsonValue>;
 export const userIdSchema = z.string().regex(USER_ID_PATTERN, USER_ID_RULE);
-export const eventTypeSchema = z.string().regex(EVENT_TYPE_PATTERN, 'must be 1-100 characters: letters, digits, "_", ".", "-", starting with a letter');
-export const clientEventIdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be 1-100 characters: letters, digits, ".", "_", ":", "-"');
+export const eventTypeSchema = z
+  .string()
+  .regex(
+    EVENT_TYPE_PATTERN,
+    'must be 1-100 characters: letters, digits, "_", ".", "-", starting with a letter',
+  );
+export const clientEventIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be 1-100 characters: letters, digits, ".", "_", ":", "-"');
 
 export const syncDataSchema = z
   .record(z.string().regex(FIELD_NAME_PATTERN, FIELD_NAME_RULE), jsonValue)
@@ -22,13 +34,27 @@ export const publishBodySchema = z.strictObject({
 
 /** The commands `POST /api/operations` accepts and `bridge-commands` carries (the async form of each operation). */
 export const commandSchema = z.discriminatedUnion('command', [
-  z.strictObject({ command: z.literal('sync_user_data'), userId: userIdSchema, data: syncDataSchema, baseVersion: z.number().int().min(0).optional() }),
+  z.strictObject({
+    command: z.literal('sync_user_data'),
+    userId: userIdSchema,
+    data: syncDataSchema,
+    baseVersion: z.number().int().min(0).optional(),
+  }),
   publishBodySchema.extend({ command: z.literal('publish_event') }),
   z.strictObject({ command: z.literal('delete_user'), userId: userIdSchema }),
+  comprehensiveRequestSchema.extend({
+    command: z.literal('comprehensive_analysis'),
+    userId: userIdSchema.optional(),
+  }),
+  geographicRequestSchema.extend({ command: z.literal('geographic_analysis') }),
+  bayesianRequestSchema.extend({ command: z.literal('bayesian_inference') }),
 ]);
 export type Command = z.output<typeof commandSchema>;
 
-export const actorSchema = z.strictObject({ role: z.enum(['admin', 'user', 'service']), keyId: z.string().min(1).max(100) });
+export const actorSchema = z.strictObject({
+  role: z.enum(['admin', 'user', 'service']),
+  keyId: z.string().min(1).max(100),
+});
 
 /** The queue message: an operation id, who asked, and the command. */
 export const commandMessageSchema = z.strictObject({

@@ -6,6 +6,7 @@ import { COMMANDS_QUEUE } from '../domain/bus-topology';
 import type { Principal } from './api-key-service';
 import { commandMessageSchema, type Command, type CommandMessage } from './command-schemas';
 import { ServiceError } from './errors';
+import type { AnalysisService } from './analysis-service';
 import type { PublishService } from './publish-service';
 import type { SyncService } from './sync-service';
 
@@ -45,22 +46,49 @@ export class CommandService {
     private readonly clock: Clock,
     private readonly sync: SyncService,
     private readonly publisher: PublishService,
+    private readonly analysis: AnalysisService,
   ) {}
 
   async enqueue(command: Command, principal: Principal): Promise<Operation> {
     if (command.command === 'delete_user' && principal.role !== 'admin') {
-      throw new ServiceError('validation', 'delete_user needs an admin key.', [{ path: '/command', message: 'admin only' }]);
+      throw new ServiceError('validation', 'delete_user needs an admin key.', [
+        { path: '/command', message: 'admin only' },
+      ]);
     }
     const id = `op_${randomBytes(12).toString('hex')}`;
     const now = new Date(this.clock.now()).toISOString();
-    const operation: Operation = { id, command: command.command, status: 'queued', createdAt: now, updatedAt: now, attempts: 0 };
-    await this.store.create(this.container, operationPartition(id), { id: OPERATION_ID, type: OPERATION_TYPE, body: operation }, { ttlSeconds: OPERATION_TTL_SECONDS });
-    const message: CommandMessage = { operationId: id, actor: { role: principal.role, keyId: principal.keyId }, command };
+    const operation: Operation = {
+      id,
+      command: command.command,
+      status: 'queued',
+      createdAt: now,
+      updatedAt: now,
+      attempts: 0,
+    };
+    await this.store.create(
+      this.container,
+      operationPartition(id),
+      { id: OPERATION_ID, type: OPERATION_TYPE, body: operation },
+      { ttlSeconds: OPERATION_TTL_SECONDS },
+    );
+    const message: CommandMessage = {
+      operationId: id,
+      actor: { role: principal.role, keyId: principal.keyId },
+      command,
+    };
     try {
-      await this.sender.send(COMMANDS_QUEUE, [{ messageId: id, body: message, subject: command.command, contentType: 'application/json' }]);
+      await this.sender.send(COMMANDS_QUEUE, [
+        { messageId: id, body: message, subject: command.command, contentType: 'application/json' },
+      ]);
     } catch (error) {
-      await this.record(id, { status: 'failed', error: { kind: 'unavailable', message: `could not queue the command: ${(error as Error).message}` } });
-      throw new ServiceError('unavailable', 'The command queue is unavailable; nothing was queued. Retry the request.');
+      await this.record(id, {
+        status: 'failed',
+        error: { kind: 'unavailable', message: `could not queue the command: ${(error as Error).message}` },
+      });
+      throw new ServiceError(
+        'unavailable',
+        'The command queue is unavailable; nothing was queued. Retry the request.',
+      );
     }
     return operation;
   }
@@ -77,31 +105,73 @@ export class CommandService {
   async process(body: unknown, deliveryCount: number): Promise<OperationStatus> {
     const parsed = commandMessageSchema.safeParse(body);
     if (!parsed.success) {
-      throw new PoisonCommandError(`malformed command: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+      throw new PoisonCommandError(
+        `malformed command: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+      );
     }
     const { operationId, actor, command } = parsed.data;
     const existing = await this.get(operationId);
     if (existing && existing.status !== 'queued') return existing.status; // a redelivered, finished command
     try {
-      const result = await this.run(command, actor);
-      await this.record(operationId, { status: 'succeeded', result, attempts: deliveryCount }, command.command);
+      const result = await this.run(command, actor, operationId);
+      await this.record(
+        operationId,
+        { status: 'succeeded', result, attempts: deliveryCount },
+        command.command,
+      );
       return 'succeeded';
     } catch (error) {
       if (!(error instanceof ServiceError) || error.kind === 'unavailable') throw error;
-      await this.record(operationId, { status: 'failed', error: { kind: error.kind, message: error.message, ...(error.errors ? { errors: error.errors } : {}) }, attempts: deliveryCount }, command.command);
+      await this.record(
+        operationId,
+        {
+          status: 'failed',
+          error: {
+            kind: error.kind,
+            message: error.message,
+            ...(error.errors ? { errors: error.errors } : {}),
+          },
+          attempts: deliveryCount,
+        },
+        command.command,
+      );
       return 'failed';
     }
   }
 
-  private async run(command: Command, actor: CommandMessage['actor']): Promise<JsonValue> {
+  private async run(
+    command: Command,
+    actor: CommandMessage['actor'],
+    operationId: string,
+  ): Promise<JsonValue> {
+    const principal = { keyId: actor.keyId, role: actor.role, name: actor.keyId };
     switch (command.command) {
       case 'sync_user_data': {
-        const result = await this.sync.sync(command.userId, { data: command.data, baseVersion: command.baseVersion }, actor.role);
+        const result = await this.sync.sync(
+          command.userId,
+          { data: command.data, baseVersion: command.baseVersion },
+          actor.role,
+        );
         return result as unknown as JsonValue;
       }
       case 'publish_event': {
         const { command: _c, ...request } = command;
-        return await this.publisher.publish(request, { keyId: actor.keyId, role: actor.role, name: actor.keyId });
+        return await this.publisher.publish(request, principal);
+      }
+      case 'comprehensive_analysis': {
+        const { command: _c, ...request } = command;
+        // The operation id names the analysis_complete event, so a redelivery commits no second one.
+        return (await this.analysis.comprehensive(request, principal, {
+          eventId: operationId,
+        })) as unknown as JsonValue;
+      }
+      case 'geographic_analysis': {
+        const { command: _c, ...request } = command;
+        return (await this.analysis.geographic(request)) as unknown as JsonValue;
+      }
+      case 'bayesian_inference': {
+        const { command: _c, ...request } = command;
+        return (await this.analysis.bayesian(request)) as unknown as JsonValue;
       }
       case 'delete_user': {
         if (actor.role !== 'admin') throw new ServiceError('validation', 'delete_user needs an admin actor.');
@@ -114,7 +184,19 @@ export class CommandService {
     const pk = operationPartition(id);
     const current = await this.store.read<Operation>(this.container, pk, OPERATION_ID);
     const now = new Date(this.clock.now()).toISOString();
-    const base: Operation = current?.body ?? { id, command: command ?? 'sync_user_data', status: 'queued', createdAt: now, updatedAt: now, attempts: 0 };
-    await this.store.upsert(this.container, pk, { id: OPERATION_ID, type: OPERATION_TYPE, body: { ...base, ...patch, updatedAt: now } }, { ttlSeconds: OPERATION_TTL_SECONDS });
+    const base: Operation = current?.body ?? {
+      id,
+      command: command ?? 'sync_user_data',
+      status: 'queued',
+      createdAt: now,
+      updatedAt: now,
+      attempts: 0,
+    };
+    await this.store.upsert(
+      this.container,
+      pk,
+      { id: OPERATION_ID, type: OPERATION_TYPE, body: { ...base, ...patch, updatedAt: now } },
+      { ttlSeconds: OPERATION_TTL_SECONDS },
+    );
   }
 }

@@ -6,6 +6,7 @@ export type ServiceErrorKind =
   | 'precondition-failed'
   | 'payload-too-large'
   | 'unsupported-media-type'
+  | 'payment-required'
   | 'unavailable';
 
 export interface FieldError {

@@ -1,6 +1,13 @@
 import type { Clock } from '../ports/clock';
 import type { DocumentStore, StoredDocument } from '../ports/document-store';
-import { EVENT_DOC_TYPE, formatSequence, parseSequence, withSequence, type BridgeCloudEvent, type EventDocumentBody } from '../domain/cloud-event';
+import {
+  EVENT_DOC_TYPE,
+  formatSequence,
+  parseSequence,
+  withSequence,
+  type BridgeCloudEvent,
+  type EventDocumentBody,
+} from '../domain/cloud-event';
 import { ServiceError } from './errors';
 import type { EventPropagator } from './event-propagator';
 import type { OutboxItem } from './event-outbox';
@@ -53,7 +60,9 @@ export class EventLog {
   async replay(query: ReplayQuery): Promise<ReplayPage> {
     let cursor = query.after === undefined ? 0 : parseSequence(query.after);
     if (cursor === undefined) {
-      throw new ServiceError('validation', 'after must be a sequence returned by this API.', [{ path: 'after', message: 'must be a decimal sequence number' }]);
+      throw new ServiceError('validation', 'after must be a sequence returned by this API.', [
+        { path: 'after', message: 'must be a decimal sequence number' },
+      ]);
     }
     const events: BridgeCloudEvent[] = [];
     let scanned = 0;
@@ -83,8 +92,15 @@ export class EventLog {
    * Walks events after the sweeper's checkpoint and returns those not yet published. The
    * checkpoint moves past the leading run of published events only, so nothing is ever skipped.
    */
-  async scanPending(propagator: EventPropagator, options: { olderThanMs?: number; advanceCheckpoint?: boolean } = {}): Promise<PendingScan> {
-    const checkpoint = await this.store.read<{ continuation: string }>(this.container, SWEEPER_PK, SWEEPER_CHECKPOINT_ID);
+  async scanPending(
+    propagator: EventPropagator,
+    options: { olderThanMs?: number; advanceCheckpoint?: boolean } = {},
+  ): Promise<PendingScan> {
+    const checkpoint = await this.store.read<{ continuation: string }>(
+      this.container,
+      SWEEPER_PK,
+      SWEEPER_CHECKPOINT_ID,
+    );
     let continuation = checkpoint?.body.continuation ?? '0';
     let leadingRunEnd = continuation;
     let leadingRun = true;
@@ -93,7 +109,11 @@ export class EventLog {
     let scanned = 0;
     const cutoff = this.clock.now() - (options.olderThanMs ?? 0);
     while (scanned < MAX_SCAN) {
-      const page = await this.store.changeFeed(this.container, { continuation, maxItems: 500, types: [EVENT_DOC_TYPE] });
+      const page = await this.store.changeFeed(this.container, {
+        continuation,
+        maxItems: 500,
+        types: [EVENT_DOC_TYPE],
+      });
       if (page.items.length === 0) break;
       for (const doc of page.items) {
         scanned += 1;
@@ -110,7 +130,11 @@ export class EventLog {
       continuation = page.continuation;
     }
     if (options.advanceCheckpoint && leadingRunEnd !== (checkpoint?.body.continuation ?? '0')) {
-      await this.store.upsert(this.container, SWEEPER_PK, { id: SWEEPER_CHECKPOINT_ID, type: 'sweeper-checkpoint', body: { continuation: leadingRunEnd } });
+      await this.store.upsert(this.container, SWEEPER_PK, {
+        id: SWEEPER_CHECKPOINT_ID,
+        type: 'sweeper-checkpoint',
+        body: { continuation: leadingRunEnd },
+      });
     }
     return { pending, oldestPendingAt, scanned };
   }

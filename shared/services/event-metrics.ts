@@ -17,6 +17,10 @@ export class EventMetrics {
 
   snapshot() {
     const { p50, p95, p99 } = this.propagation.summary();
-    return { published: this.published, publishFailures: this.publishFailures, propagationMs: { p50, p95, p99 } };
+    return {
+      published: this.published,
+      publishFailures: this.publishFailures,
+      propagationMs: { p50, p95, p99 },
+    };
   }
 }

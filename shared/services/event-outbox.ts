@@ -14,13 +14,22 @@ export interface OutboxItem {
  * The batch operation that writes an aggregate's event next to its state change, so that both
  * commit together or not at all (a transactional outbox in the same partition).
  */
-export function outboxOperation(position: number | string, event: PendingEvent, committedAt: number, retentionSeconds: number): BatchOperation {
+export function outboxOperation(
+  position: number | string,
+  event: PendingEvent,
+  committedAt: number,
+  retentionSeconds: number,
+): BatchOperation {
   const body: EventDocumentBody = { event, committedAt };
   return { op: 'create', id: eventDocId(position), type: EVENT_DOC_TYPE, body, ttlSeconds: retentionSeconds };
 }
 
 /** The outbox item a committed event operation became, for the fast path; undefined without a sequence. */
-export function toOutboxItem(pk: string, op: BatchOperation, seq: number | undefined): OutboxItem | undefined {
+export function toOutboxItem(
+  pk: string,
+  op: BatchOperation,
+  seq: number | undefined,
+): OutboxItem | undefined {
   if (seq === undefined || op.op !== 'create') return undefined;
   return { pk, docId: op.id, seq, body: op.body as EventDocumentBody };
 }

@@ -4,13 +4,21 @@ import type { DocumentStore } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
 import { EVENTS_TOPIC } from '../domain/bus-topology';
-import { EVENT_MARK_DOC_TYPE, eventMarkDocId, toBusMessage, withSequence, type EventMarkBody } from '../domain/cloud-event';
+import {
+  EVENT_MARK_DOC_TYPE,
+  eventMarkDocId,
+  toBusMessage,
+  withSequence,
+  type EventMarkBody,
+} from '../domain/cloud-event';
 import type { EventMetrics } from './event-metrics';
 import type { OutboxItem } from './event-outbox';
 
 export interface PropagateOptions {
   /** Attempts at sending before giving up (the sweeper picks up what is left). */
   attempts?: number;
+  /** The items were committed moments ago by this instance: skip the "already published?" reads. */
+  fresh?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -31,14 +39,40 @@ export class EventPropagator {
     private readonly retentionSeconds: number,
   ) {}
 
+  private buffered: OutboxItem[] = [];
+
+  /**
+   * The fast path: events committed during this event-loop turn go to the bus together at its end
+   * (one send, one mark batch per partition). Failures only cost latency: the change feed and the
+   * sweeper publish whatever this misses.
+   */
+  publishSoon(items: OutboxItem[]): void {
+    if (this.buffered.length === 0) setImmediate(() => this.flushSoon());
+    this.buffered.push(...items);
+  }
+
+  private flushSoon(): void {
+    const items = this.buffered;
+    this.buffered = [];
+    this.propagate(items, { fresh: true }).catch((error: unknown) =>
+      console.warn(
+        `fast-path publish of ${items.length} event(s) failed (the change feed will retry): ${String(error)}`,
+      ),
+    );
+  }
+
   async isPublished(item: Pick<OutboxItem, 'pk' | 'docId'>): Promise<boolean> {
     return (await this.store.read(this.container, item.pk, eventMarkDocId(item.docId))) !== undefined;
   }
 
   /** Publishes the items not yet marked; resolves when they are on the bus and marked. */
-  async propagate(items: OutboxItem[], options: PropagateOptions = {}): Promise<{ published: number; alreadyPublished: number }> {
+  async propagate(
+    items: OutboxItem[],
+    options: PropagateOptions = {},
+  ): Promise<{ published: number; alreadyPublished: number }> {
     const pending: OutboxItem[] = [];
-    for (const item of items) if (!(await this.isPublished(item))) pending.push(item);
+    if (options.fresh) pending.push(...items);
+    else for (const item of items) if (!(await this.isPublished(item))) pending.push(item);
     if (pending.length === 0) return { published: 0, alreadyPublished: items.length };
 
     const messages = pending.map((item) => toBusMessage(withSequence(item.body.event, item.seq)));
@@ -56,7 +90,8 @@ export class EventPropagator {
     }
     const publishedAt = this.clock.now();
     await this.mark(pending, publishedAt);
-    for (const item of pending) this.metrics.recordPublished(Math.max(0, publishedAt - item.body.committedAt));
+    for (const item of pending)
+      this.metrics.recordPublished(Math.max(0, publishedAt - item.body.committedAt));
     return { published: pending.length, alreadyPublished: items.length - pending.length };
   }
 
@@ -72,13 +107,19 @@ export class EventPropagator {
         ttlSeconds: this.retentionSeconds,
       }));
       try {
-        for (let i = 0; i < ops.length; i += 100) await this.store.batch(this.container, pk, ops.slice(i, i + 100));
+        for (let i = 0; i < ops.length; i += 100)
+          await this.store.batch(this.container, pk, ops.slice(i, i + 100));
       } catch (error) {
         if (!isStoreError(error, 'conflict')) throw error;
         // Another path marked some of them first: mark the rest one by one.
         for (const op of ops) {
           try {
-            await this.store.create(this.container, pk, { id: op.id, type: op.type, body: op.body }, { ttlSeconds: op.ttlSeconds });
+            await this.store.create(
+              this.container,
+              pk,
+              { id: op.id, type: op.type, body: op.body },
+              { ttlSeconds: op.ttlSeconds },
+            );
           } catch (e) {
             if (!isStoreError(e, 'conflict')) throw e;
           }

@@ -40,7 +40,8 @@ export class LockstepService {
       const userId = item.pk.slice('user:'.length);
       this.recentUsers.delete(userId);
       this.recentUsers.set(userId, item.body.committedAt);
-      if (this.recentUsers.size > RECENT_USERS) this.recentUsers.delete(this.recentUsers.keys().next().value as string);
+      if (this.recentUsers.size > RECENT_USERS)
+        this.recentUsers.delete(this.recentUsers.keys().next().value as string);
     }
   }
 
@@ -50,7 +51,11 @@ export class LockstepService {
     const inconsistent: { userId: string; stateVersion: number; publishedThrough: 'pending' }[] = [];
     let checked = 0;
     for (const userId of this.recentUsers.keys()) {
-      const profile = await this.store.read<{ version: number }>(this.container, userPartition(userId), 'profile');
+      const profile = await this.store.read<{ version: number }>(
+        this.container,
+        userPartition(userId),
+        'profile',
+      );
       if (!profile) continue;
       checked += 1;
       const item = { pk: userPartition(userId), docId: eventDocId(profile.body.version) };
@@ -61,14 +66,23 @@ export class LockstepService {
       }
     }
     const { propagationMs, published, publishFailures } = this.metrics.snapshot();
-    const oldestPendingAgeMs = scan.oldestPendingAt === undefined ? undefined : Math.max(0, now - scan.oldestPendingAt);
+    const oldestPendingAgeMs =
+      scan.oldestPendingAt === undefined ? undefined : Math.max(0, now - scan.oldestPendingAt);
     return {
-      changeFeed: { pendingEvents: scan.pending.length, oldestPendingAgeMs: oldestPendingAgeMs ?? null, scannedEvents: scan.scanned },
+      changeFeed: {
+        pendingEvents: scan.pending.length,
+        oldestPendingAgeMs: oldestPendingAgeMs ?? null,
+        scannedEvents: scan.scanned,
+      },
       propagationMs,
       published,
       publishFailures,
       consistency: { checkedUsers: checked, consistent: inconsistent.length === 0, inconsistent },
-      health: lockstepBand({ oldestPendingAgeMs, inconsistentUsers: inconsistent.length, propagationP95Ms: propagationMs.p95 }),
+      health: lockstepBand({
+        oldestPendingAgeMs,
+        inconsistentUsers: inconsistent.length,
+        propagationP95Ms: propagationMs.p95,
+      }),
       checkedAt: new Date(now).toISOString(),
     };
   }
@@ -76,16 +90,31 @@ export class LockstepService {
   /** A synthetic admin sync observed through the real event path until the bus has accepted its event. */
   async probe() {
     const started = performance.now();
-    const result = await this.sync.sync(PROBE_USER_ID, { data: { probeAt: new Date(this.clock.now()).toISOString() } }, 'admin');
+    const result = await this.sync.sync(
+      PROBE_USER_ID,
+      { data: { probeAt: new Date(this.clock.now()).toISOString() } },
+      'admin',
+    );
     const syncLatencyMs = performance.now() - started;
     const item = { pk: userPartition(PROBE_USER_ID), docId: eventDocId(result.version) };
     while (!(await this.propagator.isPublished(item))) {
       if (performance.now() - started > PROBE_TIMEOUT_MS) {
-        return { ok: false, version: result.version, syncLatencyMs: round(syncLatencyMs), propagationLatencyMs: null, detail: `event not published within ${PROBE_TIMEOUT_MS} ms` };
+        return {
+          ok: false,
+          version: result.version,
+          syncLatencyMs: round(syncLatencyMs),
+          propagationLatencyMs: null,
+          detail: `event not published within ${PROBE_TIMEOUT_MS} ms`,
+        };
       }
       await sleep(2);
     }
-    return { ok: true, version: result.version, syncLatencyMs: round(syncLatencyMs), propagationLatencyMs: round(performance.now() - started - syncLatencyMs) };
+    return {
+      ok: true,
+      version: result.version,
+      syncLatencyMs: round(syncLatencyMs),
+      propagationLatencyMs: round(performance.now() - started - syncLatencyMs),
+    };
   }
 }
 

@@ -29,7 +29,10 @@ export class PublishService {
     private readonly onCommit?: CommitListener,
   ) {}
 
-  async publish(request: PublishRequest, publisher: Principal): Promise<{ id: string; sequence: string; duplicate: boolean }> {
+  async publish(
+    request: PublishRequest,
+    publisher: Principal,
+  ): Promise<{ id: string; sequence: string; duplicate: boolean }> {
     if (BRIDGE_ONLY_TYPES.has(request.type)) {
       throw new ServiceError('validation', `Event type ${request.type} is emitted by the bridge only.`, [
         { path: '/type', message: 'is reserved for the bridge' },

@@ -69,12 +69,30 @@ export class StateService {
         version: (current?.body.version ?? 0) + 1,
         updatedAt: new Date(now).toISOString(),
         incarnation: current?.body.incarnation ?? `${now.toString(36)}${randomBytes(4).toString('hex')}`,
-        ...(put.ttlSeconds !== undefined ? { expiresAt: new Date(now + put.ttlSeconds * 1000).toISOString() } : {}),
+        ...(put.ttlSeconds !== undefined
+          ? { expiresAt: new Date(now + put.ttlSeconds * 1000).toISOString() }
+          : {}),
       };
       const stateOp: BatchOperation = current
-        ? { op: 'replace', id: STATE_ID, type: STATE_TYPE, body: doc, ifMatch: current.etag, ttlSeconds: put.ttlSeconds }
+        ? {
+            op: 'replace',
+            id: STATE_ID,
+            type: STATE_TYPE,
+            body: doc,
+            ifMatch: current.etag,
+            ttlSeconds: put.ttlSeconds,
+          }
         : { op: 'create', id: STATE_ID, type: STATE_TYPE, body: doc, ttlSeconds: put.ttlSeconds };
-      const eventOp = this.eventOperation(doc, { key, version: doc.version, value: doc.value, ...(doc.expiresAt ? { expiresAt: doc.expiresAt } : {}) }, now);
+      const eventOp = this.eventOperation(
+        doc,
+        {
+          key,
+          version: doc.version,
+          value: doc.value,
+          ...(doc.expiresAt ? { expiresAt: doc.expiresAt } : {}),
+        },
+        now,
+      );
       try {
         const [written, eventResult] = await this.store.batch(this.container, pk, [stateOp, eventOp]);
         this.committed(pk, eventOp, eventResult?.seq);
@@ -91,7 +109,8 @@ export class StateService {
     for (let attempt = 0; ; attempt++) {
       const current = await this.store.read<StateDocument>(this.container, pk, STATE_ID);
       if (!current) {
-        if (ifMatch !== undefined) throw new ServiceError('precondition-failed', `State key ${key} does not exist (If-Match).`);
+        if (ifMatch !== undefined)
+          throw new ServiceError('precondition-failed', `State key ${key} does not exist (If-Match).`);
         return false;
       }
       this.checkPreconditions(key, current.etag, ifMatch, undefined);
@@ -99,7 +118,10 @@ export class StateService {
       const tombstone = { ...current.body, version: current.body.version + 1 };
       const eventOp = this.eventOperation(tombstone, { key, version: tombstone.version, deleted: true }, now);
       try {
-        const [, eventResult] = await this.store.batch(this.container, pk, [{ op: 'delete', id: STATE_ID, ifMatch: current.etag }, eventOp]);
+        const [, eventResult] = await this.store.batch(this.container, pk, [
+          { op: 'delete', id: STATE_ID, ifMatch: current.etag },
+          eventOp,
+        ]);
         this.committed(pk, eventOp, eventResult?.seq);
         return true;
       } catch (error) {
@@ -112,12 +134,18 @@ export class StateService {
     return this.store.count(this.container, { type: STATE_TYPE });
   }
 
-  private checkPreconditions(key: string, etag: string | undefined, ifMatch: string | undefined, ifNoneMatch: string | undefined): void {
+  private checkPreconditions(
+    key: string,
+    etag: string | undefined,
+    ifMatch: string | undefined,
+    ifNoneMatch: string | undefined,
+  ): void {
     if (ifNoneMatch === '*' && etag !== undefined) {
       throw new ServiceError('precondition-failed', `State key ${key} already exists (If-None-Match: *).`);
     }
     if (ifMatch === undefined) return;
-    if (etag === undefined) throw new ServiceError('precondition-failed', `State key ${key} does not exist (If-Match).`);
+    if (etag === undefined)
+      throw new ServiceError('precondition-failed', `State key ${key} does not exist (If-Match).`);
     if (ifMatch !== '*' && ifMatch !== etag) {
       throw new ServiceError('precondition-failed', `State key ${key} has changed: its ETag is ${etag}.`);
     }
@@ -144,9 +172,13 @@ export class StateService {
   }
 
   private rethrowUnlessLostRace(error: unknown, attempt: number, key: string): void {
-    const lostRace = isStoreError(error, 'precondition-failed') || isStoreError(error, 'not-found') || (isStoreError(error, 'conflict') && error.operationIndex === 0);
+    const lostRace =
+      isStoreError(error, 'precondition-failed') ||
+      isStoreError(error, 'not-found') ||
+      (isStoreError(error, 'conflict') && error.operationIndex === 0);
     if (!lostRace) throw error;
     // The caller's own preconditions are re-checked against the new state on the next pass.
-    if (attempt >= this.options.maxRetries) throw new ServiceError('unavailable', `State key ${key} is being written concurrently; retry.`);
+    if (attempt >= this.options.maxRetries)
+      throw new ServiceError('unavailable', `State key ${key} is being written concurrently; retry.`);
   }
 }

@@ -27,6 +27,9 @@ export class SyncMetrics {
     if (outcome !== 'rejected') this.latency.recordMs(latencyMs);
   }
 
+  /** Per-sync detail (conflicts, rejected fields); kept by telemetry, not by the in-process counters. */
+  recordDetail(_detail: { conflicts: number; rejectedFields: number; writer: string }): void {}
+
   snapshot() {
     const judged = this.syncCount - this.rejectedSyncs;
     const successRate =

@@ -3,7 +3,12 @@ import type { Clock } from '../ports/clock';
 import type { BatchOperation, DocumentStore, JsonValue } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
 import type { PendingEvent } from '../domain/cloud-event';
-import { mergeProfileWrite, type MergeOutcome, type UserProfile, type WriterRole } from '../domain/user-profile';
+import {
+  mergeProfileWrite,
+  type MergeOutcome,
+  type UserProfile,
+  type WriterRole,
+} from '../domain/user-profile';
 import { ServiceError } from './errors';
 import { outboxOperation, toOutboxItem, type OutboxItem } from './event-outbox';
 import type { SyncMetrics } from './sync-metrics';
@@ -63,6 +68,11 @@ export class SyncService {
     try {
       const result = await this.syncWithRetries(userId, request, writer, started);
       this.metrics.record('succeeded', result.latencyMs);
+      this.metrics.recordDetail({
+        conflicts: result.conflicts.length,
+        rejectedFields: result.rejected.length,
+        writer,
+      });
       return result;
     } catch (error) {
       const clientFault = error instanceof ServiceError && error.kind !== 'unavailable';
@@ -71,7 +81,12 @@ export class SyncService {
     }
   }
 
-  private async syncWithRetries(userId: string, request: SyncRequest, writer: WriterRole, started: number): Promise<SyncResult> {
+  private async syncWithRetries(
+    userId: string,
+    request: SyncRequest,
+    writer: WriterRole,
+    started: number,
+  ): Promise<SyncResult> {
     const pk = userPartition(userId);
     for (let attempt = 0; ; attempt++) {
       const current = await this.store.read<ProfileDocument>(this.container, pk, PROFILE_ID);
@@ -79,7 +94,14 @@ export class SyncService {
       const nowIso = new Date(now).toISOString();
       // After a delete, a new profile starts empty but continues the version line.
       const base = current?.body.deleted
-        ? { userId, data: {}, fields: {}, version: current.body.version, createdAt: nowIso, updatedAt: nowIso }
+        ? {
+            userId,
+            data: {},
+            fields: {},
+            version: current.body.version,
+            createdAt: nowIso,
+            updatedAt: nowIso,
+          }
         : current?.body;
       const outcome = mergeProfileWrite(
         base,
@@ -109,7 +131,12 @@ export class SyncService {
       const profileOp: BatchOperation = current
         ? { op: 'replace', id: PROFILE_ID, type: PROFILE_TYPE, body: outcome.profile, ifMatch: current.etag }
         : { op: 'create', id: PROFILE_ID, type: PROFILE_TYPE, body: outcome.profile };
-      const eventOp = outboxOperation(outcome.profile.version, event, now, this.options.eventRetentionSeconds);
+      const eventOp = outboxOperation(
+        outcome.profile.version,
+        event,
+        now,
+        this.options.eventRetentionSeconds,
+      );
       try {
         const [, eventResult] = await this.store.batch(this.container, pk, [profileOp, eventOp]);
         this.committed(pk, eventOp, eventResult?.seq);
@@ -120,7 +147,13 @@ export class SyncService {
     }
   }
 
-  private updateEvent(userId: string, request: SyncRequest, outcome: MergeOutcome, writer: WriterRole, time: string): PendingEvent {
+  private updateEvent(
+    userId: string,
+    request: SyncRequest,
+    outcome: MergeOutcome,
+    writer: WriterRole,
+    time: string,
+  ): PendingEvent {
     const changes: Record<string, JsonValue> = {};
     for (const field of outcome.applied) {
       const before = outcome.profile.fields[field];
@@ -145,10 +178,15 @@ export class SyncService {
 
   /** Rethrows anything but a lost optimistic-concurrency race; waits before the next attempt. */
   private async afterLostRace(error: unknown, attempt: number, what: string): Promise<void> {
-    const lostRace = isStoreError(error, 'precondition-failed') || (isStoreError(error, 'conflict') && error.operationIndex !== 1);
+    const lostRace =
+      isStoreError(error, 'precondition-failed') ||
+      (isStoreError(error, 'conflict') && error.operationIndex !== 1);
     if (!lostRace) throw error;
     if (attempt >= this.options.maxRetries) {
-      throw new ServiceError('unavailable', `${what} is being written concurrently; gave up after ${attempt + 1} attempts. Retry the request.`);
+      throw new ServiceError(
+        'unavailable',
+        `${what} is being written concurrently; gave up after ${attempt + 1} attempts. Retry the request.`,
+      );
     }
     // Jittered backoff spreads competing writers apart; the first retry goes at once.
     if (attempt > 0) await sleep(randomInt(0, Math.min(50, 2 ** attempt) + 1));
@@ -168,7 +206,15 @@ export class SyncService {
       const now = this.clock.now();
       const nowIso = new Date(now).toISOString();
       const version = current.body.version + 1;
-      const tombstone: ProfileDocument = { userId, data: {}, fields: {}, version, createdAt: current.body.createdAt, updatedAt: nowIso, deleted: true };
+      const tombstone: ProfileDocument = {
+        userId,
+        data: {},
+        fields: {},
+        version,
+        createdAt: current.body.createdAt,
+        updatedAt: nowIso,
+        deleted: true,
+      };
       const event: PendingEvent = {
         specversion: '1.0',
         id: `user:${userId}:${version}`,

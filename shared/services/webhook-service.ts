@@ -55,6 +55,11 @@ const SUBSCRIPTION_TYPE = 'webhook-subscription';
 const DEAD_LETTER_TYPE = 'webhook-dead-letter';
 const deadLetterPartition = (subscriptionId: string) => `webhook-dl:${subscriptionId}`;
 const MAX_BACKOFF_MS = 60 * 60 * 1000;
+/**
+ * Fan-out reads the subscription list for every event; it is cached this long per instance.
+ * Changes made through this instance apply at once; those made on another instance within this time.
+ */
+const SUBSCRIPTION_CACHE_MS = 1_000;
 
 /**
  * subscribe_to_events over signed webhooks (Standard Webhooks). The first attempt happens as the
@@ -72,9 +77,18 @@ export class WebhookService {
     private readonly log: (message: string) => void = () => undefined,
   ) {}
 
-  async subscribe(eventTypes: string[], url: string, createdBy: string): Promise<WebhookSubscription & { secret: string }> {
+  private cached?: { at: number; subscriptions: Promise<SubscriptionDocument[]> };
+
+  async subscribe(
+    eventTypes: string[],
+    url: string,
+    createdBy: string,
+  ): Promise<WebhookSubscription & { secret: string }> {
     const refused = refusedWebhookUrl(url, this.options.allowPrivateAddresses);
-    if (refused) throw new ServiceError('validation', `The webhook URL ${refused}.`, [{ path: '/url', message: refused }]);
+    if (refused)
+      throw new ServiceError('validation', `The webhook URL ${refused}.`, [
+        { path: '/url', message: refused },
+      ]);
     const doc: SubscriptionDocument = {
       id: `sub_${randomBytes(8).toString('hex')}`,
       eventTypes: [...new Set(eventTypes)],
@@ -83,7 +97,12 @@ export class WebhookService {
       createdBy,
       secret: `whsec_${randomBytes(32).toString('base64')}`,
     };
-    await this.store.create(this.container, SUBSCRIPTIONS_PK, { id: doc.id, type: SUBSCRIPTION_TYPE, body: doc });
+    await this.store.create(this.container, SUBSCRIPTIONS_PK, {
+      id: doc.id,
+      type: SUBSCRIPTION_TYPE,
+      body: doc,
+    });
+    this.cached = undefined;
     return doc;
   }
 
@@ -99,6 +118,7 @@ export class WebhookService {
   }
 
   async unsubscribe(id: string): Promise<boolean> {
+    this.cached = undefined;
     try {
       await this.store.delete(this.container, SUBSCRIPTIONS_PK, id);
       return true;
@@ -110,21 +130,40 @@ export class WebhookService {
 
   /** First delivery of an event to every subscription of its type; failures go to the retry queue. */
   async fanOut(event: BridgeCloudEvent): Promise<{ delivered: number; scheduled: number }> {
-    const targets = (await this.allSubscriptions()).filter((s) => s.eventTypes.includes(event.type));
+    const now = this.clock.now();
+    if (!this.cached || now - this.cached.at > SUBSCRIPTION_CACHE_MS) {
+      const subscriptions = this.allSubscriptions();
+      this.cached = { at: now, subscriptions };
+      subscriptions.catch(() => (this.cached = undefined));
+    }
+    const targets = (await this.cached.subscriptions).filter((s) => s.eventTypes.includes(event.type));
     const firstAttemptAt = this.clock.now();
-    const outcomes = await Promise.all(targets.map((s) => this.attempt(s, { subscriptionId: s.id, event, attempt: 1, firstAttemptAt })));
-    return { delivered: outcomes.filter((o) => o === 'delivered').length, scheduled: outcomes.filter((o) => o !== 'delivered').length };
+    const outcomes = await Promise.all(
+      targets.map((s) => this.attempt(s, { subscriptionId: s.id, event, attempt: 1, firstAttemptAt })),
+    );
+    return {
+      delivered: outcomes.filter((o) => o === 'delivered').length,
+      scheduled: outcomes.filter((o) => o !== 'delivered').length,
+    };
   }
 
   /** One retry from the queue. */
   async retry(task: DeliveryTask): Promise<'delivered' | 'scheduled' | 'dead-lettered' | 'dropped'> {
-    const doc = await this.store.read<SubscriptionDocument>(this.container, SUBSCRIPTIONS_PK, task.subscriptionId);
+    const doc = await this.store.read<SubscriptionDocument>(
+      this.container,
+      SUBSCRIPTIONS_PK,
+      task.subscriptionId,
+    );
     if (!doc) return 'dropped'; // unsubscribed meanwhile
     return this.attempt(doc.body, task);
   }
 
   async deadLetters(subscriptionId: string, limit = 100): Promise<DeadLetter[]> {
-    const page = await this.store.query<DeadLetter>(this.container, { pk: deadLetterPartition(subscriptionId), type: DEAD_LETTER_TYPE, limit });
+    const page = await this.store.query<DeadLetter>(this.container, {
+      pk: deadLetterPartition(subscriptionId),
+      type: DEAD_LETTER_TYPE,
+      limit,
+    });
     return page.items.map((d) => d.body);
   }
 
@@ -133,10 +172,16 @@ export class WebhookService {
     const letters = (await this.deadLetters(subscriptionId, 1000)).filter((d) => !ids || ids.includes(d.id));
     const now = this.clock.now();
     for (const letter of letters) {
-      await this.schedule({ subscriptionId, event: letter.event, attempt: 1, firstAttemptAt: now }, 0, `redeliver-${now}`);
-      await this.store.delete(this.container, deadLetterPartition(subscriptionId), letter.id).catch((e: unknown) => {
-        if (!isStoreError(e, 'not-found')) throw e;
-      });
+      await this.schedule(
+        { subscriptionId, event: letter.event, attempt: 1, firstAttemptAt: now },
+        0,
+        `redeliver-${now}`,
+      );
+      await this.store
+        .delete(this.container, deadLetterPartition(subscriptionId), letter.id)
+        .catch((e: unknown) => {
+          if (!isStoreError(e, 'not-found')) throw e;
+        });
     }
     return letters.length;
   }
@@ -145,14 +190,22 @@ export class WebhookService {
     const subs: SubscriptionDocument[] = [];
     let continuation: string | undefined;
     do {
-      const page = await this.store.query<SubscriptionDocument>(this.container, { pk: SUBSCRIPTIONS_PK, type: SUBSCRIPTION_TYPE, limit: 1000, continuation });
+      const page = await this.store.query<SubscriptionDocument>(this.container, {
+        pk: SUBSCRIPTIONS_PK,
+        type: SUBSCRIPTION_TYPE,
+        limit: 1000,
+        continuation,
+      });
       subs.push(...page.items.map((d) => d.body));
       continuation = page.continuation;
     } while (continuation);
     return subs;
   }
 
-  private async attempt(sub: SubscriptionDocument, task: DeliveryTask): Promise<'delivered' | 'scheduled' | 'dead-lettered'> {
+  private async attempt(
+    sub: SubscriptionDocument,
+    task: DeliveryTask,
+  ): Promise<'delivered' | 'scheduled' | 'dead-lettered'> {
     const body = JSON.stringify(task.event);
     const timestamp = new Date(this.clock.now());
     const headers = {
@@ -173,12 +226,21 @@ export class WebhookService {
     const ageMs = this.clock.now() - task.firstAttemptAt;
     if (task.attempt >= this.options.maxAttempts || ageMs >= this.options.maxAgeSeconds * 1000) {
       await this.deadLetter(task, failure);
-      this.log(`webhook ${sub.id}: event ${task.event.id} dead-lettered after ${task.attempt} attempts (${failure})`);
+      this.log(
+        `webhook ${sub.id}: event ${task.event.id} dead-lettered after ${task.attempt} attempts (${failure})`,
+      );
       return 'dead-lettered';
     }
-    const delay = backoffDelayMs(task.attempt, this.options.backoffBaseMs, MAX_BACKOFF_MS, randomInt(0, 1_000_000) / 1_000_000);
+    const delay = backoffDelayMs(
+      task.attempt,
+      this.options.backoffBaseMs,
+      MAX_BACKOFF_MS,
+      randomInt(0, 1_000_000) / 1_000_000,
+    );
     await this.schedule({ ...task, attempt: task.attempt + 1 }, delay, 'retry');
-    this.log(`webhook ${sub.id}: event ${task.event.id} attempt ${task.attempt} failed (${failure}); retry in ${delay} ms`);
+    this.log(
+      `webhook ${sub.id}: event ${task.event.id} attempt ${task.attempt} failed (${failure}); retry in ${delay} ms`,
+    );
     return 'scheduled';
   }
 
@@ -205,6 +267,10 @@ export class WebhookService {
       lastAttemptAt: new Date(this.clock.now()).toISOString(),
       lastError,
     };
-    await this.store.upsert(this.container, deadLetterPartition(task.subscriptionId), { id: letter.id, type: DEAD_LETTER_TYPE, body: letter });
+    await this.store.upsert(this.container, deadLetterPartition(task.subscriptionId), {
+      id: letter.id,
+      type: DEAD_LETTER_TYPE,
+      body: letter,
+    });
   }
 }

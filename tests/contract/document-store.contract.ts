@@ -642,15 +642,20 @@ export function describeDocumentStoreContract(
     describe('change feed', () => {
       const ids = (items: StoredDocument[]) => items.map((item) => item.id);
 
-      feedIt('gives each write a sequence, in commit order, on batch results, reads and feed items', async () => {
-        const [first] = await store.batch(C, 'p1', [{ op: 'create', id: 'a', type: 'thing', body: { n: 1 } }]);
-        const written = await store.upsert(C, 'p2', { id: 'b', type: 'thing', body: { n: 1 } });
-        expect(first?.seq).toEqual(expect.any(Number));
-        expect(written.seq).toBeGreaterThan(first?.seq as number);
-        expect((await store.read(C, 'p1', 'a'))?.seq).toBe(first?.seq);
-        const feed = await store.changeFeed(C, {});
-        expect(feed.items.map((i) => i.seq)).toEqual([first?.seq, written.seq]);
-      });
+      feedIt(
+        'gives each write a sequence, in commit order, on batch results, reads and feed items',
+        async () => {
+          const [first] = await store.batch(C, 'p1', [
+            { op: 'create', id: 'a', type: 'thing', body: { n: 1 } },
+          ]);
+          const written = await store.upsert(C, 'p2', { id: 'b', type: 'thing', body: { n: 1 } });
+          expect(first?.seq).toEqual(expect.any(Number));
+          expect(written.seq).toBeGreaterThan(first?.seq as number);
+          expect((await store.read(C, 'p1', 'a'))?.seq).toBe(first?.seq);
+          const feed = await store.changeFeed(C, {});
+          expect(feed.items.map((i) => i.seq)).toEqual([first?.seq, written.seq]);
+        },
+      );
 
       feedIt('filters by document type without skipping later items of that type', async () => {
         await put('p1', 'a', { n: 1 }, 'event');
@@ -663,7 +668,12 @@ export function describeDocumentStoreContract(
         await put('p3', 'd', { n: 1 }, 'event');
         const later = await store.changeFeed(C, { types: ['event'], continuation: rest.continuation });
         expect(ids(later.items)).toEqual(['d']);
-        expect(ids((await store.changeFeed(C, { types: ['profile', 'event'] })).items)).toEqual(['a', 'b', 'c', 'd']);
+        expect(ids((await store.changeFeed(C, { types: ['profile', 'event'] })).items)).toEqual([
+          'a',
+          'b',
+          'c',
+          'd',
+        ]);
       });
 
       feedIt('lists changed documents in commit order from the start', async () => {
@@ -788,7 +798,13 @@ export function describeDocumentStoreContract(
             continuation = page.continuation;
             return page.items.length;
           };
-          while (writing) await pull();
+          // Like any real poller, yield to the event loop between polls (a store may commit
+          // writes in a later turn, e.g. the SQLite store's group commit).
+          const turn = () => new Promise((resolve) => setImmediate(resolve));
+          while (writing) {
+            await pull();
+            await turn();
+          }
           while ((await pull()) > 0);
         };
         const consumer = consume();

@@ -1,7 +1,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { openEmbeddedBus, subscriptionPath, type EmbeddedBus } from '../../shared/adapters/embedded/embedded-bus';
+import {
+  openEmbeddedBus,
+  subscriptionPath,
+  type EmbeddedBus,
+} from '../../shared/adapters/embedded/embedded-bus';
 import { loadConfig } from '../../shared/config';
 import { createServices, type Services } from '../../shared/container';
 import { BUS_TOPOLOGY, EVENTS_TOPIC } from '../../shared/domain/bus-topology';
@@ -36,7 +40,12 @@ export interface EventHarness {
 /** Real services over a temp-dir store and embedded bus; fast path as configured. */
 export function makeEventHarness(env: Record<string, string> = {}, clock?: Clock): EventHarness {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-events-'));
-  const config = loadConfig({ BRIDGE_ADMIN_KEY: TEST_ADMIN_KEY, BRIDGE_DATA_DIR: dataDir, BRIDGE_WEBHOOK_ALLOW_PRIVATE: 'true', ...env });
+  const config = loadConfig({
+    BRIDGE_ADMIN_KEY: TEST_ADMIN_KEY,
+    BRIDGE_DATA_DIR: dataDir,
+    BRIDGE_WEBHOOK_ALLOW_PRIVATE: 'true',
+    ...env,
+  });
   const bus = openEmbeddedBus(dataDir, BUS_TOPOLOGY, clock ? { clock } : {});
   const transport = new RecordingTransport();
   const services = createServices(config, { bus, webhookTransport: transport, ...(clock ? { clock } : {}) });

@@ -1,4 +1,3 @@
-/* global require, module */
 /**
  * Lets a plain `node` process load the project's TypeScript, for tests that spawn child processes:
  *   node --require ./tests/helpers/register-ts.js tests/helpers/some-child.ts

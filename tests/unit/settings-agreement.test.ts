@@ -18,7 +18,9 @@ describe('settings agree across config.ts, local.settings.example.json and READM
 
   it('the example documents nothing that config.ts does not read, except the Functions host settings', () => {
     const hostSettings = new Set(['FUNCTIONS_WORKER_RUNTIME', 'AzureWebJobsStorage']);
-    const extra = Object.keys(example.Values).filter((n) => !hostSettings.has(n) && !(SETTING_NAMES as string[]).includes(n));
+    const extra = Object.keys(example.Values).filter(
+      (n) => !hostSettings.has(n) && !(SETTING_NAMES as string[]).includes(n),
+    );
     expect(extra).toEqual([]);
     expect(Object.keys(example.Settings).sort()).toEqual(Object.keys(example.Values).sort());
   });

@@ -13,6 +13,9 @@
  * - `seen_ids_<id>` (queues, topics): duplicate detection history, in buckets one window wide, so
  *   that a lookup reads the current and the previous bucket and forgetting drops whole buckets
  *   (no time index to maintain on every send).
+ *
+ * Statements avoid what is slow in this SQLite build: bound LIMITs (re-prepared on every run under
+ * STAT4), `IN (…)` lists and UPDATE … RETURNING (both go through temporary tables).
  */
 import type Database from 'better-sqlite3';
 
@@ -23,6 +26,12 @@ export const BASE_SCHEMA = `
     last_seq INTEGER NOT NULL DEFAULT 0
   );
 `;
+
+/** Forgotten duplicate-detection ids per send, while old buckets remain. */
+export const FORGET_CHUNK = 1000;
+
+/** Receive statements are prepared per maxMessages value; hosts use a handful of values. */
+const MAX_CACHED_LIMITS = 64;
 
 const MESSAGE_COLUMNS =
   'seq, message_id, body, subject, content_type, correlation_id, props, enqueued_at, delivery_count';
@@ -93,10 +102,10 @@ export function prepareShared(db: Database.Database) {
   return {
     addEntity: db.prepare('INSERT OR IGNORE INTO entities (path) VALUES (?)'),
     entityId: db.prepare('SELECT id FROM entities WHERE path = ?').pluck(),
-    /** Reserves `count` sequence numbers of a queue or topic; returns the last one. */
-    reserveSeq: db
-      .prepare('UPDATE entities SET last_seq = last_seq + ? WHERE id = ? RETURNING last_seq')
-      .pluck(),
+    /** Reserves `count` sequence numbers of a queue or topic (then `lastSeq` reads the last one). */
+    reserveSeq: db.prepare('UPDATE entities SET last_seq = last_seq + ? WHERE id = ?'),
+    // Cheaper than UPDATE … RETURNING, which goes through a temporary table.
+    lastSeq: db.prepare('SELECT last_seq FROM entities WHERE id = ?').pluck(),
   };
 }
 
@@ -104,12 +113,14 @@ export function prepareShared(db: Database.Database) {
 export function prepareSendable(db: Database.Database, id: number) {
   const table = `seen_ids_${id}`;
   return {
-    /** 1 when the id was seen after `cutoff` in one of the two buckets. */
-    seen: db
-      .prepare(`SELECT 1 FROM ${table} WHERE bucket IN (?, ?) AND message_id = ? AND seen_at > ? LIMIT 1`)
-      .pluck(),
+    /** 1 when the id was seen after `cutoff` in that bucket (one seek; `bucket IN (…)` costs more). */
+    seen: db.prepare(`SELECT 1 FROM ${table} WHERE bucket = ? AND message_id = ? AND seen_at > ?`).pluck(),
     markSeen: db.prepare(`INSERT OR REPLACE INTO ${table} (bucket, message_id, seen_at) VALUES (?, ?, ?)`),
-    forgetBefore: db.prepare(`DELETE FROM ${table} WHERE bucket < ?`),
+    /** Forgets at most FORGET_CHUNK ids of buckets below the given one (so no send stalls long). */
+    forgetBefore: db.prepare(
+      `DELETE FROM ${table} WHERE bucket < @below AND (bucket, message_id) IN
+         (SELECT bucket, message_id FROM ${table} WHERE bucket < @below LIMIT ${FORGET_CHUNK})`,
+    ),
   };
 }
 
@@ -117,13 +128,29 @@ export function prepareSendable(db: Database.Database, id: number) {
 export function prepareReceivable(db: Database.Database, id: number) {
   const m = `messages_${id}`;
   const dl = `dead_letters_${id}`;
+  const visibleByLimit = new Map<number, Database.Statement<[number], MessageRow>>();
   return {
     insert: db.prepare(
       `INSERT INTO ${m} (seq, message_id, body, subject, content_type, correlation_id, props, enqueued_at,
          visible_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    /** Visible messages in enqueue order (a walk of the table in rowid order). */
-    visible: db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM ${m} WHERE visible_at <= ? ORDER BY seq LIMIT ?`),
+    /**
+     * Up to `limit` visible messages in enqueue order (a walk of the table in rowid order). The
+     * limit is written into the SQL: this SQLite build (STAT4) re-prepares a statement on every
+     * run when its LIMIT is a bound parameter, which costs more than the query itself.
+     */
+    visible: (limit: number): Database.Statement<[number], MessageRow> => {
+      let statement = visibleByLimit.get(limit);
+      if (!statement) {
+        if (!Number.isSafeInteger(limit) || limit < 1)
+          throw new RangeError('limit must be a positive integer');
+        statement = db.prepare<[number], MessageRow>(
+          `SELECT ${MESSAGE_COLUMNS} FROM ${m} WHERE visible_at <= ? ORDER BY seq LIMIT ${limit}`,
+        );
+        if (visibleByLimit.size < MAX_CACHED_LIMITS) visibleByLimit.set(limit, statement);
+      }
+      return statement;
+    },
     lock: db.prepare(
       `UPDATE ${m} SET lock_token = ?, visible_at = ?, delivery_count = delivery_count + 1 WHERE seq = ?`,
     ),

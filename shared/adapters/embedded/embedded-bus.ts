@@ -34,9 +34,11 @@ import {
   type TopicSpec,
 } from '../../domain/bus-topology';
 import { systemClock, type Clock } from '../../ports/clock';
+import { GroupCommit, isSqliteError } from './group-commit';
 import type { MessageSender, OutgoingMessage, ReceivedMessage } from '../../ports/message-sender';
 import {
   BASE_SCHEMA,
+  FORGET_CHUNK,
   prepareReceivable,
   prepareSendable,
   prepareShared,
@@ -202,6 +204,8 @@ export class EmbeddedBus implements MessageSender {
   /** Visibility up to this time has been announced to listeners. */
   private announcedUpTo: number;
 
+  /** Writes of one event-loop turn share one commit; see GroupCommit. */
+  private readonly group: GroupCommit;
   private readonly sendTx: (entity: Sendable, messages: PreparedMessage[]) => SendOutcome;
   private readonly receiveTx: (
     entity: Receivable,
@@ -247,6 +251,7 @@ export class EmbeddedBus implements MessageSender {
     }
     this.announcedUpTo = this.clock.now();
 
+    this.group = new GroupCommit(this.db, toBusError);
     this.sendTx = this.db.transaction((entity: Sendable, messages: PreparedMessage[]) =>
       this.store(entity, messages),
     ).immediate;
@@ -266,7 +271,8 @@ export class EmbeddedBus implements MessageSender {
     ).immediate;
     this.resubmitTx = this.db.transaction((entity: Receivable, seq: number) => {
       const now = this.clock.now();
-      const newSeq = this.shared.reserveSeq.get(1, entity.root.id) as number;
+      this.shared.reserveSeq.run(1, entity.root.id);
+      const newSeq = this.shared.lastSeq.get(entity.root.id) as number;
       if (entity.receivable.resubmit.run({ seq, newSeq, now }).changes === 0) {
         throw new EmbeddedBusError(
           'MessageNotFound',
@@ -293,7 +299,7 @@ export class EmbeddedBus implements MessageSender {
     if (!Array.isArray(messages)) throw new TypeError('messages must be an array');
     const prepared = messages.map((message, index) => this.prepare(entity, message, index));
     if (prepared.length === 0) return;
-    const outcome = this.guard(() => this.sendTx(entity, prepared));
+    const outcome = await this.grouped(() => this.sendTx(entity, prepared));
     for (const target of outcome.visibleNow) this.announce(target);
     for (const [target, at] of outcome.later) if (this.listeners.has(target)) this.armWake(at);
   }
@@ -307,7 +313,7 @@ export class EmbeddedBus implements MessageSender {
     const max = positiveInteger(options?.maxMessages, 'maxMessages');
     if (max > MAX_RECEIVE) throw new RangeError(`maxMessages must be at most ${MAX_RECEIVE}`);
     const lockMs = positiveInteger(options.lockDurationMs ?? this.lockDurationMs, 'lockDurationMs');
-    const { now, locked } = this.guard(() => this.receiveTx(entity, max, lockMs));
+    const { now, locked } = await this.grouped(() => this.receiveTx(entity, max, lockMs));
     if (locked.length === 0) return [];
     if (this.listeners.has(entity)) this.armWake(now + lockMs);
     const lockedUntil = now + lockMs;
@@ -323,7 +329,9 @@ export class EmbeddedBus implements MessageSender {
   /** Settles a locked message: it is gone for good. */
   async complete(lockToken: string): Promise<void> {
     const { entity, seq, token } = this.lock(lockToken);
-    const changes = this.guard(() => entity.receivable.complete.run(seq, token, this.clock.now()).changes);
+    const changes = await this.grouped(
+      () => entity.receivable.complete.run(seq, token, this.clock.now()).changes,
+    );
     if (changes === 0) throw new EmbeddedBusError('MessageLockLost', LOCK_LOST);
   }
 
@@ -332,7 +340,9 @@ export class EmbeddedBus implements MessageSender {
     const { entity, seq, token } = this.lock(lockToken);
     const delay = nonNegativeInteger(options.retryAfterMs ?? 0, 'retryAfterMs');
     const now = this.guard(() => this.clock.now());
-    const changes = this.guard(() => entity.receivable.release.run(now + delay, seq, token, now).changes);
+    const changes = await this.grouped(
+      () => entity.receivable.release.run(now + delay, seq, token, now).changes,
+    );
     if (changes === 0) throw new EmbeddedBusError('MessageLockLost', LOCK_LOST);
     if (delay === 0) this.announce(entity);
     else if (this.listeners.has(entity)) this.armWake(now + delay);
@@ -344,7 +354,7 @@ export class EmbeddedBus implements MessageSender {
     if (typeof options?.reason !== 'string') throw new TypeError('reason must be a string');
     const description = options.description ?? '';
     if (typeof description !== 'string') throw new TypeError('description must be a string');
-    this.guard(() => this.deadLetterTx(lock, options.reason, description));
+    await this.grouped(() => this.deadLetterTx(lock, options.reason, description));
   }
 
   /** Extends a held lock to `lockDurationMs` from now; resolves to the new expiry. */
@@ -447,6 +457,7 @@ export class EmbeddedBus implements MessageSender {
   }
 
   async close(): Promise<void> {
+    if (this.db.open) this.group.commit();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.flushHandle) clearImmediate(this.flushHandle);
     this.wakeTimer = undefined;
@@ -520,19 +531,29 @@ export class EmbeddedBus implements MessageSender {
       const bucket = Math.floor(now / this.windowMs);
       const cutoff = now - this.windowMs;
       accepted = messages.filter((message) => {
-        if (seen.seen.get(bucket - 1, bucket, message.messageId, cutoff) !== undefined) return false;
+        const id = message.messageId;
+        if (
+          seen.seen.get(bucket, id, cutoff) !== undefined ||
+          seen.seen.get(bucket - 1, id, cutoff) !== undefined
+        ) {
+          return false;
+        }
         seen.markSeen.run(bucket, message.messageId, now);
         return true;
       });
-      // Buckets older than the previous one hold nothing inside the window.
-      if (entity.forgottenBelow < bucket - 1) {
-        seen.forgetBefore.run(bucket - 1);
+      // Buckets older than the previous one hold nothing inside the window: each send forgets a
+      // chunk of them until none is left.
+      if (
+        entity.forgottenBelow < bucket - 1 &&
+        seen.forgetBefore.run({ below: bucket - 1 }).changes < FORGET_CHUNK
+      ) {
         entity.forgottenBelow = bucket - 1;
       }
     }
     const outcome: SendOutcome = { visibleNow: new Set(), later: new Map() };
     if (accepted.length === 0) return outcome;
-    let seq = (this.shared.reserveSeq.get(accepted.length, entity.id) as number) - accepted.length + 1;
+    this.shared.reserveSeq.run(accepted.length, entity.id);
+    let seq = (this.shared.lastSeq.get(entity.id) as number) - accepted.length + 1;
     for (const message of accepted) {
       const visibleAt = message.scheduledAt !== null && message.scheduledAt > now ? message.scheduledAt : now;
       for (const target of message.targets) {
@@ -568,7 +589,7 @@ export class EmbeddedBus implements MessageSender {
     const locked: { row: MessageRow; token: string }[] = [];
     for (;;) {
       const wanted = max - locked.length;
-      const rows = statements.visible.all(now, wanted) as MessageRow[];
+      const rows = statements.visible(wanted).all(now);
       for (const row of rows) {
         if (row.delivery_count >= entity.maxDeliveryCount) {
           const description = `Message could not be consumed after ${entity.maxDeliveryCount} delivery attempts.`;
@@ -714,6 +735,11 @@ export class EmbeddedBus implements MessageSender {
   }
 
   /** Runs fn, turning SQLite failures into EmbeddedBusErrors so callers never see driver errors. */
+  /** A write in the current commit group (one COMMIT per event-loop turn); resolves after it. */
+  private grouped<R>(write: () => R): Promise<R> {
+    return this.guard(() => this.group.run(write));
+  }
+
   private guard<R>(fn: () => R): R {
     if (!this.db.open) throw new EmbeddedBusError('GeneralError', 'the embedded bus is closed');
     try {
@@ -836,7 +862,7 @@ function nonNegativeInteger(value: unknown, name: string): number {
 }
 
 function toBusError(error: unknown): unknown {
-  if (!(error instanceof Database.SqliteError)) return error;
+  if (!isSqliteError(error)) return error;
   if (error.code.startsWith('SQLITE_BUSY') || error.code.startsWith('SQLITE_LOCKED')) {
     return new EmbeddedBusError('ServiceBusy', `the bus database is busy: ${error.message}`);
   }

@@ -9,6 +9,18 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { systemClock, type Clock } from '../../ports/clock';
 import {
+  checkBatchSize,
+  checkId,
+  checkLimit,
+  checkPk,
+  decodeQueryContinuation,
+  DEFAULT_FEED_ITEMS,
+  encodeQueryContinuation,
+  FIELD_NAME,
+  withOperationIndex,
+} from '../document-rules';
+import { GroupCommit, isSqliteError } from './group-commit';
+import {
   StoreError,
   type BatchOperation,
   type BatchResult,
@@ -31,14 +43,8 @@ export interface SqliteDocumentStoreOptions {
   purgeIntervalMs?: number;
 }
 
-export const MAX_BATCH_OPERATIONS = 100;
-const DEFAULT_QUERY_LIMIT = 100;
-const MAX_QUERY_LIMIT = 1000;
-const DEFAULT_FEED_ITEMS = 100;
-const FIELD_NAME = /^[A-Za-z0-9_]+$/;
+export { MAX_BATCH_OPERATIONS } from '../document-rules';
 // Cosmos DB rejects these characters in ids; rejecting them here keeps both stores alike.
-const FORBIDDEN_ID_CHARS = /[/\\?#]/;
-const MAX_ID_LENGTH = 255;
 
 interface DocRow {
   pk: string;
@@ -101,6 +107,8 @@ export class SqliteDocumentStore implements DocumentStore {
   private readonly clock: Clock;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly statements: ReturnType<typeof prepareStatements>;
+  /** Writes of one event-loop turn share one commit; see GroupCommit. */
+  private readonly group: GroupCommit;
   /** Query and count statements, one per filter shape (field values are bound, never inlined). */
   private readonly dynamic = new Map<string, Database.Statement>();
   /** Applies operations in one BEGIN IMMEDIATE transaction; all or nothing. */
@@ -122,6 +130,7 @@ export class SqliteDocumentStore implements DocumentStore {
       this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
       this.db.transaction(() => this.db.exec(SCHEMA)).immediate();
       this.statements = prepareStatements(this.db);
+      this.group = new GroupCommit(this.db, toStoreError);
     } catch (error) {
       this.db.close();
       throw toStoreError(error);
@@ -166,7 +175,9 @@ export class SqliteDocumentStore implements DocumentStore {
     doc: { id: string; type: string; body: T },
     options?: WriteOptions,
   ): Promise<StoredDocument<T>> {
-    return this.writeOne(container, pk, { op: 'create', ...doc, ttlSeconds: options?.ttlSeconds });
+    return this.grouped(() =>
+      this.writeOne<T>(container, pk, { op: 'create', ...doc, ttlSeconds: options?.ttlSeconds }),
+    );
   }
 
   async upsert<T>(
@@ -175,26 +186,26 @@ export class SqliteDocumentStore implements DocumentStore {
     doc: { id: string; type: string; body: T },
     options?: WriteOptions,
   ): Promise<StoredDocument<T>> {
-    return this.writeOne(container, pk, {
-      op: 'upsert',
-      ...doc,
-      ttlSeconds: options?.ttlSeconds,
-      ifMatch: options?.ifMatch,
-    });
+    return this.grouped(() =>
+      this.writeOne<T>(container, pk, {
+        op: 'upsert',
+        ...doc,
+        ttlSeconds: options?.ttlSeconds,
+        ifMatch: options?.ifMatch,
+      }),
+    );
   }
 
   async delete(container: string, pk: string, id: string, options?: { ifMatch?: string }): Promise<void> {
-    this.guard(() => {
+    await this.grouped(() => {
       const op = prepareOp({ op: 'delete', id, ifMatch: options?.ifMatch });
       this.applyAll(checkContainer(container), checkPk(pk), [op], false);
     });
   }
 
   async batch(container: string, pk: string, operations: BatchOperation[]): Promise<BatchResult[]> {
-    return this.guard(() => {
-      if (operations.length > MAX_BATCH_OPERATIONS) {
-        throw new StoreError('invalid', `a batch holds at most ${MAX_BATCH_OPERATIONS} operations`);
-      }
+    return this.grouped(() => {
+      checkBatchSize(operations);
       const prepared = operations.map((op, index) => {
         try {
           return prepareOp(op);
@@ -281,7 +292,13 @@ export class SqliteDocumentStore implements DocumentStore {
     this.guard(() => this.statements.ping.get());
   }
 
+  /** Runs a write in the current commit group; resolves after the group's COMMIT. */
+  private grouped<R>(write: () => R): Promise<R> {
+    return this.guard(() => this.group.run(write));
+  }
+
   async close(): Promise<void> {
+    if (this.db.open) this.group.commit();
     if (this.timer) clearInterval(this.timer);
     if (this.db.open) this.db.close();
   }
@@ -412,29 +429,11 @@ function serialise(body: unknown): string {
   return json;
 }
 
-function checkId(id: unknown): void {
-  if (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH || FORBIDDEN_ID_CHARS.test(id)) {
-    throw new StoreError('invalid', `id must be 1-${MAX_ID_LENGTH} characters without / \\ ? or #`);
-  }
-}
-
 function checkContainer(container: unknown): string {
   if (typeof container !== 'string' || container === '') {
     throw new StoreError('invalid', 'container must be a non-empty string');
   }
   return container;
-}
-
-function checkPk(pk: unknown): string {
-  if (typeof pk !== 'string') throw new StoreError('invalid', 'pk must be a string');
-  return pk;
-}
-
-function checkLimit(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_QUERY_LIMIT;
-  if (!Number.isInteger(limit) || limit < 1)
-    throw new StoreError('invalid', 'limit must be a positive integer');
-  return Math.min(limit, MAX_QUERY_LIMIT);
 }
 
 /** WHERE clauses and bound parameters shared by query and count. */
@@ -481,22 +480,6 @@ function buildFilter(
   return { where, params };
 }
 
-function encodeQueryContinuation(pk: string, id: string): string {
-  return Buffer.from(JSON.stringify([pk, id])).toString('base64url');
-}
-
-function decodeQueryContinuation(token: string): [string, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && value.every((part) => typeof part === 'string')) {
-      return [value[0] as string, value[1] as string];
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw new StoreError('invalid', 'malformed query continuation');
-}
-
 function decodeFeedContinuation(token: string | undefined): number {
   if (token === undefined) return 0;
   if (!/^\d{1,15}$/.test(token)) throw new StoreError('invalid', 'malformed change feed continuation');
@@ -521,15 +504,8 @@ function toDocument<T>(row: DocRow): StoredDocument<T> {
   return doc;
 }
 
-function withOperationIndex(error: unknown, index: number): unknown {
-  if (error instanceof StoreError && error.operationIndex === undefined) {
-    return new StoreError(error.code, `operation ${index}: ${error.message}`, error.retryAfterMs, index);
-  }
-  return error;
-}
-
 function toStoreError(error: unknown): unknown {
-  if (!(error instanceof Database.SqliteError)) return error;
+  if (!isSqliteError(error)) return error;
   if (error.code.startsWith('SQLITE_BUSY') || error.code.startsWith('SQLITE_LOCKED')) {
     return new StoreError('throttled', `database is busy: ${error.message}`, 100);
   }

@@ -20,11 +20,13 @@ export class NodeWebhookTransport implements WebhookTransport {
         const list = addresses as dns.LookupAddress[];
         for (const entry of list) {
           const reason = refusedAddress(entry.address, allowPrivate);
-          if (reason) return callback(new WebhookTransportError(`refused: ${reason}`, 'refused-address'), '', 0);
+          if (reason)
+            return callback(new WebhookTransportError(`refused: ${reason}`, 'refused-address'), '', 0);
         }
         const first = list[0];
         if (!first) return callback(new Error(`no address for ${hostname}`), '', 0);
-        if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
+        if ((options as { all?: boolean }).all)
+          return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
         callback(null, first.address, first.family);
       });
     };
@@ -32,14 +34,24 @@ export class NodeWebhookTransport implements WebhookTransport {
     this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64, lookup } as https.AgentOptions);
   }
 
-  post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number }> {
+  post(
+    url: string,
+    headers: Record<string, string>,
+    body: string,
+    timeoutMs: number,
+  ): Promise<{ status: number }> {
     const target = new URL(url);
     const client = target.protocol === 'https:' ? https : http;
     const agent = target.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
     return new Promise((resolve, reject) => {
       const request = client.request(
         target,
-        { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: timeoutMs },
+        {
+          method: 'POST',
+          agent,
+          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          timeout: timeoutMs,
+        },
         (response) => {
           // Drain the answer; only the status matters, and a slow body must not hold the socket.
           response.resume();
@@ -47,8 +59,12 @@ export class NodeWebhookTransport implements WebhookTransport {
           response.on('error', (e) => reject(new WebhookTransportError(e.message, 'network')));
         },
       );
-      request.on('timeout', () => request.destroy(new WebhookTransportError(`no answer within ${timeoutMs} ms`, 'timeout')));
-      request.on('error', (e) => reject(e instanceof WebhookTransportError ? e : new WebhookTransportError(e.message, 'network')));
+      request.on('timeout', () =>
+        request.destroy(new WebhookTransportError(`no answer within ${timeoutMs} ms`, 'timeout')),
+      );
+      request.on('error', (e) =>
+        reject(e instanceof WebhookTransportError ? e : new WebhookTransportError(e.message, 'network')),
+      );
       request.end(body);
     });
   }

@@ -23,7 +23,12 @@ describe('outbox, propagation and replay', () => {
       ['user:ann:1', 'user_update', 'ann'],
       ['user:ann:2', 'user_update', 'ann'],
     ]);
-    expect(page.events[1]?.data).toMatchObject({ userId: 'ann', version: 2, writer: 'user', changes: { city: 'Oslo' } });
+    expect(page.events[1]?.data).toMatchObject({
+      userId: 'ann',
+      version: 2,
+      writer: 'user',
+      changes: { city: 'Oslo' },
+    });
     expect(page.events[0]?.source).toBe('/bridge/users/ann');
   });
 
@@ -56,7 +61,10 @@ describe('outbox, propagation and replay', () => {
   it('replay pages with the cursor never skip or repeat, and filter by type and subject', async () => {
     h = makeEventHarness({ BRIDGE_EVENTS_FAST_PATH: 'false' });
     for (let i = 0; i < 25; i++) await h.services.sync.sync(`u${i % 5}`, { data: { n: i } }, 'admin');
-    await h.services.publisher.publish({ type: 'portal_note', data: { x: 1 }, subject: 'u1' }, { keyId: 'k', role: 'user', name: 'k' });
+    await h.services.publisher.publish(
+      { type: 'portal_note', data: { x: 1 }, subject: 'u1' },
+      { keyId: 'k', role: 'user', name: 'k' },
+    );
     const seen: string[] = [];
     let after: string | undefined;
     for (;;) {
@@ -71,7 +79,9 @@ describe('outbox, propagation and replay', () => {
     expect(notes.events.map((e) => e.subject)).toEqual(['u1']);
     const forU1 = await h.services.events.replay({ subject: 'u1', limit: 100 });
     expect(forU1.events).toHaveLength(6);
-    expect(forU1.events.every((e, i, all) => i === 0 || (e.sequence as string) > (all[i - 1]?.sequence as string))).toBe(true);
+    expect(
+      forU1.events.every((e, i, all) => i === 0 || (e.sequence as string) > (all[i - 1]?.sequence as string)),
+    ).toBe(true);
   });
 
   it('the fast path puts events on the bus with the Service Bus message shape, once', async () => {
@@ -80,7 +90,12 @@ describe('outbox, propagation and replay', () => {
     await settle();
     const [event, ...rest] = await h.drain('admin-portal');
     expect(rest).toEqual([]);
-    expect(event).toMatchObject({ specversion: '1.0', id: 'user:cy:1', type: 'user_update', datacontenttype: 'application/json' });
+    expect(event).toMatchObject({
+      specversion: '1.0',
+      id: 'user:cy:1',
+      type: 'user_update',
+      datacontenttype: 'application/json',
+    });
     expect(event?.sequence).toMatch(/^\d{16}$/);
     const metrics = h.services.eventMetrics.snapshot();
     expect(metrics.published).toBe(1);
@@ -97,14 +112,19 @@ describe('outbox, propagation and replay', () => {
     await eventsChangefeed(feed.items.map(toCosmosItem), context);
     const delivered = await h.drain('admin-portal');
     expect(delivered).toHaveLength(2);
-    expect(delivered.map((e) => e.id)).toEqual(expect.arrayContaining(['user:dee:1', expect.stringMatching(/^state:k:[a-z0-9]+:1$/)]));
+    expect(delivered.map((e) => e.id)).toEqual(
+      expect.arrayContaining(['user:dee:1', expect.stringMatching(/^state:k:[a-z0-9]+:1$/)]),
+    );
     const userPortal = await h.drain('user-portal');
     expect(userPortal).toHaveLength(2);
   });
 
   it('the user-portal subscription filters out portal-specific event types', async () => {
     h = makeEventHarness();
-    await h.services.publisher.publish({ type: 'admin_audit', data: {} }, { keyId: 'k', role: 'admin', name: 'k' });
+    await h.services.publisher.publish(
+      { type: 'admin_audit', data: {} },
+      { keyId: 'k', role: 'admin', name: 'k' },
+    );
     await h.services.sync.sync('eve', { data: { a: 1 } }, 'admin');
     await settle();
     expect((await h.drain('admin-portal')).map((e) => e.type).sort()).toEqual(['admin_audit', 'user_update']);
@@ -117,7 +137,10 @@ describe('outbox, propagation and replay', () => {
     const early = await h.services.events.scanPending(h.services.propagator, { olderThanMs: 1000 });
     expect(early.pending).toHaveLength(0);
     expect(early.oldestPendingAt).toEqual(expect.any(Number));
-    const late = await h.services.events.scanPending(h.services.propagator, { olderThanMs: 0, advanceCheckpoint: true });
+    const late = await h.services.events.scanPending(h.services.propagator, {
+      olderThanMs: 0,
+      advanceCheckpoint: true,
+    });
     expect(late.pending.map((i) => i.body.event.id)).toEqual(['user:fay:1']);
     await h.services.propagator.propagate(late.pending);
     const after = await h.services.events.scanPending(h.services.propagator, { advanceCheckpoint: true });
@@ -132,7 +155,9 @@ describe('outbox, propagation and replay', () => {
     const a = await h.services.publisher.publish({ type: 'portal_note', data: { a: 1 }, id: 'n1' }, who);
     const b = await h.services.publisher.publish({ type: 'portal_note', data: { a: 1 }, id: 'n1' }, who);
     expect(b).toEqual({ ...a, duplicate: true });
-    await expect(h.services.publisher.publish({ type: 'user_update', data: {} }, who)).rejects.toMatchObject({ kind: 'validation' });
+    await expect(h.services.publisher.publish({ type: 'user_update', data: {} }, who)).rejects.toMatchObject({
+      kind: 'validation',
+    });
   });
 
   it('webhooks: signed per Standard Webhooks, retried with backoff, then dead-lettered and redelivered', async () => {
@@ -153,7 +178,9 @@ describe('outbox, propagation and replay', () => {
     expect(retry?.message.body).toMatchObject({ subscriptionId: sub.id, attempt: 2 });
     expect(await h.services.webhooks.retry(retry!.message.body as never)).toBe('dead-lettered');
     const letters = await h.services.webhooks.deadLetters(sub.id);
-    expect(letters).toEqual([expect.objectContaining({ attempts: 2, lastError: expect.stringContaining('connection refused') })]);
+    expect(letters).toEqual([
+      expect.objectContaining({ attempts: 2, lastError: expect.stringContaining('connection refused') }),
+    ]);
 
     expect(await h.services.webhooks.redeliver(sub.id)).toBe(1);
     expect(await h.services.webhooks.deadLetters(sub.id)).toEqual([]);
@@ -163,9 +190,20 @@ describe('outbox, propagation and replay', () => {
 
   it('webhook subscriptions refuse non-http(s), metadata and link-local URLs, and private ones when not allowed', async () => {
     h = makeEventHarness({ BRIDGE_WEBHOOK_ALLOW_PRIVATE: 'false' });
-    for (const url of ['ftp://example.com/x', 'http://169.254.169.254/latest', 'http://metadata.google.internal/', 'http://10.0.0.5/hook', 'http://localhost:8080/', 'http://[::1]/']) {
-      await expect(h.services.webhooks.subscribe(['user_update'], url, 't')).rejects.toMatchObject({ kind: 'validation' });
+    for (const url of [
+      'ftp://example.com/x',
+      'http://169.254.169.254/latest',
+      'http://metadata.google.internal/',
+      'http://10.0.0.5/hook',
+      'http://localhost:8080/',
+      'http://[::1]/',
+    ]) {
+      await expect(h.services.webhooks.subscribe(['user_update'], url, 't')).rejects.toMatchObject({
+        kind: 'validation',
+      });
     }
-    await expect(h.services.webhooks.subscribe(['user_update'], 'https://portal.example.com/hooks', 't')).resolves.toMatchObject({ url: 'https://portal.example.com/hooks' });
+    await expect(
+      h.services.webhooks.subscribe(['user_update'], 'https://portal.example.com/hooks', 't'),
+    ).resolves.toMatchObject({ url: 'https://portal.example.com/hooks' });
   });
 });

@@ -1,0 +1,33 @@
+import { app } from '@azure/functions';
+import { json } from '../shared/http/http-response';
+import { forbidden } from '../shared/http/problem-error';
+import { route } from '../shared/http/route';
+
+/**
+ * Uploads a file, streamed: the body goes to the store as it arrives and stops at
+ * BRIDGE_FILES_MAX_BYTES (413, nothing changes); a declared content-length over it is refused
+ * before reading. The content type is kept. 201 when the path was new, 200 when it was replaced.
+ */
+export const filesPut = route(
+  { roles: ['admin', 'user', 'service'] },
+  async ({ request, services, principal }) => {
+    const access = services.files.access(principal.role, request.params.path);
+    if (!access.allowed) throw forbidden(access.reason);
+    const { file, created } = await services.files.put(access.path, {
+      contentType: request.headers.get('content-type'),
+      contentLength: request.headers.get('content-length'),
+      body: request.body as AsyncIterable<Uint8Array> | null,
+    });
+    return json(created ? 201 : 200, file, {
+      etag: file.etag,
+      ...(created ? { location: `/api/files/${file.path}` } : {}),
+    });
+  },
+);
+
+app.http('files-put', {
+  methods: ['PUT'],
+  route: 'files/{*path}',
+  authLevel: 'anonymous',
+  handler: filesPut,
+});

@@ -1,0 +1,52 @@
+import { app } from '@azure/functions';
+import { z } from 'zod';
+import { ok, problem } from '../shared/http/http-response';
+import { readJsonBody } from '../shared/http/request-body';
+import { route } from '../shared/http/route';
+import { MAX_POSTINGS_PER_IMPORT } from '../shared/services/market-postings-service';
+
+const bodySchema = z.strictObject({
+  postings: z
+    .array(
+      z.strictObject({
+        title: z.string().trim().min(1).max(200),
+        period: z.string().min(1).max(10),
+        count: z.number().int().min(0).max(1_000_000_000),
+      }),
+    )
+    .min(1)
+    .max(MAX_POSTINGS_PER_IMPORT),
+});
+
+/**
+ * Imports job-posting counts (admin, service): `{postings: [{title, period: "YYYY-MM" | "YYYY-Www", count}]}`,
+ * stored per normalised taxonomy title. All or nothing: 200 with a report per row when stored, 400
+ * with the same report (and nothing stored) when a row is invalid.
+ */
+export const postingsImport = route(
+  { roles: ['admin', 'service'] },
+  async ({ request, services, principal }) => {
+    const body = await readJsonBody(request, bodySchema, services.config.http.maxBodyBytes);
+    const report = await services.marketPostings.import(body.postings, principal);
+    if (!report.applied) {
+      return problem({
+        status: 400,
+        type: 'validation',
+        title: 'Validation failed',
+        detail: `${report.summary.failed} of ${report.summary.rows} postings are not valid; nothing was stored.`,
+        errors: report.rows.flatMap((r) =>
+          r.errors.map((message) => ({ path: `/postings/${r.row - 1}`, message })),
+        ),
+        ...report,
+      });
+    }
+    return ok(report);
+  },
+);
+
+app.http('postings-import', {
+  methods: ['POST'],
+  route: 'market/postings',
+  authLevel: 'anonymous',
+  handler: postingsImport,
+});

@@ -1,0 +1,284 @@
+import { Readable } from 'node:stream';
+import type { TokenCredential } from '@azure/identity';
+import {
+  BlobServiceClient,
+  RestError,
+  type ContainerClient,
+  type StoragePipelineOptions,
+} from '@azure/storage-blob';
+import {
+  BlobStoreError,
+  isSafeBlobPath,
+  type BlobContent,
+  type BlobPage,
+  type BlobProperties,
+  type BlobPutOptions,
+  type BlobStore,
+  type ByteRange,
+} from '../../ports/blob-store';
+
+/** Upload block size and parallelism: 4 MiB blocks, at most 4 in flight (16 MiB of buffers). */
+const UPLOAD_BLOCK_BYTES = 4 * 1024 * 1024;
+/** Files up to this size are sent in one request (Put Blob) rather than as blocks. */
+const SINGLE_UPLOAD_BYTES = 4 * 1024 * 1024;
+const UPLOAD_CONCURRENCY = 4;
+
+export interface BlobServiceClientOptions {
+  /** `https://<account>.blob.core.windows.net`, used with the credential (managed identity in Azure). */
+  endpoint?: string;
+  credential?: TokenCredential;
+  /** Emulators (Azurite) only. */
+  connectionString?: string;
+  pipelineOptions?: StoragePipelineOptions;
+}
+
+/** Builds the one BlobServiceClient of a worker: identity-based, or a connection string for Azurite. */
+export function createBlobServiceClient(options: BlobServiceClientOptions): BlobServiceClient {
+  if (options.connectionString) {
+    return BlobServiceClient.fromConnectionString(options.connectionString, options.pipelineOptions);
+  }
+  if (!options.endpoint || !options.credential) {
+    throw new Error('A blob endpoint and a credential (or an emulator connection string) are required.');
+  }
+  return new BlobServiceClient(options.endpoint, options.credential, options.pipelineOptions);
+}
+
+const statusOf = (error: unknown): number | undefined =>
+  error instanceof RestError ? error.statusCode : (error as { statusCode?: number } | undefined)?.statusCode;
+
+/** Bytes counted as they pass; the limit stops the upload before anything is committed. */
+async function* limited(body: AsyncIterable<Uint8Array>, maxBytes: number, counter: { size: number }) {
+  for await (const chunk of body) {
+    counter.size += chunk.byteLength;
+    if (counter.size > maxBytes) {
+      throw new BlobStoreError('too-large', `The file exceeds the limit of ${maxBytes} bytes.`);
+    }
+    yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+}
+
+/**
+ * BlobStore over one Azure Blob Storage container. An upload stages blocks and commits the block
+ * list at the end, so a failed or oversized upload leaves the previous file untouched.
+ */
+export class AzureBlobStore implements BlobStore {
+  private containerReady?: Promise<void>;
+
+  constructor(private readonly container: ContainerClient) {}
+
+  async put(
+    path: string,
+    body: AsyncIterable<Uint8Array>,
+    { contentType, maxBytes }: BlobPutOptions,
+  ): Promise<{ properties: BlobProperties; created: boolean }> {
+    checkPath(path);
+    await this.ensureContainer();
+    const blob = this.container.getBlockBlobClient(path);
+    const existed = await blob.exists();
+    const counter = { size: 0 };
+    const chunks = limited(body, maxBytes, counter)[Symbol.asyncIterator]();
+    const headers = { blobHTTPHeaders: { blobContentType: contentType } };
+    let response;
+    try {
+      // A file that fits in one block goes up in one Put Blob: atomic, and concurrent writers of
+      // one path simply replace each other. Larger files stream as staged blocks + a commit.
+      const head: Buffer[] = [];
+      let headBytes = 0;
+      let ended = false;
+      while (headBytes <= SINGLE_UPLOAD_BYTES) {
+        const next = await chunks.next();
+        if (next.done) {
+          ended = true;
+          break;
+        }
+        head.push(next.value);
+        headBytes += next.value.length;
+      }
+      if (ended) {
+        const whole = Buffer.concat(head, headBytes);
+        response = await blob.upload(whole, whole.length, headers);
+      } else {
+        const rest = async function* () {
+          yield* head;
+          for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+        };
+        const source = Readable.from(rest());
+        try {
+          response = await blob.uploadStream(source, UPLOAD_BLOCK_BYTES, UPLOAD_CONCURRENCY, headers);
+        } finally {
+          source.destroy();
+        }
+      }
+    } catch (error) {
+      // The SDK may wrap the source's error; the limit is what the caller must hear about.
+      if (counter.size > maxBytes)
+        throw new BlobStoreError('too-large', `The file exceeds the limit of ${maxBytes} bytes.`);
+      if (statusOf(error) === 400 && (error as { code?: string }).code === 'InvalidBlockList') {
+        throw new BlobStoreError('concurrent-write', `Another upload of ${path} finished first; retry.`);
+      }
+      throw error;
+    } finally {
+      await chunks.return?.();
+    }
+    return {
+      properties: {
+        path,
+        size: counter.size,
+        contentType,
+        etag: response.etag ?? '',
+        lastModified: (response.lastModified ?? new Date()).toISOString(),
+      },
+      created: !existed,
+    };
+  }
+
+  async stat(path: string): Promise<BlobProperties | undefined> {
+    checkPath(path);
+    try {
+      const p = await this.container.getBlobClient(path).getProperties();
+      return {
+        path,
+        size: p.contentLength ?? 0,
+        contentType: p.contentType ?? 'application/octet-stream',
+        etag: p.etag ?? '',
+        lastModified: (p.lastModified ?? new Date(0)).toISOString(),
+      };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async read(
+    path: string,
+    options: { range?: ByteRange; ifMatch?: string } = {},
+  ): Promise<BlobContent | undefined> {
+    checkPath(path);
+    const { range, ifMatch } = options;
+    try {
+      const response = await this.container
+        .getBlobClient(path)
+        .download(range?.start ?? 0, range ? range.end - range.start + 1 : undefined, {
+          ...(ifMatch ? { conditions: { ifMatch } } : {}),
+        });
+      const total = /\/(\d+)$/.exec(response.contentRange ?? '')?.[1];
+      const stream = response.readableStreamBody;
+      return {
+        properties: {
+          path,
+          size: total !== undefined ? Number(total) : (response.contentLength ?? 0),
+          contentType: response.contentType ?? 'application/octet-stream',
+          etag: response.etag ?? '',
+          lastModified: (response.lastModified ?? new Date(0)).toISOString(),
+        },
+        body: stream ? (stream instanceof Readable ? stream : Readable.from(stream)) : Readable.from([]),
+      };
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404) return undefined;
+      if (status === 412) throw new BlobStoreError('changed', `${path} changed since it was looked at.`);
+      throw error;
+    }
+  }
+
+  async delete(path: string): Promise<boolean> {
+    checkPath(path);
+    try {
+      const response = await this.container
+        .getBlobClient(path)
+        .deleteIfExists({ deleteSnapshots: 'include' });
+      return response.succeeded;
+    } catch (error) {
+      // No container yet: nothing to delete.
+      if (statusOf(error) === 404) return false;
+      throw error;
+    }
+  }
+
+  async list({
+    prefix,
+    continuation,
+    limit,
+  }: {
+    prefix?: string;
+    continuation?: string;
+    limit: number;
+  }): Promise<BlobPage> {
+    const marker = continuation === undefined ? undefined : decodeContinuation(continuation, prefix ?? '');
+    try {
+      const pages = this.container
+        .listBlobsFlat(prefix ? { prefix } : {})
+        .byPage({ maxPageSize: limit, ...(marker ? { continuationToken: marker } : {}) });
+      const { value, done } = await pages.next();
+      if (done || !value) return { items: [] };
+      const items = value.segment.blobItems.map((item): BlobProperties => ({
+        path: item.name,
+        size: item.properties.contentLength ?? 0,
+        contentType: item.properties.contentType ?? 'application/octet-stream',
+        etag: item.properties.etag ?? '',
+        lastModified: item.properties.lastModified.toISOString(),
+      }));
+      return value.continuationToken
+        ? { items, continuation: encodeContinuation(value.continuationToken, prefix ?? '') }
+        : { items };
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404) return { items: [] };
+      if (status === 400 && marker) {
+        throw new BlobStoreError('invalid-continuation', 'The continuation token is not valid.');
+      }
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    // BlobServiceClient holds no connections that need closing.
+  }
+
+  /**
+   * Creates the container on first write if it is missing. In Azure, infra/ creates it and the
+   * identity may lack the right to; a 403 here is therefore ignored and the write itself decides.
+   */
+  private ensureContainer(): Promise<void> {
+    this.containerReady ??= this.container
+      .createIfNotExists()
+      .then(() => undefined)
+      .catch((error: unknown) => {
+        if (statusOf(error) === 403) return;
+        this.containerReady = undefined;
+        throw error;
+      });
+    return this.containerReady;
+  }
+}
+
+function checkPath(path: string): void {
+  if (!isSafeBlobPath(path)) throw new Error(`Unsafe file path refused: ${JSON.stringify(path)}`);
+}
+
+export function openAzureBlobStore(client: BlobServiceClient, containerName: string): AzureBlobStore {
+  return new AzureBlobStore(client.getContainerClient(containerName));
+}
+
+/**
+ * The service's marker, wrapped with the prefix it belongs to: a token from another listing, or
+ * one made up, is refused rather than silently listing from an arbitrary position.
+ */
+function encodeContinuation(marker: string, prefix: string): string {
+  return Buffer.from(JSON.stringify({ v: 1, m: marker, p: prefix }), 'utf8').toString('base64url');
+}
+
+function decodeContinuation(token: string, prefix: string): string {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      v?: unknown;
+      m?: unknown;
+      p?: unknown;
+    };
+    if (parsed.v === 1 && typeof parsed.m === 'string' && parsed.m !== '' && parsed.p === prefix)
+      return parsed.m;
+  } catch {
+    // fall through
+  }
+  throw new BlobStoreError('invalid-continuation', 'The continuation token is not valid.');
+}

@@ -1,0 +1,285 @@
+/**
+ * The analysis operations (issue 5; seed: portal_comprehensive_analysis, portal_geographic_analysis,
+ * portal_bayesian_inference).
+ *
+ * Comprehensive analysis goes to the AI provider that holds the lock (ProviderLockService), one
+ * attempt, no retries. Its answer is validated (analysis-prompt.ts) and counted as a success or a
+ * failure. A failure that makes the lock fail over to another AI provider is followed by one attempt
+ * at the new holder; any other failure is answered by the heuristic provider, marked degraded, with
+ * the failure in its metadata. Every answer comes from exactly one provider.
+ *
+ * Geographic and Bayesian analyses are exact local computations (provider "local", never degraded).
+ */
+import { HEURISTIC_MODEL, heuristicComprehensive } from '../adapters/ai/heuristic-provider';
+import type { RoleLookup } from '../adapters/ai/role-catalog';
+import { CREDIBLE_MASS, assessRoleFit, type BetaParams } from '../domain/analysis/bayesian';
+import {
+  analyseLocation,
+  normalisePlaceName,
+  parseLocationName,
+  type Gazetteer,
+  type GazetteerCity,
+} from '../domain/analysis/geo';
+import { HEURISTIC_PROVIDER } from '../domain/analysis/provider-lock';
+import {
+  MAX_FAILURE_MESSAGE,
+  type AnalysisFailure,
+  type AnalysisMetadata,
+  type BayesianRequest,
+  type BayesianResult,
+  type ComprehensiveAnalysis,
+  type GeographicRequest,
+} from '../domain/analysis/schemas';
+import { ChatModelError, type ChatModel } from '../ports/chat-model';
+import type { Principal } from './api-key-service';
+import { marketTrends, type ProfileLocationIndex } from './analysis-market-service';
+import { checkAnswer, comprehensivePrompt, InvalidAnswerError } from './analysis-prompt';
+import type { ComprehensiveBody, ComprehensiveResponse, GeographicResponse } from './analysis-schemas';
+import { ServiceError } from './errors';
+import type { ProviderLockService, ProvidersView } from './provider-lock-service';
+import type { PublishService } from './publish-service';
+
+/** Provider name in the metadata of the exact local computations. */
+export const LOCAL_PROVIDER = 'local';
+export const GEOGRAPHIC_MODEL = 'gazetteer-haversine';
+export const BAYESIAN_MODEL = 'beta-binomial';
+export const ANALYSIS_EVENT_TYPE = 'analysis_complete';
+
+export interface AnalysisDeps {
+  lock: ProviderLockService;
+  /** Configured AI providers by name (built once by the container). */
+  models: ReadonlyMap<string, ChatModel>;
+  roles: RoleLookup;
+  priors: Readonly<Record<string, BetaParams>>;
+  publisher: PublishService;
+  /** The gazetteer, loaded on the first geographic request and kept. */
+  gazetteer: () => Gazetteer;
+  locations: ProfileLocationIndex;
+}
+
+export interface ProviderInfo {
+  model: string | null;
+  structuredOutput: string | null;
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+function failureOf(provider: string, error: ChatModelError): AnalysisFailure {
+  const message = error.message.slice(0, MAX_FAILURE_MESSAGE);
+  return { provider, kind: error.kind, ...(message ? { message } : {}) };
+}
+
+export class AnalysisService {
+  private gazetteerLoaded: Gazetteer | undefined;
+
+  constructor(private readonly deps: AnalysisDeps) {}
+
+  // -------------------------------------------------------------------------------------------------
+  // Comprehensive
+
+  /**
+   * Runs the analysis (AI provider or heuristic) and commits its analysis_complete event. `eventId`
+   * makes the event idempotent (e.g. the operation id of a queued command, so a redelivery commits
+   * no second event); without it every analysis is a new event.
+   */
+  async comprehensive(
+    body: ComprehensiveBody,
+    principal: Principal,
+    options: { eventId?: string } = {},
+  ): Promise<ComprehensiveResponse> {
+    const { userId, ...request } = body;
+    const { result, metadata } = await this.analyse(request);
+    const data = {
+      analysis: 'comprehensive',
+      ...(userId !== undefined ? { userId } : {}),
+      targetRole: request.targetRole,
+      score: result.score,
+      matchedSkills: result.matchedSkills.length,
+      missingSkills: result.missingSkills.length,
+      provider: metadata.provider,
+      model: metadata.model,
+      confidence: metadata.confidence,
+      degraded: metadata.degraded,
+      ...(metadata.failure
+        ? { failure: { provider: metadata.failure.provider, kind: metadata.failure.kind } }
+        : {}),
+    };
+    const event = await this.deps.publisher.publish(
+      {
+        type: ANALYSIS_EVENT_TYPE,
+        data,
+        ...(userId !== undefined ? { subject: userId } : {}),
+        ...(options.eventId !== undefined ? { id: options.eventId } : {}),
+      },
+      principal,
+    );
+    return { result, metadata, event: { id: event.id, sequence: event.sequence } };
+  }
+
+  /** The analysis itself, without the event. */
+  async analyse(
+    request: Omit<ComprehensiveBody, 'userId'>,
+  ): Promise<{ result: ComprehensiveAnalysis; metadata: AnalysisMetadata }> {
+    const role = await this.deps.roles(request.targetRole);
+    const holder = await this.deps.lock.active();
+    let provider = holder.provider;
+    let failure: AnalysisFailure | undefined = holder.failover
+      ? {
+          provider: holder.failover.from,
+          kind: holder.failover.kind ?? 'server',
+          message: holder.failover.reason ?? `failover from ${holder.failover.from}`,
+        }
+      : undefined;
+
+    const tried = new Set<string>();
+    while (provider !== HEURISTIC_PROVIDER && !tried.has(provider)) {
+      tried.add(provider);
+      const model = this.deps.models.get(provider);
+      if (model === undefined) break; // not configured on this instance; the lock moves on at the next active()
+      try {
+        const answer = await model.complete(comprehensivePrompt(request, role));
+        let checked: ReturnType<typeof checkAnswer>;
+        try {
+          checked = checkAnswer(answer.json, request);
+        } catch (error) {
+          if (error instanceof InvalidAnswerError)
+            throw new ChatModelError(provider, 'invalid-output', error.message);
+          throw error;
+        }
+        await this.deps.lock.succeeded(provider);
+        return {
+          result: checked.analysis,
+          metadata: {
+            provider,
+            model: answer.model,
+            confidence: round3(checked.confidence),
+            degraded: false,
+            ...(failure ? { failure } : {}),
+          },
+        };
+      } catch (error) {
+        if (!(error instanceof ChatModelError)) throw error;
+        failure = failureOf(provider, error);
+        const outcome = await this.deps.lock.failed(provider, error.kind, failure.message);
+        if (!outcome.failedOver) break;
+        provider = outcome.failedOver.to;
+      }
+    }
+
+    const h = heuristicComprehensive(request, role, this.deps.priors);
+    return {
+      result: h.analysis,
+      metadata: {
+        provider: HEURISTIC_PROVIDER,
+        model: h.model,
+        confidence: h.confidence,
+        degraded: true,
+        ...(failure ? { failure } : {}),
+      },
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Geographic
+
+  async geographic(request: GeographicRequest): Promise<GeographicResponse> {
+    const gazetteer = this.gazetteer();
+    const analysis = analyseLocation(gazetteer, {
+      location: request.location,
+      radiusKm: request.radiusKm,
+      ...(request.limit !== undefined ? { limit: request.limit } : {}),
+      ...(request.country !== undefined ? { country: request.country } : {}),
+    });
+    if (analysis === null) {
+      const what = typeof request.location === 'string' ? `"${request.location}"` : 'those coordinates';
+      throw new ServiceError('validation', `No place matches ${what} in the gazetteer.`, [
+        { path: '/location', message: 'unknown place' },
+      ]);
+    }
+    const places = gazetteer
+      .within(analysis.location.origin, request.radiusKm)
+      .map((h) => ({ name: h.city.name, distanceKm: h.distanceKm }));
+    const trends = marketTrends(await this.deps.locations.snapshot(), places);
+    return {
+      result: { ...analysis, marketTrends: trends },
+      metadata: {
+        provider: LOCAL_PROVIDER,
+        model: GEOGRAPHIC_MODEL,
+        confidence: round3(this.resolutionConfidence(gazetteer, request, analysis.location.city.id)),
+        degraded: false,
+      },
+    };
+  }
+
+  /**
+   * How surely the place is the one meant: 1 for coordinates or a unique name; for a name several
+   * places share, the chosen (most populous) place's share of their summed population.
+   */
+  private resolutionConfidence(gazetteer: Gazetteer, request: GeographicRequest, chosenId: string): number {
+    if (typeof request.location !== 'string') return 1;
+    const parsed = parseLocationName(request.location);
+    const country = request.country?.toUpperCase() ?? parsed.country;
+    const key = normalisePlaceName(parsed.name);
+    const inCountry = (c: GazetteerCity) => country === null || c.country === country;
+    let candidates = gazetteer.byName(key).filter(inCountry);
+    if (candidates.length === 0) candidates = gazetteer.byNamePrefix(key).filter(inCountry);
+    const total = candidates.reduce((n, c) => n + c.population, 0);
+    const chosen = candidates.find((c) => c.id === chosenId);
+    if (candidates.length <= 1 || chosen === undefined) return 1;
+    if (total === 0) return 1 / candidates.length;
+    return chosen.population / total;
+  }
+
+  private gazetteer(): Gazetteer {
+    this.gazetteerLoaded ??= this.deps.gazetteer();
+    return this.gazetteerLoaded;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Bayesian
+
+  /** Role fit; the role family defaults to the taxonomy family of the role, when it is known. */
+  async bayesian(request: BayesianRequest): Promise<BayesianResult> {
+    const family = request.roleFamily ?? (await this.deps.roles(request.role)).family?.id;
+    const assessment = assessRoleFit(
+      {
+        role: request.role,
+        ...(family !== undefined ? { roleFamily: family } : {}),
+        profile: request.profile,
+      },
+      this.deps.priors,
+    );
+    const [low, high] = assessment.credibleInterval;
+    return {
+      result: { ...assessment, credibleMass: CREDIBLE_MASS },
+      metadata: {
+        provider: LOCAL_PROVIDER,
+        model: BAYESIAN_MODEL,
+        // How concentrated the posterior is: 1 − the width of its 95 % credible interval.
+        confidence: round3(Math.max(0, Math.min(1, 1 - (high - low)))),
+        degraded: false,
+      },
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Providers
+
+  /** GET /api/providers: the lock's view plus each provider's model and structured-output mode. */
+  async providers(
+    auditLimit?: number,
+  ): Promise<ProvidersView & { providers: (ProvidersView['providers'][number] & ProviderInfo)[] }> {
+    const view = await this.deps.lock.view(auditLimit);
+    return {
+      ...view,
+      providers: view.providers.map((p) => {
+        const model = this.deps.models.get(p.name);
+        return {
+          ...p,
+          model: p.name === HEURISTIC_PROVIDER ? HEURISTIC_MODEL : (model?.model ?? null),
+          structuredOutput: model?.structuredOutput ?? null,
+        };
+      }),
+    };
+  }
+}

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   analyzeJobTitle,
   generateWordCloud,
@@ -148,7 +149,7 @@ export class JobTitleService {
       throw new ServiceError('validation', `The taxonomy is not valid: ${(error as Error).message}`);
     }
     const now = this.clock.now();
-    const generation = `${now.toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    const generation = `${now.toString(36)}${randomBytes(4).toString('hex')}`;
     const serialized = JSON.stringify(taxonomy);
     const chunks: string[] = [];
     for (let i = 0; i < serialized.length; i += CHUNK_CHARS)

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 /**
  * The provider lock (seed 003) kept in the DocumentStore, so every instance of the app agrees on the
  * one active AI provider. The rules are the pure state machine in shared/domain/analysis/provider-lock.ts;
@@ -241,7 +242,7 @@ export class ProviderLockService {
         if (!lost) throw error;
         if (race >= MAX_RACES)
           throw new ServiceError('unavailable', 'The provider lock is being changed concurrently; retry.');
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (race + 1)));
+        await new Promise((resolve) => setTimeout(resolve, randomInt(0, 5 * (race + 1) + 1)));
       }
     }
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import type { PendingEvent } from '../domain/cloud-event';
 import type { Clock } from '../ports/clock';
 import type { BatchOperation, DocumentStore, JsonValue } from '../ports/document-store';
@@ -355,7 +355,7 @@ export class TokenService {
             'unavailable',
             `Tokens of user ${w.userId} are being changed concurrently; retry.`,
           );
-        await sleep(Math.random() * Math.min(20, 1 + attempt));
+        await sleep(randomInt(0, Math.min(20, 1 + attempt) + 1));
       }
     }
   }

@@ -74,13 +74,11 @@ export class GroupCommit {
 }
 
 /**
- * better-sqlite3's error, recognised by shape: its class is registered with the native addon once
- * per process, so after a module registry reset (test runners) `instanceof` can be false.
+ * better-sqlite3's error, recognised by shape alone: the native addon keeps the error class of the
+ * first context that loaded it, so where modules are re-evaluated (test runners' per-file contexts)
+ * neither `instanceof SqliteError` nor `instanceof Error` holds for its errors.
  */
 export function isSqliteError(error: unknown): error is Error & { code: string } {
-  return (
-    error instanceof Error &&
-    error.name === 'SqliteError' &&
-    typeof (error as { code?: unknown }).code === 'string'
-  );
+  const e = error as { name?: unknown; code?: unknown } | null;
+  return typeof e === 'object' && e !== null && e.name === 'SqliteError' && typeof e.code === 'string';
 }

@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { context, ROOT_CONTEXT, trace, TraceFlags, type Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { TelemetryClient } from 'applicationinsights';
+import type { TelemetryClient } from 'applicationinsights';
 import {
   currentTelemetryOperation,
   noopTelemetry,
@@ -111,7 +111,11 @@ export class AppInsightsTelemetry implements Telemetry {
     options: AppInsightsOptions = {},
   ) {
     ensureContextManager();
-    this.client = new TelemetryClient(connectionString, { useGlobalProviders: false });
+    // Loaded here, not at import: the SDK and its OpenTelemetry stack cost tens of MB and start-up
+    // time, which a bridge without a connection string (local, tests) should not pay.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const sdk = require('applicationinsights') as typeof import('applicationinsights');
+    this.client = new sdk.TelemetryClient(connectionString, { useGlobalProviders: false });
     if (options.credential) this.client.config.aadTokenCredential = options.credential;
     this.client.initialize();
   }

@@ -1,3 +1,4 @@
+import { decodeListingContinuation, encodeListingContinuation } from '../blob-continuation';
 import { Readable } from 'node:stream';
 import type { TokenCredential } from '@azure/identity';
 import {
@@ -204,7 +205,8 @@ export class AzureBlobStore implements BlobStore {
     continuation?: string;
     limit: number;
   }): Promise<BlobPage> {
-    const marker = continuation === undefined ? undefined : decodeContinuation(continuation, prefix ?? '');
+    const marker =
+      continuation === undefined ? undefined : decodeListingContinuation(continuation, prefix ?? '');
     try {
       const pages = this.container
         .listBlobsFlat(prefix ? { prefix } : {})
@@ -219,7 +221,7 @@ export class AzureBlobStore implements BlobStore {
         lastModified: item.properties.lastModified.toISOString(),
       }));
       return value.continuationToken
-        ? { items, continuation: encodeContinuation(value.continuationToken, prefix ?? '') }
+        ? { items, continuation: encodeListingContinuation(value.continuationToken, prefix ?? '') }
         : { items };
     } catch (error) {
       const status = statusOf(error);
@@ -258,27 +260,4 @@ function checkPath(path: string): void {
 
 export function openAzureBlobStore(client: BlobServiceClient, containerName: string): AzureBlobStore {
   return new AzureBlobStore(client.getContainerClient(containerName));
-}
-
-/**
- * The service's marker, wrapped with the prefix it belongs to: a token from another listing, or
- * one made up, is refused rather than silently listing from an arbitrary position.
- */
-function encodeContinuation(marker: string, prefix: string): string {
-  return Buffer.from(JSON.stringify({ v: 1, m: marker, p: prefix }), 'utf8').toString('base64url');
-}
-
-function decodeContinuation(token: string, prefix: string): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
-      v?: unknown;
-      m?: unknown;
-      p?: unknown;
-    };
-    if (parsed.v === 1 && typeof parsed.m === 'string' && parsed.m !== '' && parsed.p === prefix)
-      return parsed.m;
-  } catch {
-    // fall through
-  }
-  throw new BlobStoreError('invalid-continuation', 'The continuation token is not valid.');
 }

@@ -1,3 +1,4 @@
+import { decodeListingContinuation, encodeListingContinuation } from '../blob-continuation';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
@@ -184,7 +185,10 @@ export class FileBlobStore implements BlobStore {
     continuation?: string;
     limit: number;
   }): Promise<BlobPage> {
-    const after = continuation === undefined ? undefined : decodeContinuation(continuation, prefix);
+    const after =
+      continuation === undefined
+        ? undefined
+        : decodeListingContinuation(continuation, prefix, isSafeBlobPath);
     const items: BlobProperties[] = [];
     let more = false;
 
@@ -231,7 +235,7 @@ export class FileBlobStore implements BlobStore {
     };
     await walk(this.objects, '');
     const last = items[items.length - 1];
-    return more && last ? { items, continuation: encodeContinuation(last.path, prefix) } : { items };
+    return more && last ? { items, continuation: encodeListingContinuation(last.path, prefix) } : { items };
   }
 
   async close(): Promise<void> {
@@ -313,32 +317,6 @@ function toProperties(sidecar: Sidecar): BlobProperties {
     etag: sidecar.etag,
     lastModified: sidecar.lastModified,
   };
-}
-
-/** The last path listed, bound to the listing's prefix: a token from another listing is refused. */
-function encodeContinuation(lastPath: string, prefix: string): string {
-  return Buffer.from(JSON.stringify({ v: 1, after: lastPath, p: prefix }), 'utf8').toString('base64url');
-}
-
-function decodeContinuation(token: string, prefix: string): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
-      v?: unknown;
-      after?: unknown;
-      p?: unknown;
-    };
-    if (
-      parsed.v === 1 &&
-      typeof parsed.after === 'string' &&
-      isSafeBlobPath(parsed.after) &&
-      parsed.p === prefix
-    ) {
-      return parsed.after;
-    }
-  } catch {
-    // fall through
-  }
-  throw new BlobStoreError('invalid-continuation', 'The continuation token is not valid.');
 }
 
 /** The embedded store of a data directory: `<dataDir>/files`. */

@@ -1,5 +1,5 @@
-import { HttpRequest, InvocationContext, type HttpHandler, type HttpResponseInit } from '@azure/functions';
-import { Readable } from 'node:stream';
+import { invokeHandler } from '../../helpers/invoke-handler';
+import { type HttpHandler } from '@azure/functions';
 import { filesDelete } from '../../../functions/files-delete';
 import { filesGet } from '../../../functions/files-get';
 import { filesList } from '../../../functions/files-list';
@@ -20,34 +20,22 @@ async function call(
   handler: HttpHandler,
   { method = 'GET', key = TEST_ADMIN_KEY, path, query = {}, body, headers = {} }: Call,
 ) {
-  const request = new HttpRequest({
+  const res = await invokeHandler(handler, {
     method,
+    key,
     url: `http://localhost/api/files${path ? `/${path}` : ''}`,
     params: path !== undefined ? { path } : {},
     query,
-    headers: { ...(key ? { 'x-api-key': key } : {}), ...headers },
-    ...(body !== undefined ? { body: { bytes: Buffer.from(body) } } : {}),
+    headers,
+    // File bodies are raw bytes, never JSON.
+    ...(body !== undefined ? { body: Buffer.from(body) } : {}),
   });
-  const response = (await handler(
-    request,
-    new InvocationContext({ functionName: 'test' }),
-  )) as HttpResponseInit;
-  const headerMap = new Headers(response.headers as ConstructorParameters<typeof Headers>[0]);
-  let bytes = Buffer.alloc(0);
-  if (typeof response.body === 'string') bytes = Buffer.from(response.body);
-  else if (response.body instanceof Readable) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of response.body) chunks.push(Buffer.from(chunk as Uint8Array));
-    bytes = Buffer.concat(chunks);
-  } else if (response.body !== undefined && response.body !== null) {
-    throw new Error(`unexpected body type ${typeof response.body}`);
-  }
-  const isJson = /json/.test(headerMap.get('content-type') ?? '');
+  const isJson = /json/.test(res.headers.get('content-type') ?? '');
   return {
-    status: response.status ?? 200,
-    headers: headerMap,
-    bytes,
-    json: isJson && bytes.length > 0 ? (JSON.parse(bytes.toString()) as Record<string, unknown>) : undefined,
+    status: res.status,
+    headers: res.headers,
+    bytes: res.bytes,
+    json: isJson && res.bytes.length > 0 ? (JSON.parse(res.raw) as Record<string, unknown>) : undefined,
   };
 }
 

@@ -1,4 +1,5 @@
-import { HttpRequest, InvocationContext, type HttpHandler, type HttpResponseInit } from '@azure/functions';
+import { invokeHandler } from '../../helpers/invoke-handler';
+import { type HttpHandler } from '@azure/functions';
 import { setServices, type Services } from '../../../shared/container';
 import { healthGet } from '../../../functions/health-get';
 import { keysCreate } from '../../../functions/keys-create';
@@ -27,28 +28,11 @@ async function call(
   handler: Handler,
   { method = 'GET', key = TEST_ADMIN_KEY, params = {}, body, headers = {} }: Call,
 ) {
-  const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  const request = new HttpRequest({
-    method,
-    url: 'http://localhost/api/test',
-    params,
-    headers: {
-      ...(key ? { 'x-api-key': key } : {}),
-      ...(text !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...headers,
-    },
-    ...(text !== undefined ? { body: { string: text } } : {}),
-  });
-  const response = (await handler(
-    request,
-    new InvocationContext({ functionName: 'test' }),
-  )) as HttpResponseInit;
-  const headerMap = new Headers(response.headers as ConstructorParameters<typeof Headers>[0]);
-  const raw = typeof response.body === 'string' ? response.body : '';
+  const res = await invokeHandler(handler, { method, key, params, body, headers });
   return {
-    status: response.status ?? 200,
-    headers: headerMap,
-    json: raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined,
+    status: res.status,
+    headers: res.headers,
+    json: res.raw ? (JSON.parse(res.raw) as Record<string, unknown>) : undefined,
   };
 }
 

@@ -2,7 +2,8 @@
  * Handlers of the job-title and token routes (test-mode HttpRequest / InvocationContext over real
  * services on a fresh embedded store): metering, 402, idempotency, concurrency, ledger, imports.
  */
-import { HttpRequest, InvocationContext, type HttpHandler, type HttpResponseInit } from '@azure/functions';
+import { invokeHandler } from '../../helpers/invoke-handler';
+import { type HttpHandler } from '@azure/functions';
 import { setServices, type Services } from '../../../shared/container';
 import { jobTitlesAnalyze } from '../../../functions/job-titles-analyze';
 import { marketGet } from '../../../functions/market-get';
@@ -32,31 +33,13 @@ async function call(
   handler: HttpHandler,
   { method = 'GET', key = TEST_ADMIN_KEY, params = {}, query = {}, body, headers = {} }: Call,
 ) {
-  const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  const qs = new URLSearchParams(query).toString();
-  const request = new HttpRequest({
-    method,
-    url: `http://localhost/api/test${qs ? `?${qs}` : ''}`,
-    params,
-    headers: {
-      ...(key ? { 'x-api-key': key } : {}),
-      ...(text !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...headers,
-    },
-    ...(text !== undefined ? { body: { string: text } } : {}),
-  });
-  const response = (await handler(
-    request,
-    new InvocationContext({ functionName: 'test' }),
-  )) as HttpResponseInit;
-  const headerMap = new Headers(response.headers as ConstructorParameters<typeof Headers>[0]);
-  const raw = typeof response.body === 'string' ? response.body : '';
-  const isJson = /json/.test(headerMap.get('content-type') ?? '');
+  const res = await invokeHandler(handler, { method, key, params, query, body, headers });
+  const isJson = /json/.test(res.headers.get('content-type') ?? '');
   return {
-    status: response.status ?? 200,
-    headers: headerMap,
-    raw,
-    json: (isJson && raw ? JSON.parse(raw) : undefined) as AnyJson,
+    status: res.status,
+    headers: res.headers,
+    raw: res.raw,
+    json: (isJson && res.raw ? JSON.parse(res.raw) : undefined) as AnyJson,
   };
 }
 

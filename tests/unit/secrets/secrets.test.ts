@@ -1,4 +1,5 @@
-import { HttpRequest, InvocationContext, type HttpHandler, type HttpResponseInit } from '@azure/functions';
+import { invokeHandler } from '../../helpers/invoke-handler';
+import { type HttpHandler } from '@azure/functions';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,26 +18,17 @@ async function call(
   init: { key?: string; name?: string; body?: unknown; method?: string },
 ) {
   const { key = TEST_ADMIN_KEY, name, body, method = 'GET' } = init;
-  const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  const request = new HttpRequest({
+  const res = await invokeHandler(handler, {
     method,
+    key,
     url: 'http://localhost/api/secrets',
     params: name !== undefined ? { name } : {},
-    headers: {
-      ...(key ? { 'x-api-key': key } : {}),
-      ...(text !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(text !== undefined ? { body: { string: text } } : {}),
+    body,
   });
-  const response = (await handler(
-    request,
-    new InvocationContext({ functionName: 'test' }),
-  )) as HttpResponseInit;
-  const raw = typeof response.body === 'string' ? response.body : '';
   return {
-    status: response.status ?? 200,
-    raw,
-    json: raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined,
+    status: res.status,
+    raw: res.raw,
+    json: res.raw ? (JSON.parse(res.raw) as Record<string, unknown>) : undefined,
   };
 }
 

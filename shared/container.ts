@@ -234,6 +234,7 @@ export function createServices(config: BridgeConfig, overrides: Overrides = {}):
     tokens,
     close: async () => {
       if (transport instanceof NodeWebhookTransport) transport.close();
+      await propagator.drain();
       await bus.close();
       await closeBusClient();
       await Promise.allSettled([blobStore.close(), secretStore.close(), telemetry.close()]);

@@ -40,6 +40,8 @@ export class EventPropagator {
   ) {}
 
   private buffered: OutboxItem[] = [];
+  /** Fast-path sends not yet settled, so shutdown can let them finish before the bus closes. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   /**
    * The fast path: events committed during this event-loop turn go to the bus together at its end
@@ -54,11 +56,22 @@ export class EventPropagator {
   private flushSoon(): void {
     const items = this.buffered;
     this.buffered = [];
-    this.propagate(items, { fresh: true }).catch((error: unknown) =>
-      console.warn(
-        `fast-path publish of ${items.length} event(s) failed (the change feed will retry): ${String(error)}`,
-      ),
+    if (items.length === 0) return;
+    const work = this.propagate(items, { fresh: true }).then(
+      () => undefined,
+      (error: unknown) =>
+        console.warn(
+          `fast-path publish of ${items.length} event(s) failed (the change feed will retry): ${String(error)}`,
+        ),
     );
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  /** Publishes what the fast path still holds and waits for it: call before closing the bus. */
+  async drain(): Promise<void> {
+    this.flushSoon();
+    await Promise.all([...this.inFlight]);
   }
 
   async isPublished(item: Pick<OutboxItem, 'pk' | 'docId'>): Promise<boolean> {

@@ -1,4 +1,4 @@
-import type { JsonValue } from '../ports/document-store';
+import type { JsonValue } from './json';
 import type { OutgoingMessage } from '../ports/message-sender';
 
 /** The bridge's own event types (seed names); portals may publish their own types too. */

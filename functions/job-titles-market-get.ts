@@ -1,6 +1,7 @@
-import { app } from '@azure/functions';
-import type { JsonValue } from '../shared/ports/document-store';
-import { chargeAndRecord, meteredResponse, queryUserId, titleParam } from '../shared/http/metered';
+import { z } from 'zod';
+import { toJsonObject } from '../shared/domain/json';
+import { idempotencyKeyOf, meteredResponse } from '../shared/http/metered';
+import { titleParam, userIdParam } from '../shared/http/params';
 import { route } from '../shared/http/route';
 
 /**
@@ -9,31 +10,40 @@ import { route } from '../shared/http/route';
  * "insufficient-data" with the reason when there are too few consecutive periods. `?userId=` names
  * the user to charge.
  */
-export const marketGet = route({ roles: ['admin', 'user', 'service'] }, async (args) => {
-  const title = titleParam(args.request);
-  const userId = queryUserId(args.request);
-  const { jobTitles, marketPostings } = args.services;
-  const { titleId } = await jobTitles.titleIdOf(title);
-  const series = await marketPostings.series(titleId);
-  const intelligence = await jobTitles.market(title, series.points);
-  const result = {
-    ...intelligence,
-    series: {
-      granularity: series.granularity,
-      from: series.points[0]?.period ?? null,
-      to: series.points[series.points.length - 1]?.period ?? null,
-      points: series.points,
-      storedPeriods: series.storedPeriods,
-      excludedPeriods: series.excludedPeriods,
-    },
-  };
-  const outcome = await chargeAndRecord(args, 'market', userId, title, result as unknown as JsonValue);
-  return meteredResponse('market', userId, outcome);
-});
-
-app.http('market-get', {
+export const jobTitlesMarketGet = route('job-titles-market-get', {
   methods: ['GET'],
   route: 'job-titles/{title}/market',
-  authLevel: 'anonymous',
-  handler: marketGet,
+  access: { roles: ['admin', 'user', 'service'] },
+  params: z.object({ title: titleParam }),
+  query: z.object({ userId: userIdParam }),
+  summary: 'get_market_intelligence (metered): trend, volatility, forecast and risk from stored postings',
+  tags: ['job-titles'],
+  handler: async ({ request, params, query, services, principal }) => {
+    const { jobTitles, marketPostings } = services;
+    const outcome = await services.metering.run({
+      operation: 'market',
+      userId: query.userId,
+      principal,
+      idempotencyKey: idempotencyKeyOf(request),
+      request: { params, query },
+      subject: params.title,
+      compute: async () => {
+        const { titleId } = await jobTitles.titleIdOf(params.title);
+        const series = await marketPostings.series(titleId);
+        const intelligence = await jobTitles.market(params.title, series.points);
+        return toJsonObject({
+          ...intelligence,
+          series: {
+            granularity: series.granularity,
+            from: series.points[0]?.period ?? null,
+            to: series.points[series.points.length - 1]?.period ?? null,
+            points: series.points,
+            storedPeriods: series.storedPeriods,
+            excludedPeriods: series.excludedPeriods,
+          },
+        });
+      },
+    });
+    return meteredResponse('market', query.userId, outcome);
+  },
 });

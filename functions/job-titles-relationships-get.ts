@@ -1,29 +1,31 @@
-import { app } from '@azure/functions';
-import type { JsonValue } from '../shared/ports/document-store';
-import { chargeAndRecord, meteredResponse, queryUserId, titleParam } from '../shared/http/metered';
+import { z } from 'zod';
+import { toJsonObject } from '../shared/domain/json';
+import { idempotencyKeyOf, meteredResponse } from '../shared/http/metered';
+import { titleParam, userIdParam } from '../shared/http/params';
 import { route } from '../shared/http/route';
 
 /**
  * get_title_relationships (metered, BRIDGE_TOKEN_COST_RELATIONSHIPS): related titles with their kind
  * (alias, progression, lateral, related, same family …) and strength. `?userId=` names the user to charge.
  */
-export const relationshipsGet = route({ roles: ['admin', 'user', 'service'] }, async (args) => {
-  const title = titleParam(args.request);
-  const userId = queryUserId(args.request);
-  const relationships = await args.services.jobTitles.relationships(title);
-  const outcome = await chargeAndRecord(
-    args,
-    'relationships',
-    userId,
-    title,
-    relationships as unknown as JsonValue,
-  );
-  return meteredResponse('relationships', userId, outcome);
-});
-
-app.http('relationships-get', {
+export const jobTitlesRelationshipsGet = route('job-titles-relationships-get', {
   methods: ['GET'],
   route: 'job-titles/{title}/relationships',
-  authLevel: 'anonymous',
-  handler: relationshipsGet,
+  access: { roles: ['admin', 'user', 'service'] },
+  params: z.object({ title: titleParam }),
+  query: z.object({ userId: userIdParam }),
+  summary: 'get_title_relationships (metered): related titles with kind and strength',
+  tags: ['job-titles'],
+  handler: async ({ request, params, query, services, principal }) => {
+    const outcome = await services.metering.run({
+      operation: 'relationships',
+      userId: query.userId,
+      principal,
+      idempotencyKey: idempotencyKeyOf(request),
+      request: { params, query },
+      subject: params.title,
+      compute: async () => toJsonObject(await services.jobTitles.relationships(params.title)),
+    });
+    return meteredResponse('relationships', query.userId, outcome);
+  },
 });

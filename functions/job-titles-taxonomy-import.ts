@@ -1,8 +1,7 @@
-import { app } from '@azure/functions';
 import { MAX_IMPORT_BYTES, type TaxonomyImportFormat } from '../shared/domain/job-titles';
 import { ok, problem } from '../shared/http/http-response';
 import { ProblemError } from '../shared/http/problem-error';
-import { route } from '../shared/http/route';
+import { rawBody, route } from '../shared/http/route';
 
 function formatOf(contentType: string | null): TaxonomyImportFormat {
   const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
@@ -21,36 +20,40 @@ function formatOf(contentType: string | null): TaxonomyImportFormat {
  * row. All or nothing: when every row is valid it is stored and used for every lookup from then on
  * (200, `applied: true`); otherwise 400 with the report and nothing changes. Bodies up to 20 MiB.
  */
-export const taxonomyImport = route({ roles: ['admin'] }, async ({ request, services, principal }) => {
-  const format = formatOf(request.headers.get('content-type'));
-  const tooLarge = new ProblemError({
-    status: 413,
-    type: 'payload-too-large',
-    title: 'Payload too large',
-    detail: `A taxonomy import may be at most ${MAX_IMPORT_BYTES} bytes.`,
-  });
-  if (Number(request.headers.get('content-length') ?? '0') > MAX_IMPORT_BYTES) throw tooLarge;
-  const text = await request.text();
-  if (Buffer.byteLength(text, 'utf8') > MAX_IMPORT_BYTES) throw tooLarge;
-  const report = await services.jobTitles.importTaxonomy(text, format, principal);
-  if (!report.applied) {
-    return problem({
-      status: 400,
-      type: 'validation',
-      title: 'Validation failed',
-      detail: `${report.summary.failed} of ${report.summary.rows} rows are not valid; the taxonomy in use did not change.`,
-      errors: report.rows.flatMap((r) =>
-        r.errors.map((message) => ({ path: `${r.section}/${r.row}${r.id ? ` (${r.id})` : ''}`, message })),
-      ),
-      ...report,
-    });
-  }
-  return ok(report);
-});
-
-app.http('taxonomy-import', {
+export const jobTitlesTaxonomyImport = route('job-titles-taxonomy-import', {
   methods: ['POST'],
   route: 'job-titles/taxonomy',
-  authLevel: 'anonymous',
-  handler: taxonomyImport,
+  access: { roles: ['admin'] },
+  body: rawBody(
+    ['application/json', 'text/csv'],
+    `A taxonomy in the taxonomy.json format or as CSV, up to ${MAX_IMPORT_BYTES} bytes.`,
+  ),
+  summary: 'Import a job-title taxonomy (JSON or CSV), all or nothing, with a report per row',
+  tags: ['job-titles'],
+  handler: async ({ request, services, principal }) => {
+    const format = formatOf(request.headers.get('content-type'));
+    const tooLarge = new ProblemError({
+      status: 413,
+      type: 'payload-too-large',
+      title: 'Payload too large',
+      detail: `A taxonomy import may be at most ${MAX_IMPORT_BYTES} bytes.`,
+    });
+    if (Number(request.headers.get('content-length') ?? '0') > MAX_IMPORT_BYTES) throw tooLarge;
+    const text = await request.text();
+    if (Buffer.byteLength(text, 'utf8') > MAX_IMPORT_BYTES) throw tooLarge;
+    const report = await services.jobTitles.importTaxonomy(text, format, principal);
+    if (!report.applied) {
+      return problem({
+        status: 400,
+        type: 'validation',
+        title: 'Validation failed',
+        detail: `${report.summary.failed} of ${report.summary.rows} rows are not valid; the taxonomy in use did not change.`,
+        errors: report.rows.flatMap((r) =>
+          r.errors.map((message) => ({ path: `${r.section}/${r.row}${r.id ? ` (${r.id})` : ''}`, message })),
+        ),
+        ...report,
+      });
+    }
+    return ok(report);
+  },
 });

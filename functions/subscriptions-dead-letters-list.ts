@@ -1,21 +1,19 @@
-import { app } from '@azure/functions';
+import { z } from 'zod';
 import { ok } from '../shared/http/http-response';
+import { subscriptionIdParam } from '../shared/http/params';
 import { route } from '../shared/http/route';
-import { ServiceError } from '../shared/services/errors';
 
-/** Webhook deliveries that exhausted their attempts or age, newest state of each. */
-export const deadLettersList = route(
-  { roles: ['admin', 'user', 'service'] },
-  async ({ request, services }) => {
-    const id = request.params.id ?? '';
-    if (!(await services.webhooks.get(id))) throw new ServiceError('not-found', `No subscription ${id}.`);
-    return ok({ subscriptionId: id, deadLetters: await services.webhooks.deadLetters(id, 1000) });
-  },
-);
-
-app.http('dead-letters-list', {
+/** Webhook deliveries that exhausted their attempts or age; the subscription's owner or an admin only. */
+export const subscriptionsDeadLettersList = route('subscriptions-dead-letters-list', {
   methods: ['GET'],
   route: 'subscriptions/{id}/dead-letters',
-  authLevel: 'anonymous',
-  handler: deadLettersList,
+  access: { roles: ['admin', 'user', 'service'] },
+  params: z.object({ id: subscriptionIdParam }),
+  summary: "A subscription's dead letters (404 unless the caller owns it or is an admin)",
+  tags: ['subscriptions'],
+  handler: async ({ params, services, principal }) =>
+    ok({
+      subscriptionId: params.id,
+      deadLetters: await services.webhooks.deadLettersFor(principal, params.id, 1000),
+    }),
 });

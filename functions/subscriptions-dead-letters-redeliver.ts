@@ -1,26 +1,22 @@
-import { app } from '@azure/functions';
+import { z } from 'zod';
 import { accepted } from '../shared/http/http-response';
-import { readJsonBody } from '../shared/http/request-body';
+import { subscriptionIdParam } from '../shared/http/params';
 import { route } from '../shared/http/route';
 import { redeliverSchema } from '../shared/http/schemas';
-import { ServiceError } from '../shared/services/errors';
 
 /** Puts dead letters (all, or `ids`) back on the delivery queue as fresh deliveries. */
-export const deadLettersRedeliver = route(
-  { roles: ['admin', 'user', 'service'] },
-  async ({ request, services }) => {
-    const id = request.params.id ?? '';
-    if (!(await services.webhooks.get(id))) throw new ServiceError('not-found', `No subscription ${id}.`);
-    const body = await readJsonBody(request, redeliverSchema, services.config.http.maxBodyBytes, {
-      allowEmpty: true,
-    });
-    return accepted({ subscriptionId: id, requeued: await services.webhooks.redeliver(id, body.ids) });
-  },
-);
-
-app.http('dead-letters-redeliver', {
+export const subscriptionsDeadLettersRedeliver = route('subscriptions-dead-letters-redeliver', {
   methods: ['POST'],
   route: 'subscriptions/{id}/dead-letters/redeliver',
-  authLevel: 'anonymous',
-  handler: deadLettersRedeliver,
+  access: { roles: ['admin', 'user', 'service'] },
+  params: z.object({ id: subscriptionIdParam }),
+  body: redeliverSchema,
+  bodyOptional: true,
+  summary: "Redeliver a subscription's dead letters (404 unless the caller owns it or is an admin)",
+  tags: ['subscriptions'],
+  handler: async ({ params, body, services, principal }) =>
+    accepted({
+      subscriptionId: params.id,
+      requeued: await services.webhooks.redeliverFor(principal, params.id, body.ids),
+    }),
 });

@@ -95,7 +95,7 @@ export function buildServices(
   });
   // In-flight fast-path publishes finish before the bus closes.
   shutdown.add('drain', 'event propagator', () => propagator.drain());
-  const events = new EventLog(docs, clock);
+  const events = new EventLog(docs, clock, { retentionSeconds: retention });
   // Commits notify the lockstep monitor and, on the fast path, publish at once; the change feed
   // and the sweeper remain the guarantee, so a failure here only costs latency.
   const commitHooks: ((items: OutboxItem[]) => void)[] = [];

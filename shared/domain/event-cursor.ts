@@ -71,7 +71,8 @@ export function parseCursor(text: string, kind: CursorKind): EventCursor | undef
   }
   const v = value as { a?: unknown; p?: unknown };
   if (typeof v !== 'object' || v === null || !Array.isArray(v.p) || v.p.length > MAX_RANGES) return undefined;
-  if (v.a !== undefined && !(typeof v.a === 'number' && Number.isSafeInteger(v.a) && v.a >= 0)) return undefined;
+  if (v.a !== undefined && !(typeof v.a === 'number' && Number.isSafeInteger(v.a) && v.a >= 0))
+    return undefined;
   const ranges: RangePosition[] = [];
   for (const entry of v.p as unknown[]) {
     if (!Array.isArray(entry) || entry.length !== 3) return undefined;
@@ -144,9 +145,17 @@ export function coversCursor(cursor: EventCursor, other: EventCursor): boolean {
  * (a parent before a split, or children the caller's view does not know yet) are cut so that the
  * parts outside `range` keep their positions; `asOf` only moves forward.
  */
-export function advance(cursor: EventCursor, range: FeedRangeBounds, lsn: number, asOf?: number): EventCursor {
+export function advance(
+  cursor: EventCursor,
+  range: FeedRangeBounds,
+  lsn: number,
+  asOf?: number,
+): EventCursor {
   const time = asOf === undefined ? cursor.asOf : Math.max(asOf, cursor.asOf ?? 0);
-  const withTime = (ranges: RangePosition[]): EventCursor => ({ ranges, ...(time !== undefined ? { asOf: time } : {}) });
+  const withTime = (ranges: RangePosition[]): EventCursor => ({
+    ranges,
+    ...(time !== undefined ? { asOf: time } : {}),
+  });
   const exact = cursor.ranges.findIndex((r) => r.min === range.min && r.max === range.max);
   if (exact >= 0 && cursor.ranges.every((r, i) => i === exact || !overlaps(r, range))) {
     // The common case: the cursor is aligned with the reader's ranges.

@@ -100,6 +100,8 @@ export interface FeedRangePage {
   position: number;
   /** The range is no longer one of the store's ranges (it split or merged): ask `feedRanges` again. */
   gone?: boolean;
+  /** The read stopped before the range's end (a page limit): read on from `position` at once. */
+  more?: boolean;
 }
 
 export interface DocumentStore {

@@ -1,6 +1,11 @@
 import type { Clock } from '../ports/clock';
 import { StoreError, type DocumentCollection, type StoredDocument } from '../ports/document-store';
-import { EVENT_DOC_TYPE, withSequence, type BridgeCloudEvent, type EventDocumentBody } from '../domain/cloud-event';
+import {
+  EVENT_DOC_TYPE,
+  withSequence,
+  type BridgeCloudEvent,
+  type EventDocumentBody,
+} from '../domain/cloud-event';
 import {
   advance,
   alignCursor,
@@ -163,7 +168,7 @@ export class EventLog {
         range,
         items: page.items.flatMap((doc) => toItem(doc as StoredDocument<EventDocumentBody>) ?? []),
         next: 0,
-        full: page.items.length >= maxItems,
+        full: page.items.length >= maxItems || page.more === true,
         position: page.position,
       };
     });
@@ -199,7 +204,8 @@ export class EventLog {
       // A range read to the end of its page moves on to the page's position.
       if (queue.next >= queue.items.length) cursor = advance(cursor, queue.range, queue.position);
     }
-    if (caughtUp && this.feed.kind === 'ranges') cursor = { ...cursor, asOf: Math.max(readAt, cursor.asOf ?? 0) };
+    if (caughtUp && this.feed.kind === 'ranges')
+      cursor = { ...cursor, asOf: Math.max(readAt, cursor.asOf ?? 0) };
     return { entries, next: cursor, caughtUp, ranges };
   }
 
@@ -218,7 +224,10 @@ export class EventLog {
       const ranges = await this.feed.ranges(attempt > 1);
       const pages = await Promise.all(ranges.map((range) => this.feed.read(range, 'now', 1)));
       if (!pages.some((page) => page.gone)) {
-        return { ranges: ranges.map((range, i) => ({ ...range, lsn: pages[i]?.position ?? 0 })), asOf: readAt };
+        return {
+          ranges: ranges.map((range, i) => ({ ...range, lsn: pages[i]?.position ?? 0 })),
+          asOf: readAt,
+        };
       }
       if (attempt >= RANGE_ATTEMPTS) throw new StoreError('unavailable', 'the feed ranges kept changing');
     }

@@ -3,6 +3,7 @@ import { EVENT_TYPE_PATTERN } from '../shared/domain/cloud-event';
 import { ok } from '../shared/http/http-response';
 import { intQuery } from '../shared/http/params';
 import { route } from '../shared/http/route';
+import { eventFilterFor, mayReceiveEvent } from '../shared/services/access-policy';
 
 const TYPES_RULE = 'must be comma-separated event types';
 
@@ -30,8 +31,10 @@ export const eventsList = route('events-list', {
   query: querySchema,
   summary: 'Replay committed events after a cursor, in commit order',
   tags: ['events'],
-  handler: async ({ query, services }) => {
+  handler: async ({ query, services, principal }) => {
+    const scope = eventFilterFor(principal);
     const page = await services.events.replay({
+      ...(scope.subjects ? { visible: (event) => mayReceiveEvent(scope, event) } : {}),
       after: query.after,
       types: query.types,
       subject: query.subject,

@@ -14,6 +14,8 @@ import { EventLog } from '../services/event-log';
 import type { EventMetrics } from '../services/event-metrics';
 import type { OutboxItem } from '../services/event-outbox';
 import { EventPropagator } from '../services/event-propagator';
+import { EventStreamHub } from '../services/event-stream-hub';
+import { StreamTicketService } from '../services/stream-ticket-service';
 import { FileService } from '../services/file-service';
 import { HealthService } from '../services/health-service';
 import { JobTitleService } from '../services/job-title-service';
@@ -48,6 +50,10 @@ export interface Services {
   eventMetrics: EventMetrics;
   propagator: EventPropagator;
   events: EventLog;
+  /** The shared tail feeding every open event stream of this instance (GET /api/events/stream). */
+  streams: EventStreamHub;
+  /** Short-lived tickets that open an event stream without headers (browsers' EventSource). */
+  streamTickets: StreamTicketService;
   publisher: PublishService;
   webhooks: WebhookService;
   commands: CommandService;
@@ -96,11 +102,21 @@ export function buildServices(
   // In-flight fast-path publishes finish before the bus closes.
   shutdown.add('drain', 'event propagator', () => propagator.drain());
   const events = new EventLog(docs, clock, { retentionSeconds: retention });
-  // Commits notify the lockstep monitor and, on the fast path, publish at once; the change feed
-  // and the sweeper remain the guarantee, so a failure here only costs latency.
+  const streams = new EventStreamHub({
+    log: events,
+    pollMs: config.stream.pollMs,
+    maxStreams: config.stream.maxConnections,
+    warn: (m) => console.warn(m),
+  });
+  // Open streams end first (each with its closing frame), before anything they read from closes.
+  shutdown.add('intake', 'event streams', () => streams.close());
+  // Commits notify the lockstep monitor and the event streams' shared tail and, on the fast path,
+  // publish at once; the change feed and the sweeper remain the guarantee, so a failure here only
+  // costs latency. This is the one place commit notifications go out.
   const commitHooks: ((items: OutboxItem[]) => void)[] = [];
   const onCommit = (items: OutboxItem[]) => {
     for (const hook of commitHooks) hook(items);
+    streams.notifyCommitted();
     if (config.events.fastPath) propagator.publishSoon(items);
   };
   const sync = new SyncService({
@@ -157,6 +173,8 @@ export function buildServices(
     eventMetrics,
     propagator,
     events,
+    streams,
+    streamTickets: new StreamTicketService(config.adminKey, clock, config.stream.ticketSeconds),
     sync,
     state,
     publisher,

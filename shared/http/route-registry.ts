@@ -11,8 +11,13 @@ import type { Role } from '../services/principal';
  * host load every file of package.json "main"; tests can require every file under functions/).
  */
 
-/** Who may call a route at all; which *object* a caller may touch is access-policy.ts's call. */
-export type Access = { roles: readonly Role[] } | 'public';
+/**
+ * Who may call a route at all; which *object* a caller may touch is access-policy.ts's call.
+ * `tickets`: the route also accepts a stream ticket in `?ticket=` instead of the x-api-key header
+ * (routes a browser opens with EventSource, which cannot send headers); the ticket acts as the
+ * caller that asked for it, and the role check still applies.
+ */
+export type Access = { roles: readonly Role[]; tickets?: boolean } | 'public';
 
 /**
  * How a route reads its body: `json` (validated against `body` before the handler runs), `raw`

@@ -15,6 +15,7 @@ import { operationFromTraceParent, runWithTelemetryOperation } from '../ports/te
 import { ServiceError, type ServiceErrorKind } from '../services/errors';
 import { keyPrincipal, type Principal } from '../services/principal';
 import { problem } from './http-response';
+import './http-streams';
 import { ProblemError, forbidden, unauthorized } from './problem-error';
 import { readJsonBody } from './request-body';
 import { recordRoute, type Access, type RawBody, type RouteResponses } from './route-registry';
@@ -90,9 +91,16 @@ const PUBLIC: Principal = keyPrincipal('anonymous', 'user', 'anonymous');
 async function authenticate(request: HttpRequest, services: Services, access: Access): Promise<Principal> {
   if (access === 'public') return PUBLIC;
   const presented = request.headers.get('x-api-key');
-  if (!presented) throw unauthorized('Send an API key in the x-api-key header.');
-  const principal = await services.apiKeys.authenticate(presented);
-  if (!principal) throw unauthorized('The API key is not valid or has been revoked.');
+  const ticket = !presented && access.tickets ? request.query.get('ticket') : null;
+  let principal: Principal | undefined;
+  if (ticket) {
+    principal = services.streamTickets.verify(ticket);
+    if (!principal) throw unauthorized('The stream ticket is not valid or has expired; ask for a new one.');
+  } else {
+    if (!presented) throw unauthorized('Send an API key in the x-api-key header.');
+    principal = await services.apiKeys.authenticate(presented);
+    if (!principal) throw unauthorized('The API key is not valid or has been revoked.');
+  }
   if (!access.roles.includes(principal.role)) {
     throw forbidden(`A ${principal.role} key may not do this; allowed roles: ${access.roles.join(', ')}.`);
   }

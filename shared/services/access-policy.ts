@@ -36,3 +36,26 @@ export function mayManageOwned(principal: Principal, ownerId: string): boolean {
 export function mayActForUser(principal: Principal, _userId: string): boolean {
   return principal.kind === 'key';
 }
+
+/**
+ * Which events a principal may receive (event streams, replay, realtime push). `subjects`
+ * undefined: every event; otherwise only events whose `subject` is one of them (an end user streams
+ * only events about themselves). Every portal key sees every event: the portals act for all users.
+ */
+export interface EventFilter {
+  subjects?: readonly string[];
+}
+
+export function eventFilterFor(principal: Principal): EventFilter {
+  return principal.kind === 'key' ? {} : { subjects: [] };
+}
+
+/** May a principal with this filter receive this event? */
+export function mayReceiveEvent(filter: EventFilter, event: { subject?: string }): boolean {
+  return filter.subjects === undefined || (event.subject !== undefined && filter.subjects.includes(event.subject));
+}
+
+/** May it ask for the events of one subject (`?subject=`)? An end user only for their own. */
+export function mayReceiveSubject(filter: EventFilter, subject: string): boolean {
+  return filter.subjects === undefined || filter.subjects.includes(subject);
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { cursorQuery, eventTypesQuery, subjectQuery } from '../shared/http/event-params';
+import { ProblemError, forbidden } from '../shared/http/problem-error';
+import { route } from '../shared/http/route';
+import { sseResponse } from '../shared/http/sse';
+import { MAX_TICKET_LENGTH } from '../shared/services/stream-ticket-service';
+import { eventFilterFor, mayReceiveEvent, mayReceiveSubject } from '../shared/services/access-policy';
+import { EventStreamSession } from '../shared/services/event-stream-session';
+
+const querySchema = z.object({
+  after: cursorQuery.optional(),
+  types: eventTypesQuery.optional(),
+  subject: subjectQuery.optional(),
+  ticket: z.string().max(MAX_TICKET_LENGTH).optional(),
+});
+
+/** When the instance is at BRIDGE_STREAM_MAX_CONNECTIONS: try again after this many seconds. */
+const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Server-Sent Events: the committed events (CloudEvents) as they happen, each with the cursor after
+ * it; resumable from `Last-Event-ID` (what EventSource sends) or `?after=`. See shared/http/sse.ts
+ * for the frames and shared/services/event-stream-session.ts for the ordering guarantees.
+ */
+export const eventsStream = route('events-stream', {
+  methods: ['GET'],
+  route: 'events/stream',
+  access: { roles: ['admin', 'user', 'service'], tickets: true },
+  query: querySchema,
+  summary: 'Stream committed events as Server-Sent Events, resumable from a cursor (Last-Event-ID or after)',
+  tags: ['events'],
+  handler: async ({ request, context, query, services, principal }) => {
+    const scope = eventFilterFor(principal);
+    if (query.subject !== undefined && !mayReceiveSubject(scope, query.subject)) {
+      throw forbidden(`This caller may not stream events about ${query.subject}.`);
+    }
+    // EventSource reconnects to the same URL with Last-Event-ID: the header wins over `after`.
+    const lastEventId = request.headers.get('last-event-id')?.trim();
+    const after =
+      lastEventId !== undefined && lastEventId !== ''
+        ? services.events.parseCursor(cursorQuery.parse(lastEventId), 'Last-Event-ID')
+        : query.after !== undefined
+          ? services.events.parseCursor(query.after)
+          : undefined;
+    const { stream: limits } = services.config;
+    if (!services.streams.tryAdmit()) {
+      throw new ProblemError(
+        {
+          status: 503,
+          type: 'too-many-streams',
+          title: 'Too many event streams',
+          detail: `This instance serves at most ${services.streams.maxStreams} event streams; retry shortly.`,
+        },
+        { 'retry-after': String(RETRY_AFTER_SECONDS) },
+      );
+    }
+    let session: EventStreamSession;
+    try {
+      session = await EventStreamSession.open({
+        hub: services.streams,
+        log: services.events,
+        clock: services.clock,
+        filter: {
+          ...(query.types ? { types: query.types } : {}),
+          ...(query.subject !== undefined ? { subject: query.subject } : {}),
+          ...(scope.subjects ? { visible: (event) => mayReceiveEvent(scope, event) } : {}),
+        },
+        ...(after ? { after } : {}),
+        limits: {
+          heartbeatMs: limits.heartbeatMs,
+          maxDurationMs: limits.maxDurationMs,
+          maxLagEvents: limits.maxLagEvents,
+        },
+      });
+    } catch (error) {
+      services.streams.release();
+      throw error;
+    }
+    return sseResponse(session, {
+      heartbeatSeconds: limits.heartbeatMs / 1000,
+      onError: (error) => context.warn(`events-stream: ended early: ${String(error)}`),
+    });
+  },
+});

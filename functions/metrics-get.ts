@@ -20,6 +20,7 @@ export const metricsGet = route('metrics-get', {
         propagationMs: events.propagationMs,
         stateSize: await services.state.size(),
         tokenUsage: services.tokens.metrics.snapshot(METERED_OPERATIONS),
+        streams: services.streams.stats(),
       },
       { 'cache-control': 'no-store' },
     );

@@ -110,7 +110,9 @@ async function writeStreamedBody(
   const iterator = reader ? undefined : (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
   const next = (): Promise<IteratorResult<Uint8Array>> =>
     reader
-      ? reader.read().then((r) => (r.done ? { done: true, value: undefined } : { done: false, value: r.value }))
+      ? reader
+          .read()
+          .then((r) => (r.done ? { done: true, value: undefined } : { done: false, value: r.value }))
       : (iterator as AsyncIterator<Uint8Array>).next();
   let gone = false;
   let wake: (() => void) | undefined;

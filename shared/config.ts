@@ -298,7 +298,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     ]);
   }
   if (s.BRIDGE_REALTIME === 'webpubsub' && !s.WEBPUBSUB_ENDPOINT) {
-    throw new ConfigError([{ setting: 'WEBPUBSUB_ENDPOINT', message: 'is required when BRIDGE_REALTIME=webpubsub' }]);
+    throw new ConfigError([
+      { setting: 'WEBPUBSUB_ENDPOINT', message: 'is required when BRIDGE_REALTIME=webpubsub' },
+    ]);
   }
   return {
     adminKey: s.BRIDGE_ADMIN_KEY,

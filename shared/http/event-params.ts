@@ -17,12 +17,16 @@ export const eventTypesQuery = z
       .filter(Boolean),
   )
   .refine(
-    (types) => types.length > 0 && types.length <= MAX_FILTER_TYPES && types.every((t) => EVENT_TYPE_PATTERN.test(t)),
+    (types) =>
+      types.length > 0 && types.length <= MAX_FILTER_TYPES && types.every((t) => EVENT_TYPE_PATTERN.test(t)),
     TYPES_RULE,
   );
 
 /** `after=`: a replay cursor (its form is checked by the event log, which knows the store's kind). */
-export const cursorQuery = z.string().min(1).max(MAX_CURSOR_LENGTH, `must be at most ${MAX_CURSOR_LENGTH} characters`);
+export const cursorQuery = z
+  .string()
+  .min(1)
+  .max(MAX_CURSOR_LENGTH, `must be at most ${MAX_CURSOR_LENGTH} characters`);
 
 /** `subject=`: the subject events must have (a user id, a state key, …). */
 export const subjectQuery = z.string().min(1).max(255, 'must be 1-255 characters');

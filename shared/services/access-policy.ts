@@ -52,7 +52,9 @@ export function eventFilterFor(principal: Principal): EventFilter {
 
 /** May a principal with this filter receive this event? */
 export function mayReceiveEvent(filter: EventFilter, event: { subject?: string }): boolean {
-  return filter.subjects === undefined || (event.subject !== undefined && filter.subjects.includes(event.subject));
+  return (
+    filter.subjects === undefined || (event.subject !== undefined && filter.subjects.includes(event.subject))
+  );
 }
 
 /** May it ask for the events of one subject (`?subject=`)? An end user only for their own. */

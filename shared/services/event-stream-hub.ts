@@ -7,6 +7,18 @@ export interface HubSubscriber {
   deliver(entry: LogEntry): void;
   /** The hub is shutting down: end the stream now. */
   shutdown(): void;
+  /** Live events waiting for this stream's consumer (for the metrics). */
+  readonly queuedEvents: number;
+}
+
+/** What GET /api/metrics reports about this instance's event streams. */
+export interface StreamStats {
+  open: number;
+  max: number;
+  /** Live events waiting for slow consumers, over every stream (each bounded by BRIDGE_STREAM_MAX_LAG_EVENTS). */
+  queuedEvents: number;
+  /** Streams closed because their consumer fell behind, since start. */
+  closedLagging: number;
 }
 
 export interface EventStreamHubOptions {
@@ -45,6 +57,7 @@ export class EventStreamHub {
   private wake: (() => void) | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private admitted = 0;
+  private lagging = 0;
   private closed = false;
   private failures = 0;
   /** Bumped by every start, so a tail left over from before a stop never runs beside a new one. */
@@ -65,6 +78,17 @@ export class EventStreamHub {
 
   get maxStreams(): number {
     return this.options.maxStreams;
+  }
+
+  stats(): StreamStats {
+    let queuedEvents = 0;
+    for (const subscriber of this.subscribers) queuedEvents += subscriber.queuedEvents;
+    return { open: this.admitted, max: this.options.maxStreams, queuedEvents, closedLagging: this.lagging };
+  }
+
+  /** A stream was closed because its consumer fell behind. */
+  noteLagging(): void {
+    this.lagging += 1;
   }
 
   /** Reserves a stream slot; false at the instance's limit (the caller answers 503). */
@@ -143,7 +167,8 @@ export class EventStreamHub {
         const read = await this.options.log.read(from, READ_BATCH);
         // Stopped (and maybe restarted from a new head) while reading: this read is stale.
         if (!this.running || generation !== this.generation) return;
-        for (const entry of read.entries) for (const subscriber of this.subscribers) subscriber.deliver(entry);
+        for (const entry of read.entries)
+          for (const subscriber of this.subscribers) subscriber.deliver(entry);
         this.position = read.next;
         caughtUp = read.caughtUp;
         this.failures = 0;

@@ -126,13 +126,26 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
       this.queue = [];
       this.head = 0;
       // Behind while live: close with the cursor. Behind during replay: replay further instead.
-      if (this.live) this.ending ??= 'lagging';
+      if (this.live) this.endLagging();
       else this.overflowed = true;
       this.wake?.();
       return;
     }
     this.queue.push(entry);
     this.wake?.();
+  }
+
+  get queuedEvents(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** The consumer fell behind: drop what waits for it and end with `close` (at its next read). */
+  private endLagging(): void {
+    if (this.ending) return;
+    this.ending = 'lagging';
+    this.queue = [];
+    this.head = 0;
+    this.options.hub.noteLagging();
   }
 
   shutdown(): void {
@@ -155,7 +168,8 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
 
   private async *run(): AsyncGenerator<StreamMessage> {
     try {
-      if (this.resetFrom !== undefined) yield { kind: 'reset', reason: 'cursor-expired', after: this.resetFrom };
+      if (this.resetFrom !== undefined)
+        yield { kind: 'reset', reason: 'cursor-expired', after: this.resetFrom };
       yield { kind: 'ready', cursor: this.format(this.cursor), resumed: this.resumed };
       yield* this.replay();
       this.live = true;
@@ -179,7 +193,12 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
           } else {
             this.cursor = advance(this.cursor, entry.range, entry.lsn, entry.item.body.committedAt);
           }
-          yield { kind: 'event', entry, cursor: shared ? this.sharedText(entry) : this.format(this.cursor), shared };
+          yield {
+            kind: 'event',
+            entry,
+            cursor: shared ? this.sharedText(entry) : this.format(this.cursor),
+            shared,
+          };
           if (this.options.clock.now() >= this.deadline) this.ending ??= 'max-duration';
           continue;
         }
@@ -188,7 +207,9 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
           this.ending ??= 'max-duration';
           continue;
         }
-        const woke = await this.waitForDelivery(Math.min(this.options.limits.heartbeatMs, this.deadline - now));
+        const woke = await this.waitForDelivery(
+          Math.min(this.options.limits.heartbeatMs, this.deadline - now),
+        );
         if (!woke && !this.ending && this.options.clock.now() < this.deadline) yield { kind: 'heartbeat' };
       }
       if (this.ending !== 'cancelled') {
@@ -216,7 +237,7 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
       }
       if (!this.overflowed || this.ending) return;
       if (round >= MAX_CATCH_UP_ROUNDS) {
-        this.ending = 'lagging';
+        this.endLagging();
         return;
       }
       // The live queue overflowed while replaying: drop it and replay on to the hub's position now.

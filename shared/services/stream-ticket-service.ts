@@ -63,7 +63,8 @@ export class StreamTicketService {
       return undefined;
     }
     if (typeof payload?.e !== 'number' || payload.e <= this.clock.now()) return undefined;
-    if (typeof payload.p !== 'object' || payload.p === null || typeof payload.p.kind !== 'string') return undefined;
+    if (typeof payload.p !== 'object' || payload.p === null || typeof payload.p.kind !== 'string')
+      return undefined;
     return payload.p;
   }
 

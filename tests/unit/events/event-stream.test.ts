@@ -59,7 +59,9 @@ describe.each(stores)('event stream over the %s', (_name, makeStore) => {
   const publish = (subject = `s${n % 5}`, type = 'note') =>
     services.publisher.publish({ type, data: { n: n++ }, subject, id: `e${n}` }, PUBLISHER);
 
-  async function open(options: { after?: string; filter?: StreamFilter; limits?: Partial<StreamLimits> } = {}) {
+  async function open(
+    options: { after?: string; filter?: StreamFilter; limits?: Partial<StreamLimits> } = {},
+  ) {
     expect(services.streams.tryAdmit()).toBe(true);
     const session = await EventStreamSession.open({
       hub: services.streams,
@@ -78,7 +80,9 @@ describe.each(stores)('event stream over the %s', (_name, makeStore) => {
     let timer: NodeJS.Timeout | undefined;
     const result = await Promise.race([
       session.next(),
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no message in time')), ms))),
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error('no message in time')), ms)),
+      ),
     ]).finally(() => clearTimeout(timer));
     if (result.done) throw new Error('the stream ended');
     return result.value;
@@ -95,7 +99,10 @@ describe.each(stores)('event stream over the %s', (_name, makeStore) => {
     throw new Error('the tail did not catch up');
   }
 
-  async function events(session: EventStreamSession, count: number): Promise<Extract<StreamMessage, { kind: 'event' }>[]> {
+  async function events(
+    session: EventStreamSession,
+    count: number,
+  ): Promise<Extract<StreamMessage, { kind: 'event' }>[]> {
     const out: Extract<StreamMessage, { kind: 'event' }>[] = [];
     while (out.length < count) {
       const message = await next(session);
@@ -118,7 +125,12 @@ describe.each(stores)('event stream over the %s', (_name, makeStore) => {
     expect((await services.events.replay({ after: last, limit: 100 })).events).toEqual([]);
     const tenth = got[9]!.cursor;
     const rest = await services.events.replay({ after: tenth, limit: 100 });
-    expect(rest.events.map((e) => e.id).sort()).toEqual(got.slice(10).map((m) => m.entry.event.id).sort());
+    expect(rest.events.map((e) => e.id).sort()).toEqual(
+      got
+        .slice(10)
+        .map((m) => m.entry.event.id)
+        .sort(),
+    );
   });
 
   it('resuming from a cursor replays what was missed, then goes live, with no gap and no repeat', async () => {
@@ -155,7 +167,9 @@ describe.each(stores)('event stream over the %s', (_name, makeStore) => {
   });
 
   it('filters: types, subject and what the caller may see', async () => {
-    const session = await open({ filter: { types: ['b'], subject: 'ann', visible: (e) => e.id !== 'hidden' } });
+    const session = await open({
+      filter: { types: ['b'], subject: 'ann', visible: (e) => e.id !== 'hidden' },
+    });
     expect((await next(session)).kind).toBe('ready');
     await publish('ann', 'a');
     await publish('bob', 'b');
@@ -266,4 +280,3 @@ function countReads(store: DocumentStore): { count: number } {
   }
   return counter;
 }
-

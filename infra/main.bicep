@@ -52,6 +52,12 @@ param aiProviders object = {}
 @description('Cosmos DB serverless (true) or autoscale provisioned throughput (false).')
 param cosmosServerless bool = true
 
+@description('BRIDGE_WEBPUBSUB_HUB: the Web PubSub hub of realtime push.')
+param webPubSubHubName string = 'bridge'
+@allowed(['Free_F1', 'Standard_S1'])
+@description('Web PubSub tier: Free_F1 (20 connections) to try it, Standard_S1 (1,000 per unit) for use.')
+param webPubSubSku string = 'Standard_S1'
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var functionAppName = 'func-${resourceToken}'
@@ -119,6 +125,18 @@ module serviceBus 'modules/servicebus.bicep' = {
   }
 }
 
+module webPubSub 'modules/webpubsub.bicep' = {
+  name: 'webpubsub'
+  scope: rg
+  params: {
+    name: 'wps-${resourceToken}'
+    location: location
+    tags: tags
+    hubName: webPubSubHubName
+    skuName: webPubSubSku
+  }
+}
+
 module keyVault 'modules/keyvault.bicep' = {
   name: 'keyvault'
   scope: rg
@@ -141,6 +159,7 @@ module rbac 'modules/rbac.bicep' = {
     serviceBusNamespaceName: serviceBus.outputs.NAME
     keyVaultName: keyVault.outputs.NAME
     applicationInsightsName: monitoring.outputs.APPLICATION_INSIGHTS_NAME
+    webPubSubName: webPubSub.outputs.NAME
   }
 }
 
@@ -165,6 +184,8 @@ module functionApp 'modules/functionapp.bicep' = {
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.FULLY_QUALIFIED_NAMESPACE
     keyVaultUri: keyVault.outputs.URI
     adminKeySecretUri: keyVault.outputs.ADMIN_KEY_URI
+    webPubSubEndpoint: webPubSub.outputs.ENDPOINT
+    webPubSubHubName: webPubSub.outputs.HUB
     aiProviders: aiProviders
   }
   // The identity holds its roles before the app first starts (Key Vault reference, host storage).
@@ -190,3 +211,5 @@ output COSMOS_LEASE_CONTAINER string = cosmos.outputs.LEASE_CONTAINER_NAME
 output SERVICE_BUS_NAMESPACE string = serviceBus.outputs.FULLY_QUALIFIED_NAMESPACE
 output KEY_VAULT_NAME string = keyVault.outputs.NAME
 output KEY_VAULT_URI string = keyVault.outputs.URI
+output WEBPUBSUB_ENDPOINT string = webPubSub.outputs.ENDPOINT
+output BRIDGE_WEBPUBSUB_HUB string = webPubSub.outputs.HUB

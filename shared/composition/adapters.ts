@@ -5,6 +5,7 @@ import { createTelemetry } from '../adapters/azure/app-insights-telemetry';
 import { createBlobServiceClient, openAzureBlobStore } from '../adapters/azure/blob-store';
 import { openCosmosDocumentStore } from '../adapters/azure/cosmos-document-store';
 import { KeyVaultSecretStore } from '../adapters/azure/key-vault-secret-store';
+import { WebPubSubPublisher } from '../adapters/azure/web-pubsub-publisher';
 import { createServiceBusClient, ServiceBusMessageSender } from '../adapters/azure/service-bus-sender';
 import { openEmbeddedBus, type EmbeddedBus } from '../adapters/embedded/embedded-bus';
 import { openFileBlobStore } from '../adapters/embedded/file-blob-store';
@@ -17,6 +18,7 @@ import type { ChatModel } from '../ports/chat-model';
 import { systemClock, type Clock } from '../ports/clock';
 import type { DocumentStore } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
+import type { RealtimePublisher } from '../ports/realtime-publisher';
 import type { SecretStore } from '../ports/secret-store';
 import type { Telemetry } from '../ports/telemetry';
 import type { WebhookTransport } from '../ports/webhook-transport';
@@ -36,6 +38,8 @@ export interface Adapters {
   telemetry: Telemetry;
   /** AI providers by name. */
   chatModels: ReadonlyMap<string, ChatModel>;
+  /** Realtime push (Web PubSub) when BRIDGE_REALTIME=webpubsub. */
+  realtime?: RealtimePublisher;
 }
 
 /** Adapters a test passes in instead of the configured ones. Overridden adapters are still closed. */
@@ -49,6 +53,7 @@ export interface Overrides {
   blobStore?: BlobStore;
   secretStore?: SecretStore;
   telemetry?: Telemetry;
+  realtime?: RealtimePublisher;
 }
 
 /**
@@ -83,6 +88,9 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
       secretCacheMs: 0,
     });
 
+  const realtime = overrides.realtime ?? openRealtime(config, clock, azureCredential);
+  if (realtime) shutdown.add('clients', 'realtime publisher', () => realtime.close());
+
   return {
     clock,
     store,
@@ -93,7 +101,23 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
     secretStore,
     telemetry,
     chatModels,
+    ...(realtime ? { realtime } : {}),
   };
+}
+
+/** Web PubSub with the managed identity (its local auth is off), when BRIDGE_REALTIME=webpubsub. */
+function openRealtime(
+  config: BridgeConfig,
+  clock: Clock,
+  azureCredential: () => TokenCredential,
+): RealtimePublisher | undefined {
+  if (config.realtime.kind !== 'webpubsub') return undefined;
+  return new WebPubSubPublisher({
+    endpoint: config.realtime.endpoint,
+    hub: config.realtime.hub,
+    credential: azureCredential(),
+    clock,
+  });
 }
 
 /** The embedded SQLite store, or Cosmos DB with the managed identity (a key only for emulators). */

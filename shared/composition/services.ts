@@ -16,6 +16,7 @@ import type { OutboxItem } from '../services/event-outbox';
 import { EventPropagator } from '../services/event-propagator';
 import { EventStreamHub } from '../services/event-stream-hub';
 import { StreamTicketService } from '../services/stream-ticket-service';
+import { RealtimeService } from '../services/realtime-service';
 import { FileService } from '../services/file-service';
 import { HealthService } from '../services/health-service';
 import { JobTitleService } from '../services/job-title-service';
@@ -54,6 +55,8 @@ export interface Services {
   streams: EventStreamHub;
   /** Short-lived tickets that open an event stream without headers (browsers' EventSource). */
   streamTickets: StreamTicketService;
+  /** Realtime push through Web PubSub; set only when BRIDGE_REALTIME=webpubsub. */
+  realtime?: RealtimeService;
   publisher: PublishService;
   webhooks: WebhookService;
   commands: CommandService;
@@ -175,6 +178,9 @@ export function buildServices(
     events,
     streams,
     streamTickets: new StreamTicketService(config.adminKey, clock, config.stream.ticketSeconds),
+    ...(adapters.realtime && config.realtime.kind === 'webpubsub'
+      ? { realtime: new RealtimeService(adapters.realtime, events, config.realtime.tokenMinutes) }
+      : {}),
     sync,
     state,
     publisher,

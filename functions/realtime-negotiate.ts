@@ -26,10 +26,16 @@ export const realtimeNegotiate = route('realtime-negotiate', {
   access: { roles: ['admin', 'user', 'service'] },
   body: bodySchema,
   bodyOptional: true,
-  summary: 'A Web PubSub client access URL for the caller, joined to its event groups (BRIDGE_REALTIME=webpubsub)',
+  summary:
+    'A Web PubSub client access URL for the caller, joined to its event groups (BRIDGE_REALTIME=webpubsub)',
   tags: ['events'],
   responses: {
-    200: z.object({ url: z.string(), expiresAt: z.string(), groups: z.array(z.string()), cursor: z.string() }),
+    200: z.object({
+      url: z.string(),
+      expiresAt: z.string(),
+      groups: z.array(z.string()),
+      cursor: z.string(),
+    }),
   },
   handler: async ({ body, services, principal }) => {
     if (!services.realtime) {
@@ -37,7 +43,8 @@ export const realtimeNegotiate = route('realtime-negotiate', {
         status: 404,
         type: 'realtime-off',
         title: 'Realtime push is off',
-        detail: 'This bridge does not push through Web PubSub (BRIDGE_REALTIME=off); use GET /api/events/stream.',
+        detail:
+          'This bridge does not push through Web PubSub (BRIDGE_REALTIME=off); use GET /api/events/stream.',
       });
     }
     const negotiated = await services.realtime.negotiate(principal, {

@@ -11,7 +11,11 @@ export interface RealtimeClientAccess {
 
 export interface RealtimePublisher {
   /** Access for one client: it joins `groups` on connecting and may join or send nothing else. */
-  clientAccess(options: { userId: string; groups: readonly string[]; minutes: number }): Promise<RealtimeClientAccess>;
+  clientAccess(options: {
+    userId: string;
+    groups: readonly string[];
+    minutes: number;
+  }): Promise<RealtimeClientAccess>;
   /** Sends a JSON message to every connection in any of `groups`, once each. */
   sendToGroups(groups: readonly string[], message: unknown): Promise<void>;
   close(): Promise<void>;

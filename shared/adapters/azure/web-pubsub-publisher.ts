@@ -28,7 +28,12 @@ export class WebPubSubPublisher implements RealtimePublisher {
   private readonly client: WebPubSubServiceClient;
 
   constructor(private readonly options: WebPubSubPublisherOptions) {
-    this.client = new WebPubSubServiceClient(options.endpoint, options.credential, options.hub, options.clientOptions);
+    this.client = new WebPubSubServiceClient(
+      options.endpoint,
+      options.credential,
+      options.hub,
+      options.clientOptions,
+    );
   }
 
   async clientAccess(request: {

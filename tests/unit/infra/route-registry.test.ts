@@ -11,6 +11,7 @@ const NON_HTTP = [
   'commands-process',
   'events-changefeed',
   'events-sweep',
+  'realtime-publish',
   'webhooks-deliver',
   'webhooks-retry',
 ];

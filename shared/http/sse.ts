@@ -27,6 +27,8 @@ import type { EventStreamSession, StreamMessage } from '../services/event-stream
 
 export const SSE_CONTENT_TYPE = 'text/event-stream; charset=utf-8';
 const RECONNECT_MS = 1000;
+/** Frames of waiting events sent in one chunk at most. */
+const MAX_FRAMES_PER_CHUNK = 64;
 
 /** An event frame whose cursor is the event's own is the same for every stream: encoded once. */
 const sharedFrames = new WeakMap<LogEntry, Uint8Array>();
@@ -85,8 +87,15 @@ export function sseResponse(
           controller.close();
           return;
         }
-        if (result.done) controller.close();
-        else controller.enqueue(encodeMessage(result.value, options.heartbeatSeconds));
+        if (result.done) {
+          controller.close();
+          return;
+        }
+        const first = encodeMessage(result.value, options.heartbeatSeconds);
+        // Events already waiting go out in the same write: one chunk for many frames under load.
+        const more = result.value.kind === 'event' ? session.takeQueued(MAX_FRAMES_PER_CHUNK - 1) : [];
+        if (more.length === 0) controller.enqueue(first);
+        else controller.enqueue(Buffer.concat([first, ...more.map((m) => encodeMessage(m, options.heartbeatSeconds))]));
       },
       cancel() {
         session.cancel();

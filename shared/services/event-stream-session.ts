@@ -72,6 +72,8 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
   private queue: LogEntry[] = [];
   private head = 0;
   private live = false;
+  /** Set when live: the session's cursor covers the hub position its queue starts after. */
+  private aligned = false;
   private overflowed = false;
   private ending: CloseReason | 'cancelled' | undefined;
   private wake: (() => void) | undefined;
@@ -153,6 +155,43 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
     this.wake?.();
   }
 
+  /**
+   * Live events already waiting, without waiting for more (at most `max`): a consumer that reads
+   * several at once (one write for many frames) asks for them after `next()` gave it one.
+   */
+  takeQueued(max: number): StreamMessage[] {
+    const messages: StreamMessage[] = [];
+    while (messages.length < max && this.live && !this.ending) {
+      if (this.options.clock.now() >= this.deadline) break;
+      const message = this.takeLive();
+      if (!message) break;
+      messages.push(message);
+    }
+    return messages;
+  }
+
+  /** The next queued live event to send (dropping those the cursor already passed), if any. */
+  private takeLive(): Extract<StreamMessage, { kind: 'event' }> | undefined {
+    for (;;) {
+      const entry = this.queue[this.head];
+      if (!entry) return undefined;
+      this.head += 1;
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+      if (covers(this.cursor, entry.range, entry.lsn)) continue;
+      let shared = false;
+      if (this.aligned && coversCursor(entry.cursor, this.cursor)) {
+        this.cursor = entry.cursor;
+        shared = true;
+      } else {
+        this.cursor = advance(this.cursor, entry.range, entry.lsn, entry.item.body.committedAt);
+      }
+      return { kind: 'event', entry, cursor: shared ? this.sharedText(entry) : this.format(this.cursor), shared };
+    }
+  }
+
   private format(cursor: EventCursor): string {
     return this.options.log.formatCursor(cursor);
   }
@@ -172,33 +211,15 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
         yield { kind: 'reset', reason: 'cursor-expired', after: this.resetFrom };
       yield { kind: 'ready', cursor: this.format(this.cursor), resumed: this.resumed };
       yield* this.replay();
-      this.live = true;
       // Every queued event is after `target`, which the cursor covers: a live event's own cursor
       // then names only events this stream has seen, and can stand for the stream's.
-      const aligned = coversCursor(this.cursor, this.target);
+      this.aligned = coversCursor(this.cursor, this.target);
+      this.live = true;
       for (;;) {
         if (this.ending) break;
-        const entry = this.queue[this.head];
-        if (entry) {
-          this.head += 1;
-          if (this.head > 1024 && this.head * 2 > this.queue.length) {
-            this.queue = this.queue.slice(this.head);
-            this.head = 0;
-          }
-          if (covers(this.cursor, entry.range, entry.lsn)) continue;
-          let shared = false;
-          if (aligned && coversCursor(entry.cursor, this.cursor)) {
-            this.cursor = entry.cursor;
-            shared = true;
-          } else {
-            this.cursor = advance(this.cursor, entry.range, entry.lsn, entry.item.body.committedAt);
-          }
-          yield {
-            kind: 'event',
-            entry,
-            cursor: shared ? this.sharedText(entry) : this.format(this.cursor),
-            shared,
-          };
+        const message = this.takeLive();
+        if (message) {
+          yield message;
           if (this.options.clock.now() >= this.deadline) this.ending ??= 'max-duration';
           continue;
         }

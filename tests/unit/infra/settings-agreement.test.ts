@@ -1,13 +1,15 @@
 /**
- * App settings agree across shared/config.ts, local.settings.example.json, the function
+ * App settings agree across shared/config.ts, local.settings.example.json, README.md, the function
  * registrations and the one place infra/ sets them (`appSettings` in modules/functionapp.bicep):
- * every setting the code reads is provisioned (or is local-only, with a reason), and everything
- * provisioned is read by someone (or is a documented host/platform setting).
+ * every setting the code reads is documented and provisioned (or is local-only or for another
+ * cloud, with a reason), and everything provisioned is read by someone (or is a documented
+ * host/platform setting).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, loadConfig, SETTING_NAMES } from '../../../shared/config';
-import { loadRegistrations, type Registration } from '../../../local/function-registry';
+import type { Registration } from '../../../local/function-registry';
+import { sourceRegistrations } from '../../helpers/source-registrations';
 import { ofKind } from './bicep-text';
 import { appSettingEntries, bicepFiles, functionAppModule, literalValue, main, root } from './infra-files';
 
@@ -62,8 +64,8 @@ const example = JSON.parse(fs.readFileSync(path.join(root, 'local.settings.examp
 const settings = appSettingEntries();
 const provisioned = new Map(settings.map((e) => [e.key, e.value]));
 const configNames = SETTING_NAMES as string[];
-const distMissing = !fs.existsSync(path.join(root, 'dist/functions'));
-const registrations: Registration[] = distMissing ? [] : loadRegistrations(root);
+const registrations: Registration[] = sourceRegistrations();
+const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
 
 /**
  * The settings as the app would see them after a deployment: literals as written, expressions
@@ -105,6 +107,25 @@ function optionStrings(value: unknown): string[] {
   return [];
 }
 
+describe('settings: config.ts, local.settings.example.json and README.md agree', () => {
+  it.each(configNames)('%s is in the example settings, described, and in the README', (name) => {
+    expect(example.Values).toHaveProperty(name);
+    expect(example.Settings[name]?.length).toBeGreaterThan(10);
+    expect(readme).toContain(`\`${name}\``);
+  });
+
+  it('the example documents nothing that config.ts does not read, except the Functions host settings', () => {
+    const hostSettings = new Set(['FUNCTIONS_WORKER_RUNTIME', 'AzureWebJobsStorage']);
+    const extra = Object.keys(example.Values).filter((n) => !hostSettings.has(n) && !configNames.includes(n));
+    expect(extra).toEqual([]);
+    expect(Object.keys(example.Settings).sort()).toEqual(Object.keys(example.Values).sort());
+  });
+
+  it('the example values parse with config.ts', () => {
+    expect(configProblems({ ...example.Values, BRIDGE_ADMIN_KEY: 'x'.repeat(32) })).toEqual([]);
+  });
+});
+
 describe('settings: config.ts, local.settings.example.json and infra/ agree', () => {
   it('the function app module sets each setting once', () => {
     const keys = settings.map((e) => e.key);
@@ -120,7 +141,6 @@ describe('settings: config.ts, local.settings.example.json and infra/ agree', ()
   });
 
   it.each(configNames)('%s (read by config.ts) is set in Azure, or is local-only with a reason', (name) => {
-    // (That it is in local.settings.example.json is tests/unit/settings-agreement.test.ts's job.)
     expect([name, provisioned.has(name)]).toEqual([name, localOnlyReason(name) === undefined]);
   });
 
@@ -208,13 +228,6 @@ describe('settings: config.ts, local.settings.example.json and infra/ agree', ()
 });
 
 describe('settings the function registrations bind to are provisioned', () => {
-  if (distMissing) {
-    it('needs `npm run build` first (loads package.json "main")', () => {
-      throw new Error('dist/functions is missing: run npm run build');
-    });
-    return;
-  }
-
   it.each(registrations.map((r) => [r.name, r] as const))(
     '%s: every %NAME% binding expression is set',
     (_name, r) => {

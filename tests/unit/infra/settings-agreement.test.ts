@@ -33,8 +33,18 @@ const LOCAL_ONLY_PATTERNS: [RegExp, string][] = [
     'a provider key in plain text; in Azure it is the Key Vault secret named by AI_<PROVIDER>_API_KEY_SECRET',
   ],
 ];
+/**
+ * Settings of adapters for other clouds (seed 001's cloud abstraction: Azure, AWS, local). An Azure
+ * deployment uses the Azure adapter instead, so infra/ does not set them.
+ */
+const NON_AZURE: Record<string, string> = {
+  BRIDGE_S3_BUCKET: 'BRIDGE_FILES=s3 (Amazon S3 or an S3-compatible service); Azure uses Blob Storage',
+  BRIDGE_S3_REGION: 'BRIDGE_FILES=s3; Azure uses Blob Storage',
+  BRIDGE_S3_ENDPOINT: 'BRIDGE_FILES=s3 with an S3-compatible service; Azure uses Blob Storage',
+  BRIDGE_S3_FORCE_PATH_STYLE: 'BRIDGE_FILES=s3 with an S3-compatible service; Azure uses Blob Storage',
+};
 const localOnlyReason = (name: string) =>
-  LOCAL_ONLY[name] ?? LOCAL_ONLY_PATTERNS.find(([pattern]) => pattern.test(name))?.[1];
+  LOCAL_ONLY[name] ?? NON_AZURE[name] ?? LOCAL_ONLY_PATTERNS.find(([pattern]) => pattern.test(name))?.[1];
 
 /** Settings infra/ sets that config.ts does not read: who reads them instead. */
 const HOST_AND_PLATFORM: Record<string, string> = {
@@ -140,12 +150,16 @@ describe('settings: config.ts, local.settings.example.json and infra/ agree', ()
     expect(functionAppModule.code.match(/appSettings/g)).toHaveLength(3); // var, siteConfig property, items()
   });
 
-  it.each(configNames)('%s (read by config.ts) is set in Azure, or is local-only with a reason', (name) => {
-    expect([name, provisioned.has(name)]).toEqual([name, localOnlyReason(name) === undefined]);
-  });
+  it.each(configNames)(
+    '%s (read by config.ts) is set in Azure, or is local-only or non-Azure with a reason',
+    (name) => {
+      expect([name, provisioned.has(name)]).toEqual([name, localOnlyReason(name) === undefined]);
+    },
+  );
 
   it('the exception lists name only settings that exist', () => {
-    for (const name of Object.keys(LOCAL_ONLY)) expect(configNames).toContain(name);
+    for (const name of [...Object.keys(LOCAL_ONLY), ...Object.keys(NON_AZURE)])
+      expect(configNames).toContain(name);
     for (const [pattern] of LOCAL_ONLY_PATTERNS) expect(configNames.some((n) => pattern.test(n))).toBe(true);
     for (const name of [...Object.keys(HOST_AND_PLATFORM), ...Object.keys(AZURE_VALUES)]) {
       expect([name, provisioned.has(name)]).toEqual([name, true]);
@@ -198,6 +212,19 @@ describe('settings: config.ts, local.settings.example.json and infra/ agree', ()
     for (const [name, value] of Object.entries(AZURE_VALUES)) {
       expect([name, literalValue(functionAppModule, provisioned.get(name) ?? '')]).toEqual([name, value]);
     }
+  });
+
+  it('settings for other clouds are documented as such and are never provisioned in Azure', () => {
+    for (const name of Object.keys(NON_AZURE)) {
+      expect([name, provisioned.has(name)]).toEqual([name, false]);
+      expect([name, example.Settings[name]]).toEqual([
+        name,
+        expect.stringContaining('Not provisioned in Azure'),
+      ]);
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\``));
+      expect([name, row]).toEqual([name, expect.stringContaining('not set in Azure')]);
+    }
+    expect(configNames.filter((n) => /^BRIDGE_S3_/.test(n)).sort()).toEqual(Object.keys(NON_AZURE).sort());
   });
 
   it('the admin key is a Key Vault reference resolved with the user-assigned identity', () => {

@@ -1,8 +1,10 @@
 import { makeEventHarness, type EventHarness } from '../../helpers/event-services';
 import { ManualClock } from '../../helpers/test-services';
 
-const admin = { keyId: 'bootstrap', role: 'admin' as const, name: 'admin' };
-const portal = { keyId: 'k1', role: 'user' as const, name: 'portal' };
+import { keyPrincipal } from '../../../shared/services/principal';
+
+const admin = keyPrincipal('bootstrap', 'admin', 'admin');
+const portal = keyPrincipal('k1', 'user', 'portal');
 
 describe('async commands', () => {
   let h: EventHarness;

@@ -121,6 +121,27 @@ describe('outbox, propagation and replay', () => {
     expect(userPortal).toHaveLength(2);
   });
 
+  it('the change-feed intake skips items that are not bridge event documents', async () => {
+    h = makeEventHarness({ BRIDGE_EVENTS_FAST_PATH: 'false' });
+    await h.services.sync.sync('fin', { data: { a: 1 } }, 'admin');
+    const feed = await h.services.store.changeFeed(h.services.config.store.container, {});
+    const items = feed.items.map(toCosmosItem);
+    const profiles = items.filter((i) => i.type !== 'event');
+    expect(profiles.length).toBeGreaterThan(0);
+    const noise = [null, 42, 'text', { id: 'x' }, { id: 'x', pk: 'p', type: 'event' }, ...profiles];
+    expect(await h.services.changeFeed.accept(noise, 1)).toEqual({
+      events: 0,
+      published: 0,
+      alreadyPublished: 0,
+    });
+    expect(await h.services.changeFeed.accept([...noise, ...items], 1)).toEqual({
+      events: 1,
+      published: 1,
+      alreadyPublished: 0,
+    });
+    expect((await h.drain('admin-portal')).map((e) => e.id)).toEqual(['user:fin:1']);
+  });
+
   it('the user-portal subscription filters out portal-specific event types', async () => {
     h = makeEventHarness();
     await h.services.publisher.publish({ type: 'admin_audit', data: {} }, keyPrincipal('k', 'admin', 'k'));

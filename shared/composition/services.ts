@@ -1,7 +1,5 @@
 import type { BridgeConfig } from '../config';
-import { taxonomyRoleLookup } from '../adapters/ai/role-catalog';
 import type { EmbeddedBus } from '../adapters/embedded/embedded-bus';
-import { defaultGazetteer } from '../domain/analysis/geo';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
@@ -13,6 +11,7 @@ import { CommandService } from '../services/command-service';
 import { EventLog } from '../services/event-log';
 import type { EventMetrics } from '../services/event-metrics';
 import type { OutboxItem } from '../services/event-outbox';
+import { ChangeFeedIntake } from '../services/change-feed-intake';
 import { EventPropagator } from '../services/event-propagator';
 import { EventStreamHub } from '../services/event-stream-hub';
 import { StreamTicketService } from '../services/stream-ticket-service';
@@ -25,6 +24,7 @@ import { MarketPostingsService } from '../services/market-postings-service';
 import { MeteringService } from '../services/metering-service';
 import { ProviderLockService, lockPolicyFor } from '../services/provider-lock-service';
 import { PublishService } from '../services/publish-service';
+import { taxonomyRoleLookup } from '../services/role-lookup';
 import { SecretService } from '../services/secret-service';
 import { StateService } from '../services/state-service';
 import type { SyncMetrics } from '../services/sync-metrics';
@@ -50,6 +50,8 @@ export interface Services {
   health: HealthService;
   eventMetrics: EventMetrics;
   propagator: EventPropagator;
+  /** The change-feed trigger's use case (events-changefeed): event documents → the bus. */
+  changeFeed: ChangeFeedIntake;
   events: EventLog;
   /** The shared tail feeding every open event stream of this instance (GET /api/events/stream). */
   streams: EventStreamHub;
@@ -143,7 +145,7 @@ export function buildServices(
     clock,
     lockPolicyFor(config.ai, adapters.chatModels.keys()),
   );
-  const jobTitles = new JobTitleService(docs, clock);
+  const jobTitles = new JobTitleService(docs, clock, adapters.builtInTaxonomy);
   const analysis = new AnalysisService({
     lock: providerLock,
     models: adapters.chatModels,
@@ -151,7 +153,7 @@ export function buildServices(
     roles: taxonomyRoleLookup(async () => (await jobTitles.index()).index),
     priors: config.analysis.rolePriors,
     publisher,
-    gazetteer: defaultGazetteer,
+    gazetteer: adapters.gazetteer,
     locations: new ProfileLocationIndex(docs, clock),
   });
   const lockstep = new LockstepService({
@@ -175,6 +177,7 @@ export function buildServices(
     syncMetrics,
     eventMetrics,
     propagator,
+    changeFeed: new ChangeFeedIntake(adapters.changeFeedDecoder, propagator),
     events,
     streams,
     streamTickets: new StreamTicketService(config.adminKey, clock, config.stream.ticketSeconds),

@@ -39,7 +39,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { requestsFor, runLoad, type Workload } from './lib/load';
 import { runPropagation } from './lib/propagation';
-import { runSse, SSE_SCENARIOS, sseChecks, sseMarkdown, sseText, type SseRow, type SseScenario } from './lib/sse';
+import {
+  runSse,
+  SSE_SCENARIOS,
+  sseChecks,
+  sseMarkdown,
+  sseText,
+  type SseRow,
+  type SseScenario,
+} from './lib/sse';
 import {
   markdownSection,
   propagationChecks,

@@ -95,7 +95,10 @@ class Subscriber {
   private request: http.ClientRequest | undefined;
   private closedByUs = false;
 
-  constructor(private readonly url: string, private readonly key: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly key: string,
+  ) {}
 
   /** Connects (with Last-Event-ID once it has one) and resolves at `ready`. */
   async connect(): Promise<void> {
@@ -185,12 +188,18 @@ function post(
         method: 'POST',
         agent,
         timeout: 30_000,
-        headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
         res.on('error', reject);
       },
     );
@@ -202,7 +211,10 @@ function post(
 
 export async function runSse(options: SseOptions): Promise<SseResult> {
   const streamUrl = `${options.origin}${options.prefix}/events/stream?types=user_update`;
-  const subscribers = Array.from({ length: options.subscribers }, () => new Subscriber(streamUrl, options.adminKey));
+  const subscribers = Array.from(
+    { length: options.subscribers },
+    () => new Subscriber(streamUrl, options.adminKey),
+  );
   const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(options.writers, 256) });
   const url = new URL(options.origin);
   const headers = { 'x-api-key': options.writerKey };
@@ -221,7 +233,9 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
 
     const syncOnce = async (userId: string) => {
       seq += 1;
-      const body = JSON.stringify({ data: { name: `User ${seq}`, score: seq, city: 'Leeds', tags: ['sse', options.tag] } });
+      const body = JSON.stringify({
+        data: { name: `User ${seq}`, score: seq, city: 'Leeds', tags: ['sse', options.tag] },
+      });
       const sentAt = performance.now();
       let res: { status: number; text: string };
       try {
@@ -251,7 +265,9 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
       const runMs = (options.warmupS + options.durationS) * 1000;
       storm = Promise.all(
         subscribers.map(async (s) => {
-          const moments = Array.from({ length: options.drops }, () => Math.random() * runMs * 0.9).sort((a, b) => a - b);
+          const moments = Array.from({ length: options.drops }, () => Math.random() * runMs * 0.9).sort(
+            (a, b) => a - b,
+          );
           for (const moment of moments) {
             const wait = started + moment - performance.now();
             if (wait > 0) await sleep(wait);
@@ -285,7 +301,8 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
     } else {
       await Promise.all(
         Array.from({ length: options.writers }, async (_, w) => {
-          for (let i = 0; performance.now() < windowEnd; i++) await syncOnce(`sse-${options.tag}-w${w}-u${i % 4}`);
+          for (let i = 0; performance.now() < windowEnd; i++)
+            await syncOnce(`sse-${options.tag}-w${w}-u${i % 4}`);
         }),
       );
     }
@@ -333,7 +350,9 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
       drainS,
     };
     if (options.scenario === 'sse-storm') {
-      result.clientsWithGaps = subscribers.filter((s) => [...acks.keys()].some((id) => !s.arrivals.has(id))).length;
+      result.clientsWithGaps = subscribers.filter((s) =>
+        [...acks.keys()].some((id) => !s.arrivals.has(id)),
+      ).length;
       result.clientsWithDuplicates = subscribers.filter((s) => s.duplicates > 0).length;
       result.reconnects = subscribers.reduce((sum, s) => sum + s.reconnects, 0);
     }
@@ -365,7 +384,9 @@ function median(values: number[]): number {
   const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 export function sseChecks(rows: SseRow[]): string[] {
@@ -390,8 +411,14 @@ export function sseChecks(rows: SseRow[]): string[] {
               [`peak RSS ${fmt(rss)} MB, highest run (≤ 256)`, rss <= 256],
             ]
           : [
-              [`clients with gaps ${at.reduce((s, r) => s + (r.clientsWithGaps ?? 0), 0)} (0)`, at.every((r) => r.clientsWithGaps === 0)],
-              [`with duplicates ${at.reduce((s, r) => s + (r.clientsWithDuplicates ?? 0), 0)} (0)`, at.every((r) => r.clientsWithDuplicates === 0)],
+              [
+                `clients with gaps ${at.reduce((s, r) => s + (r.clientsWithGaps ?? 0), 0)} (0)`,
+                at.every((r) => r.clientsWithGaps === 0),
+              ],
+              [
+                `with duplicates ${at.reduce((s, r) => s + (r.clientsWithDuplicates ?? 0), 0)} (0)`,
+                at.every((r) => r.clientsWithDuplicates === 0),
+              ],
               [`duplicate frames ${dup} (0)`, dup === 0],
             ];
     return `${scenario}: ${checks.map(([label, met]) => `${met ? 'met' : 'MISSED'}: ${label}`).join('; ')}`;
@@ -415,7 +442,10 @@ const COLUMNS: [string, (r: SseRow) => string][] = [
   ['max ms', (r) => fmt(r.max, 0)],
   ['lost', (r) => String(r.lost)],
   ['dup', (r) => String(r.duplicated)],
-  ['gaps/dup clients', (r) => (r.clientsWithGaps === undefined ? '–' : `${r.clientsWithGaps}/${r.clientsWithDuplicates}`)],
+  [
+    'gaps/dup clients',
+    (r) => (r.clientsWithGaps === undefined ? '–' : `${r.clientsWithGaps}/${r.clientsWithDuplicates}`),
+  ],
   ['reconnects', (r) => (r.reconnects === undefined ? '–' : String(r.reconnects))],
   ['503s', (r) => String(r.refused)],
   ['drain s', (r) => fmt(r.drainS)],
@@ -426,12 +456,18 @@ export function sseText(rows: SseRow[]): string {
   const head = COLUMNS.map(([h]) => h);
   const body = rows.map((r) => COLUMNS.map(([, f]) => f(r)));
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] as string).length)));
-  return [head, ...body].map((row) => row.map((c, i) => c.padStart(widths[i] as number)).join('  ')).join('\n');
+  return [head, ...body]
+    .map((row) => row.map((c, i) => c.padStart(widths[i] as number)).join('  '))
+    .join('\n');
 }
 
 export function sseMarkdown(settings: string, rows: SseRow[]): string {
   const table = (head: string[], body: string[][]) =>
-    [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+    [
+      `| ${head.join(' | ')} |`,
+      `| ${head.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`,
+      ...body.map((r) => `| ${r.join(' | ')} |`),
+    ].join('\n');
   return [
     '### Event stream: sync acknowledged → SSE subscriber',
     '',

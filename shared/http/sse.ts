@@ -95,7 +95,10 @@ export function sseResponse(
         // Events already waiting go out in the same write: one chunk for many frames under load.
         const more = result.value.kind === 'event' ? session.takeQueued(MAX_FRAMES_PER_CHUNK - 1) : [];
         if (more.length === 0) controller.enqueue(first);
-        else controller.enqueue(Buffer.concat([first, ...more.map((m) => encodeMessage(m, options.heartbeatSeconds))]));
+        else
+          controller.enqueue(
+            Buffer.concat([first, ...more.map((m) => encodeMessage(m, options.heartbeatSeconds))]),
+          );
       },
       cancel() {
         session.cancel();

@@ -188,7 +188,12 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
       } else {
         this.cursor = advance(this.cursor, entry.range, entry.lsn, entry.item.body.committedAt);
       }
-      return { kind: 'event', entry, cursor: shared ? this.sharedText(entry) : this.format(this.cursor), shared };
+      return {
+        kind: 'event',
+        entry,
+        cursor: shared ? this.sharedText(entry) : this.format(this.cursor),
+        shared,
+      };
     }
   }
 

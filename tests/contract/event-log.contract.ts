@@ -64,8 +64,14 @@ export function describeEventLogContract(name: string, factory: EventLogFactory)
     });
 
     let counter = 0;
-    const publish = (subject = `s${counter % 7}`, type = 'note') =>
-      services.publisher.publish({ type, data: { n: counter++ }, subject, id: `e${counter}` }, PUBLISHER);
+    /** Publishes one event; the clock moves on, so commit times order events across ranges. */
+    const publish = (subject = `s${counter % 7}`, type = 'note') => {
+      clock.advance(1);
+      return services.publisher.publish(
+        { type, data: { n: counter++ }, subject, id: `e${counter}` },
+        PUBLISHER,
+      );
+    };
     const ids = (events: BridgeCloudEvent[]) => events.map((e) => e.id);
 
     /** Every event after `after`, paging with `limit`. */

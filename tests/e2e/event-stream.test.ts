@@ -180,6 +180,7 @@ test('who may stream: a key, or a short-lived ticket (for EventSource); nothing 
   // Bad input is a 400 before anything streams.
   expect((await stream('?after=not-a-cursor')).status).toBe(400);
   expect((await stream('', { 'last-event-id': 'r1.x' })).status).toBe(400);
+  expect((await stream('', { 'last-event-id': '1'.repeat(9000) })).status).toBe(400);
   expect((await stream('?types=bad%20type')).status).toBe(400);
 });
 

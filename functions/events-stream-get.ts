@@ -22,7 +22,7 @@ const RETRY_AFTER_SECONDS = 5;
  * it; resumable from `Last-Event-ID` (what EventSource sends) or `?after=`. See shared/http/sse.ts
  * for the frames and shared/services/event-stream-session.ts for the ordering guarantees.
  */
-export const eventsStream = route('events-stream', {
+export const eventsStreamGet = route('events-stream-get', {
   methods: ['GET'],
   route: 'events/stream',
   access: { roles: ['admin', 'user', 'service'], tickets: true },
@@ -38,7 +38,7 @@ export const eventsStream = route('events-stream', {
     const lastEventId = request.headers.get('last-event-id')?.trim();
     const after =
       lastEventId !== undefined && lastEventId !== ''
-        ? services.events.parseCursor(cursorQuery.parse(lastEventId), 'Last-Event-ID')
+        ? services.events.parseCursor(lastEventId, 'Last-Event-ID')
         : query.after !== undefined
           ? services.events.parseCursor(query.after)
           : undefined;
@@ -78,7 +78,7 @@ export const eventsStream = route('events-stream', {
     }
     return sseResponse(session, {
       heartbeatSeconds: limits.heartbeatMs / 1000,
-      onError: (error) => context.warn(`events-stream: ended early: ${String(error)}`),
+      onError: (error) => context.warn(`events-stream-get: ended early: ${String(error)}`),
     });
   },
 });

@@ -216,15 +216,18 @@ export class WebhookService {
       'user-agent': 'portal-bridge-webhooks',
     };
     let failure: string;
+    // A refused address is the policy speaking, not the network: retrying cannot help.
+    let permanent = false;
     try {
       const { status } = await this.transport.post(sub.url, headers, body, this.options.timeoutMs);
       if (status >= 200 && status < 300) return 'delivered';
       failure = `HTTP ${status}`;
     } catch (error) {
       failure = error instanceof WebhookTransportError ? `${error.kind}: ${error.message}` : String(error);
+      permanent = error instanceof WebhookTransportError && error.kind === 'refused-address';
     }
     const ageMs = this.clock.now() - task.firstAttemptAt;
-    if (task.attempt >= this.options.maxAttempts || ageMs >= this.options.maxAgeSeconds * 1000) {
+    if (permanent || task.attempt >= this.options.maxAttempts || ageMs >= this.options.maxAgeSeconds * 1000) {
       await this.deadLetter(task, failure);
       this.log(
         `webhook ${sub.id}: event ${task.event.id} dead-lettered after ${task.attempt} attempts (${failure})`,

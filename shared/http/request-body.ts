@@ -1,6 +1,11 @@
 import type { HttpRequest } from '@azure/functions';
 import type { z } from 'zod';
-import { findReservedKeys, mayContainReservedKeys } from '../domain/json-safety';
+import {
+  MAX_JSON_DEPTH,
+  findReservedKeys,
+  jsonTextTooDeep,
+  mayContainReservedKeys,
+} from '../domain/json-safety';
 import { ProblemError } from './problem-error';
 import { validationProblem, zodIssuesToErrors } from './validation';
 
@@ -10,6 +15,16 @@ function tooLarge(maxBytes: number): ProblemError {
     type: 'payload-too-large',
     title: 'Payload too large',
     detail: `The request body exceeds the limit of ${maxBytes} bytes.`,
+  });
+}
+
+export function tooDeep(what = 'The request body'): ProblemError {
+  return new ProblemError({
+    status: 400,
+    type: 'json-too-deep',
+    title: 'JSON nested too deeply',
+    detail: `${what} nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels.`,
+    maxDepth: MAX_JSON_DEPTH,
   });
 }
 
@@ -49,6 +64,8 @@ export function parseJsonText<S extends z.ZodType>(text: string, schema: S): z.o
       detail: 'The request body is empty.',
     });
   }
+  // Before anything recursive (validation, key checks) sees the value: a counter over the raw text.
+  if (jsonTextTooDeep(text)) throw tooDeep();
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -26,6 +26,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
+import { JSON_TOO_DEEP_MESSAGE, jsonTextTooDeep } from '../json-safety';
 import { compactKey, normalizeTitleText, sortedKey, stoplessKey, type TitleLookup } from './normalize';
 import {
   SENIORITY_LEVELS,
@@ -422,6 +423,8 @@ function idOf(value: unknown): string | undefined {
 }
 
 function importJson(text: string): TaxonomyImportResult {
+  // Checked on the raw text, before anything recursive walks the document.
+  if (jsonTextTooDeep(text)) return documentError(`invalid JSON: ${JSON_TOO_DEEP_MESSAGE}`);
   let data: unknown;
   try {
     data = JSON.parse(text);

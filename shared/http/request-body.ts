@@ -39,17 +39,22 @@ export async function readJsonBody<S extends z.ZodType>(
   options: { allowEmpty?: boolean } = {},
 ): Promise<z.output<S>> {
   const contentType = request.headers.get('content-type');
-  if (contentType && !/^application\/([a-z0-9.+-]*\+)?json\b/i.test(contentType.trim())) {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  const text = await request.text();
+  // A body must say it is JSON; only a body that is left out may come without a content type.
+  if (
+    contentType === null
+      ? text.length > 0
+      : !/^application\/([a-z0-9.+-]*\+)?json\b/i.test(contentType.trim())
+  ) {
     throw new ProblemError({
       status: 415,
       type: 'unsupported-media-type',
       title: 'Unsupported media type',
-      detail: `Expected application/json, got ${contentType}.`,
+      detail: `Expected application/json, got ${contentType ?? 'no content-type'}.`,
     });
   }
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  const text = await request.text();
   if (Buffer.byteLength(text, 'utf8') > maxBytes) throw tooLarge(maxBytes);
   // An optional body may be left out entirely; it then means "{}".
   return parseJsonText(options.allowEmpty && text.trim() === '' ? '{}' : text, schema);

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { runCooperatively } from './cooperative';
 import {
   analyzeJobTitle,
-  generateWordCloud,
+  wordCloudSteps,
   getCareerPathways,
   getMarketIntelligence,
   getTitleRelationships,
@@ -98,7 +99,8 @@ export class JobTitleService {
     options: { mode?: WordCloudMode; maxTerms?: number; includeSeniority?: boolean },
   ): Promise<WordCloud> {
     const { index } = await this.index();
-    return generateWordCloud(index, titles, options);
+    // Seconds of normalising for the largest request: in slices, so it never holds the event loop.
+    return runCooperatively(wordCloudSteps(index, titles, options));
   }
 
   async analyze(title: string, context: AnalyzeContext): Promise<JobTitleAnalysis> {

@@ -16,6 +16,7 @@
  */
 import { normalizeTitle, STOP_WORDS, type NormalizeOptions } from './normalize';
 import type { TaxonomyIndex } from './taxonomy';
+import { runToEnd } from '../steps';
 
 export type WordCloudMode = 'words' | 'titles';
 
@@ -83,6 +84,15 @@ export function generateWordCloud(
   titles: readonly string[],
   options: WordCloudOptions = {},
 ): WordCloud {
+  return runToEnd(wordCloudSteps(index, titles, options));
+}
+
+/** generateWordCloud one title normalisation per step (normalising is the costly part). */
+export function* wordCloudSteps(
+  index: TaxonomyIndex,
+  titles: readonly string[],
+  options: WordCloudOptions = {},
+): Generator<void, WordCloud> {
   const mode = options.mode ?? 'words';
   const maxTerms = Math.max(0, Math.floor(options.maxTerms ?? 60));
   const minCount = Math.max(1, Math.floor(options.minCount ?? 1));
@@ -109,6 +119,7 @@ export function generateWordCloud(
     totalTitles++;
     let match = memo.get(raw);
     if (!match) {
+      yield;
       match = normalizeTitle(index, raw, options);
       memo.set(raw, match);
     }

@@ -4,6 +4,7 @@
  */
 'use strict';
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 require('./register-ts.js');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { workerData } = require('piscina');

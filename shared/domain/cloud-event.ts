@@ -1,4 +1,4 @@
-import type { JsonValue } from '../ports/document-store';
+import type { JsonValue } from './json';
 import type { OutgoingMessage } from '../ports/message-sender';
 
 /**

@@ -31,7 +31,7 @@ import {
   type GeographicRequest,
 } from '../domain/analysis/schemas';
 import { ChatModelError, type ChatModel } from '../ports/chat-model';
-import type { Principal } from './api-key-service';
+import type { Principal } from './principal';
 import { marketTrends, type ProfileLocationIndex } from './analysis-market-service';
 import { checkAnswer, comprehensivePrompt, InvalidAnswerError } from './analysis-prompt';
 import type { ComprehensiveBody, ComprehensiveResponse, GeographicResponse } from './analysis-schemas';

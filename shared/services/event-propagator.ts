@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../ports/clock';
-import type { DocumentStore } from '../ports/document-store';
+import type { DocumentCollection } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
 import { EVENTS_TOPIC } from '../domain/bus-topology';
@@ -23,6 +23,15 @@ export interface PropagateOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What EventPropagator is built from (the composition root passes these). */
+export interface EventPropagatorDeps {
+  store: DocumentCollection;
+  sender: MessageSender;
+  clock: Clock;
+  metrics: EventMetrics;
+  retentionSeconds: number;
+}
+
 /**
  * Moves committed events to the bus. An event is marked published only after the bus accepted it;
  * a mark is a separate document so that the event document, and with it its sequence, never
@@ -30,14 +39,19 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * bus drops the duplicate by messageId and the second mark finds the first.
  */
 export class EventPropagator {
-  constructor(
-    private readonly store: DocumentStore,
-    private readonly container: string,
-    private readonly sender: MessageSender,
-    private readonly clock: Clock,
-    private readonly metrics: EventMetrics,
-    private readonly retentionSeconds: number,
-  ) {}
+  private readonly store: DocumentCollection;
+  private readonly sender: MessageSender;
+  private readonly clock: Clock;
+  private readonly metrics: EventMetrics;
+  private readonly retentionSeconds: number;
+
+  constructor(deps: EventPropagatorDeps) {
+    this.store = deps.store;
+    this.sender = deps.sender;
+    this.clock = deps.clock;
+    this.metrics = deps.metrics;
+    this.retentionSeconds = deps.retentionSeconds;
+  }
 
   private buffered: OutboxItem[] = [];
   /** Fast-path sends not yet settled, so shutdown can let them finish before the bus closes. */
@@ -75,7 +89,7 @@ export class EventPropagator {
   }
 
   async isPublished(item: Pick<OutboxItem, 'pk' | 'docId'>): Promise<boolean> {
-    return (await this.store.read(this.container, item.pk, eventMarkDocId(item.docId))) !== undefined;
+    return (await this.store.read(item.pk, eventMarkDocId(item.docId))) !== undefined;
   }
 
   /** Publishes the items not yet marked; resolves when they are on the bus and marked. */
@@ -120,15 +134,13 @@ export class EventPropagator {
         ttlSeconds: this.retentionSeconds,
       }));
       try {
-        for (let i = 0; i < ops.length; i += 100)
-          await this.store.batch(this.container, pk, ops.slice(i, i + 100));
+        for (let i = 0; i < ops.length; i += 100) await this.store.batch(pk, ops.slice(i, i + 100));
       } catch (error) {
         if (!isStoreError(error, 'conflict')) throw error;
         // Another path marked some of them first: mark the rest one by one.
         for (const op of ops) {
           try {
             await this.store.create(
-              this.container,
               pk,
               { id: op.id, type: op.type, body: op.body },
               { ttlSeconds: op.ttlSeconds },

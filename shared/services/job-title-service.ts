@@ -22,8 +22,8 @@ import {
   type WordCloudMode,
 } from '../domain/job-titles';
 import type { Clock } from '../ports/clock';
-import type { DocumentStore } from '../ports/document-store';
-import type { Principal } from './api-key-service';
+import type { DocumentCollection } from '../ports/document-store';
+import type { Principal } from './principal';
 import { ServiceError } from './errors';
 
 /**
@@ -72,8 +72,7 @@ export class JobTitleService {
     { index: TaxonomyIndex; info: TaxonomyInfo; etag: string | null; checkedAt: number } | undefined;
 
   constructor(
-    private readonly store: DocumentStore,
-    private readonly container: string,
+    private readonly store: DocumentCollection,
     private readonly clock: Clock,
   ) {}
 
@@ -81,7 +80,7 @@ export class JobTitleService {
   async index(): Promise<{ index: TaxonomyIndex; info: TaxonomyInfo }> {
     const now = this.clock.now();
     if (this.cached && now - this.cached.checkedAt < TAXONOMY_REFRESH_MS) return this.cached;
-    const pointer = await this.store.read<TaxonomyPointer>(this.container, TAXONOMY_PK, POINTER_ID);
+    const pointer = await this.store.read<TaxonomyPointer>(TAXONOMY_PK, POINTER_ID);
     if (!pointer) {
       const index = loadBuiltInTaxonomy();
       this.cached = { index, info: builtInInfo(index), etag: null, checkedAt: now };
@@ -157,7 +156,7 @@ export class JobTitleService {
     for (let i = 0; i < serialized.length; i += CHUNK_CHARS)
       chunks.push(serialized.slice(i, i + CHUNK_CHARS));
     for (const [i, data] of chunks.entries()) {
-      await this.store.upsert(this.container, TAXONOMY_PK, {
+      await this.store.upsert(TAXONOMY_PK, {
         id: `chunk:${generation}:${i}`,
         type: CHUNK_TYPE,
         body: { generation, index: i, data },
@@ -172,8 +171,8 @@ export class JobTitleService {
       importedBy: principal.keyId,
       stats: { ...index.stats },
     };
-    const previous = await this.store.read<TaxonomyPointer>(this.container, TAXONOMY_PK, POINTER_ID);
-    const written = await this.store.upsert(this.container, TAXONOMY_PK, {
+    const previous = await this.store.read<TaxonomyPointer>(TAXONOMY_PK, POINTER_ID);
+    const written = await this.store.upsert(TAXONOMY_PK, {
       id: POINTER_ID,
       type: POINTER_TYPE,
       body: pointerBody,
@@ -186,11 +185,7 @@ export class JobTitleService {
   private async loadGeneration(pointer: TaxonomyPointer): Promise<TaxonomyIndex> {
     const parts: string[] = [];
     for (let i = 0; i < pointer.chunks; i++) {
-      const chunk = await this.store.read<{ data: string }>(
-        this.container,
-        TAXONOMY_PK,
-        `chunk:${pointer.generation}:${i}`,
-      );
+      const chunk = await this.store.read<{ data: string }>(TAXONOMY_PK, `chunk:${pointer.generation}:${i}`);
       if (!chunk)
         throw new ServiceError(
           'unavailable',
@@ -203,9 +198,7 @@ export class JobTitleService {
 
   private async dropGeneration(pointer: TaxonomyPointer): Promise<void> {
     for (let i = 0; i < pointer.chunks; i++) {
-      await this.store
-        .delete(this.container, TAXONOMY_PK, `chunk:${pointer.generation}:${i}`)
-        .catch(() => undefined);
+      await this.store.delete(TAXONOMY_PK, `chunk:${pointer.generation}:${i}`).catch(() => undefined);
     }
   }
 }

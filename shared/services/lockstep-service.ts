@@ -1,5 +1,5 @@
 import type { Clock } from '../ports/clock';
-import type { DocumentStore } from '../ports/document-store';
+import type { DocumentCollection } from '../ports/document-store';
 import { eventDocId } from '../domain/cloud-event';
 import { lockstepBand } from '../domain/lockstep-health';
 import type { EventLog } from './event-log';
@@ -14,6 +14,17 @@ const PROBE_TIMEOUT_MS = 10_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What LockstepService is built from (the composition root passes these). */
+export interface LockstepServiceDeps {
+  store: DocumentCollection;
+  clock: Clock;
+  sync: SyncService;
+  log: EventLog;
+  propagator: EventPropagator;
+  metrics: EventMetrics;
+  graceMs: number;
+}
+
 /**
  * The lockstep monitor (seed lockstep_monitor.py): change-feed lag, propagation latency, and
  * whether each recently changed user's latest state version has been published as an event.
@@ -22,16 +33,23 @@ export class LockstepService {
   /** Users changed through this instance, most recent last (bounded). */
   private readonly recentUsers = new Map<string, number>();
 
-  constructor(
-    private readonly store: DocumentStore,
-    private readonly container: string,
-    private readonly clock: Clock,
-    private readonly sync: SyncService,
-    private readonly log: EventLog,
-    private readonly propagator: EventPropagator,
-    private readonly metrics: EventMetrics,
-    private readonly graceMs: number,
-  ) {}
+  private readonly store: DocumentCollection;
+  private readonly clock: Clock;
+  private readonly sync: SyncService;
+  private readonly log: EventLog;
+  private readonly propagator: EventPropagator;
+  private readonly metrics: EventMetrics;
+  private readonly graceMs: number;
+
+  constructor(deps: LockstepServiceDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.sync = deps.sync;
+    this.log = deps.log;
+    this.propagator = deps.propagator;
+    this.metrics = deps.metrics;
+    this.graceMs = deps.graceMs;
+  }
 
   /** Commit hook: remember which users changed, for the consistency check. */
   noteCommitted(items: OutboxItem[]): void {
@@ -51,15 +69,11 @@ export class LockstepService {
     const inconsistent: { userId: string; stateVersion: number; publishedThrough: 'pending' }[] = [];
     let checked = 0;
     for (const userId of this.recentUsers.keys()) {
-      const profile = await this.store.read<{ version: number }>(
-        this.container,
-        userPartition(userId),
-        'profile',
-      );
+      const profile = await this.store.read<{ version: number }>(userPartition(userId), 'profile');
       if (!profile) continue;
       checked += 1;
       const item = { pk: userPartition(userId), docId: eventDocId(profile.body.version) };
-      const event = await this.store.read<{ committedAt: number }>(this.container, item.pk, item.docId);
+      const event = await this.store.read<{ committedAt: number }>(item.pk, item.docId);
       if (!event) continue; // expired past retention: nothing to compare
       if (!(await this.propagator.isPublished(item)) && now - event.body.committedAt > this.graceMs) {
         inconsistent.push({ userId, stateVersion: profile.body.version, publishedThrough: 'pending' });

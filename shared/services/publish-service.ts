@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../ports/clock';
-import type { DocumentStore, JsonValue } from '../ports/document-store';
+import type { DocumentCollection, JsonValue } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
 import {
   PUBLISHER_SOURCE_PREFIX,
@@ -11,7 +11,7 @@ import {
   type EventDocumentBody,
   type PendingEvent,
 } from '../domain/cloud-event';
-import type { Principal } from './api-key-service';
+import type { Principal } from './principal';
 import { ServiceError } from './errors';
 import { outboxOperation, toOutboxItem } from './event-outbox';
 import type { CommitListener } from './sync-service';
@@ -24,19 +24,31 @@ export interface PublishRequest {
   id?: string;
 }
 
+/** What PublishService is built from (the composition root passes these). */
+export interface PublishServiceDeps {
+  store: DocumentCollection;
+  clock: Clock;
+  retentionSeconds: number;
+  onCommit?: CommitListener;
+}
+
 export function reservedTypeMessage(type: string, reserved: string): string {
   return `${type} is reserved: the bridge emits ${reserved} itself`;
 }
 
 /** publish_event: a portal's own event, committed to the outbox like every other event. */
 export class PublishService {
-  constructor(
-    private readonly store: DocumentStore,
-    private readonly container: string,
-    private readonly clock: Clock,
-    private readonly retentionSeconds: number,
-    private readonly onCommit?: CommitListener,
-  ) {}
+  private readonly store: DocumentCollection;
+  private readonly clock: Clock;
+  private readonly retentionSeconds: number;
+  private readonly onCommit: CommitListener | undefined;
+
+  constructor(deps: PublishServiceDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.retentionSeconds = deps.retentionSeconds;
+    this.onCommit = deps.onCommit;
+  }
 
   /** A portal's own event; a type the bridge emits (any case) is refused. */
   async publish(
@@ -79,13 +91,13 @@ export class PublishService {
     };
     const op = outboxOperation(0, event, now, this.retentionSeconds);
     try {
-      const [result] = await this.store.batch(this.container, pk, [op]);
+      const [result] = await this.store.batch(pk, [op]);
       const item = toOutboxItem(pk, op, result?.seq);
       if (item) this.onCommit?.([item]);
       return { id, sequence: formatSequence(result?.seq ?? 0), duplicate: false };
     } catch (error) {
       if (!isStoreError(error, 'conflict')) throw error;
-      const existing = await this.store.read<EventDocumentBody>(this.container, pk, eventDocId(0));
+      const existing = await this.store.read<EventDocumentBody>(pk, eventDocId(0));
       return { id, sequence: formatSequence(existing?.seq ?? 0), duplicate: true };
     }
   }

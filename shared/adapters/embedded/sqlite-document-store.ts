@@ -21,10 +21,12 @@ import {
 } from '../document-rules';
 import { GroupCommit, isSqliteError } from './group-commit';
 import {
+  bindCollection,
   StoreError,
   type BatchOperation,
   type BatchResult,
   type ChangeFeedPage,
+  type DocumentCollection,
   type DocumentStore,
   type QueryFilter,
   type QueryPage,
@@ -290,6 +292,10 @@ export class SqliteDocumentStore implements DocumentStore {
   /** Deletes expired documents (they are already invisible); returns how many. */
   purgeExpired(): number {
     return this.guard(() => this.statements.purge.run(this.clock.now()).changes);
+  }
+
+  collection(name: string): DocumentCollection {
+    return bindCollection(this, name);
   }
 
   async ping(): Promise<void> {

@@ -1,7 +1,9 @@
 import { makeEventHarness, type EventHarness } from '../../helpers/event-services';
 
-const admin = { keyId: 'bootstrap', role: 'admin' as const, name: 'admin' };
-const portal = { keyId: 'k1', role: 'user' as const, name: 'portal' };
+import { keyPrincipal } from '../../../shared/services/principal';
+
+const admin = keyPrincipal('bootstrap', 'admin', 'admin');
+const portal = keyPrincipal('k1', 'user', 'portal');
 
 describe('async commands', () => {
   let h: EventHarness;

@@ -3,9 +3,11 @@ import { eventsChangefeed } from '../../../functions/events-changefeed';
 import { toCosmosItem } from '../../../shared/adapters/cosmos-item';
 import { setServices } from '../../../shared/container';
 import { InvocationContext } from '@azure/functions';
+import { keyPrincipal } from '../../../shared/services/principal';
 import { makeEventHarness, type EventHarness } from '../../helpers/event-services';
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+const tester = keyPrincipal('tester', 'service', 'tester');
 
 describe('outbox, propagation and replay', () => {
   let h: EventHarness;
@@ -63,7 +65,7 @@ describe('outbox, propagation and replay', () => {
     for (let i = 0; i < 25; i++) await h.services.sync.sync(`u${i % 5}`, { data: { n: i } }, 'admin');
     await h.services.publisher.publish(
       { type: 'portal_note', data: { x: 1 }, subject: 'u1' },
-      { keyId: 'k', role: 'user', name: 'k' },
+      keyPrincipal('k', 'user', 'k'),
     );
     const seen: string[] = [];
     let after: string | undefined;
@@ -121,10 +123,7 @@ describe('outbox, propagation and replay', () => {
 
   it('the user-portal subscription filters out portal-specific event types', async () => {
     h = makeEventHarness();
-    await h.services.publisher.publish(
-      { type: 'admin_audit', data: {} },
-      { keyId: 'k', role: 'admin', name: 'k' },
-    );
+    await h.services.publisher.publish({ type: 'admin_audit', data: {} }, keyPrincipal('k', 'admin', 'k'));
     await h.services.sync.sync('eve', { data: { a: 1 } }, 'admin');
     await settle();
     expect((await h.drain('admin-portal')).map((e) => e.type).sort()).toEqual(['admin_audit', 'user_update']);
@@ -151,7 +150,7 @@ describe('outbox, propagation and replay', () => {
 
   it('publish_event is idempotent on the caller id and refuses bridge-only types', async () => {
     h = makeEventHarness();
-    const who = { keyId: 'portal', role: 'user' as const, name: 'portal' };
+    const who = keyPrincipal('portal', 'user', 'portal');
     const a = await h.services.publisher.publish({ type: 'portal_note', data: { a: 1 }, id: 'n1' }, who);
     const b = await h.services.publisher.publish({ type: 'portal_note', data: { a: 1 }, id: 'n1' }, who);
     expect(b).toEqual({ ...a, duplicate: true });
@@ -162,7 +161,7 @@ describe('outbox, propagation and replay', () => {
 
   it('webhooks: signed per Standard Webhooks, retried with backoff, then dead-lettered and redelivered', async () => {
     h = makeEventHarness({ BRIDGE_WEBHOOK_MAX_ATTEMPTS: '2', BRIDGE_WEBHOOK_BACKOFF_BASE_MS: '10' });
-    const sub = await h.services.webhooks.subscribe(['user_update'], 'http://127.0.0.1:9/hook', 'tester');
+    const sub = await h.services.webhooks.subscribe(['user_update'], 'http://127.0.0.1:9/hook', tester);
     expect(sub.secret).toMatch(/^whsec_/);
     h.transport.answers = [500, new Error('connection refused')];
     await h.services.sync.sync('gus', { data: { a: 1 } }, 'admin');
@@ -198,12 +197,12 @@ describe('outbox, propagation and replay', () => {
       'http://localhost:8080/',
       'http://[::1]/',
     ]) {
-      await expect(h.services.webhooks.subscribe(['user_update'], url, 't')).rejects.toMatchObject({
+      await expect(h.services.webhooks.subscribe(['user_update'], url, tester)).rejects.toMatchObject({
         kind: 'validation',
       });
     }
     await expect(
-      h.services.webhooks.subscribe(['user_update'], 'https://portal.example.com/hooks', 't'),
+      h.services.webhooks.subscribe(['user_update'], 'https://portal.example.com/hooks', tester),
     ).resolves.toMatchObject({ url: 'https://portal.example.com/hooks' });
   });
 });

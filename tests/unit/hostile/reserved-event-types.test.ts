@@ -3,6 +3,7 @@ import { operationsCreate } from '../../../functions/operations-create';
 import { setServices, type Services } from '../../../shared/container';
 import { BRIDGE_EVENT_TYPES, reservedEventType } from '../../../shared/domain/cloud-event';
 import { outboxOperation } from '../../../shared/services/event-outbox';
+import { keyPrincipal } from '../../../shared/services/principal';
 import { invokeHandler } from '../../helpers/invoke-handler';
 import { makeTestServices } from '../../helpers/test-services';
 
@@ -49,10 +50,7 @@ describe('reserved event types (issue 9 item 8)', () => {
 
   it('the service refuses reserved types too (commands put on the queue directly)', async () => {
     await expect(
-      services.publisher.publish(
-        { type: 'Tokens_Granted', data: {} },
-        { keyId: 'k', role: 'user', name: 'p' },
-      ),
+      services.publisher.publish({ type: 'Tokens_Granted', data: {} }, keyPrincipal('k', 'user', 'p')),
     ).rejects.toMatchObject({ kind: 'validation' });
   });
 

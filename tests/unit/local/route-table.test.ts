@@ -71,12 +71,21 @@ describe('function files', () => {
         /^[a-z]+(-[a-z]+)*-(get|list|create|delete|put|sync|process|deliver|retry|publish|changefeed|sweep|probe|status|grant|import|redeliver|post|run|analyze|acquire|release)\.ts$/,
       );
       const source = fs.readFileSync(path.join(dir, file), 'utf8');
-      const registrations = [...source.matchAll(/app\.(\w+)\('([^']+)'/g)];
+      // HTTP: `export const x = route('<name>', {…})`; other triggers: `app.<trigger>('<name>', …)`.
+      const registrations = [...source.matchAll(/(?:\bapp\.(\w+)|= route)\('([^']+)'/g)];
       expect(registrations).toHaveLength(1);
       expect(registrations[0]?.[2]).toBe(file.replace(/\.ts$/, ''));
       // Registration sits at the bottom of the file, after the handler.
-      expect(source.lastIndexOf('\napp.')).toBeGreaterThan(source.lastIndexOf('\nexport '));
-      expect(source.slice(source.lastIndexOf('\napp.')).trimEnd().endsWith(');')).toBe(true);
+      const last = registrations[0]?.[1]
+        ? source.lastIndexOf('\napp.')
+        : source.lastIndexOf('\nexport const ');
+      if (registrations[0]?.[1]) {
+        expect(last).toBeGreaterThan(source.lastIndexOf('\nexport '));
+      } else {
+        expect(source.slice(last)).toMatch(/^\nexport const \w+ = route\('/);
+        expect(source.indexOf('\napp.')).toBe(-1);
+      }
+      expect(source.slice(last).trimEnd().endsWith(');')).toBe(true);
     },
   );
 });

@@ -1,0 +1,190 @@
+import type { BridgeConfig } from '../config';
+import { taxonomyRoleLookup } from '../adapters/ai/role-catalog';
+import type { EmbeddedBus } from '../adapters/embedded/embedded-bus';
+import { defaultGazetteer } from '../domain/analysis/geo';
+import type { Clock } from '../ports/clock';
+import type { DocumentStore } from '../ports/document-store';
+import type { MessageSender } from '../ports/message-sender';
+import type { Telemetry } from '../ports/telemetry';
+import { ProfileLocationIndex } from '../services/analysis-market-service';
+import { AnalysisService } from '../services/analysis-service';
+import { ApiKeyService } from '../services/api-key-service';
+import { CommandService } from '../services/command-service';
+import { EventLog } from '../services/event-log';
+import type { EventMetrics } from '../services/event-metrics';
+import type { OutboxItem } from '../services/event-outbox';
+import { EventPropagator } from '../services/event-propagator';
+import { FileService } from '../services/file-service';
+import { HealthService } from '../services/health-service';
+import { JobTitleService } from '../services/job-title-service';
+import { LockstepService } from '../services/lockstep-service';
+import { MarketPostingsService } from '../services/market-postings-service';
+import { MeteringService } from '../services/metering-service';
+import { ProviderLockService, lockPolicyFor } from '../services/provider-lock-service';
+import { PublishService } from '../services/publish-service';
+import { SecretService } from '../services/secret-service';
+import { StateService } from '../services/state-service';
+import type { SyncMetrics } from '../services/sync-metrics';
+import { SyncService } from '../services/sync-service';
+import { TelemetryEventMetrics, TelemetrySyncMetrics } from '../services/telemetry-instruments';
+import { TokenService } from '../services/token-service';
+import { WebhookService } from '../services/webhook-service';
+import type { Adapters } from './adapters';
+import type { Shutdown } from './shutdown';
+
+export interface Services {
+  config: BridgeConfig;
+  clock: Clock;
+  store: DocumentStore;
+  /** The outgoing side of the bus (Service Bus or the embedded bus). */
+  bus: MessageSender;
+  /** Set when the bus is the embedded one: the local host receives from it to drive triggers. */
+  embeddedBus?: EmbeddedBus;
+  apiKeys: ApiKeyService;
+  sync: SyncService;
+  syncMetrics: SyncMetrics;
+  state: StateService;
+  health: HealthService;
+  eventMetrics: EventMetrics;
+  propagator: EventPropagator;
+  events: EventLog;
+  publisher: PublishService;
+  webhooks: WebhookService;
+  commands: CommandService;
+  lockstep: LockstepService;
+  /** The single-provider lock over the AI providers (GET /api/providers). */
+  providerLock: ProviderLockService;
+  /** Comprehensive (AI provider or heuristic), geographic and Bayesian analyses. */
+  analysis: AnalysisService;
+  /** Files (Blob Storage or the embedded file store): /api/files. */
+  files: FileService;
+  /** Secrets (Key Vault or settings + the embedded secrets file): /api/secrets, and the bridge's own keys. */
+  secrets: SecretService;
+  /** Custom metrics and events (Application Insights, or the no-op without a connection string). */
+  telemetry: Telemetry;
+  /** Job-title intelligence over the taxonomy in use (built-in or imported). */
+  jobTitles: JobTitleService;
+  /** Stored job-posting counts per title and period (the market operation's data). */
+  marketPostings: MarketPostingsService;
+  /** Token balances, charges and grants with their ledger. */
+  tokens: TokenService;
+  /** Metered operations: balance check, compute, charge and record, idempotent replay. */
+  metering: MeteringService;
+  /** Closes everything in the shutdown order (shutdown.ts). */
+  close(): Promise<void>;
+}
+
+/** Adapters → services: every service gets the store bound to the bridge's container. */
+export function buildServices(
+  config: BridgeConfig,
+  adapters: Adapters,
+  shutdown: Shutdown,
+): Omit<Services, 'close'> {
+  const { clock, store, bus, telemetry } = adapters;
+  const docs = store.collection(config.store.container);
+  const retention = config.events.retentionSeconds;
+
+  const syncMetrics = new TelemetrySyncMetrics(clock, telemetry);
+  const eventMetrics = new TelemetryEventMetrics(telemetry);
+  const propagator = new EventPropagator({
+    store: docs,
+    sender: bus,
+    clock,
+    metrics: eventMetrics,
+    retentionSeconds: retention,
+  });
+  // In-flight fast-path publishes finish before the bus closes.
+  shutdown.add('drain', 'event propagator', () => propagator.drain());
+  const events = new EventLog(docs, clock);
+  // Commits notify the lockstep monitor and, on the fast path, publish at once; the change feed
+  // and the sweeper remain the guarantee, so a failure here only costs latency.
+  const commitHooks: ((items: OutboxItem[]) => void)[] = [];
+  const onCommit = (items: OutboxItem[]) => {
+    for (const hook of commitHooks) hook(items);
+    if (config.events.fastPath) propagator.publishSoon(items);
+  };
+  const sync = new SyncService({
+    store: docs,
+    clock,
+    metrics: syncMetrics,
+    options: { ...config.sync, eventRetentionSeconds: retention },
+    onCommit,
+  });
+  const state = new StateService({
+    store: docs,
+    clock,
+    maxRetries: config.sync.maxRetries,
+    eventRetentionSeconds: retention,
+    onCommit,
+  });
+  const publisher = new PublishService({ store: docs, clock, retentionSeconds: retention, onCommit });
+  // The lock lives in the store so every instance agrees on it.
+  const providerLock = new ProviderLockService(
+    docs,
+    clock,
+    lockPolicyFor(config.ai, adapters.chatModels.keys()),
+  );
+  const jobTitles = new JobTitleService(docs, clock);
+  const analysis = new AnalysisService({
+    lock: providerLock,
+    models: adapters.chatModels,
+    // The taxonomy in use (built-in or imported).
+    roles: taxonomyRoleLookup(async () => (await jobTitles.index()).index),
+    priors: config.analysis.rolePriors,
+    publisher,
+    gazetteer: defaultGazetteer,
+    locations: new ProfileLocationIndex(docs, clock),
+  });
+  const lockstep = new LockstepService({
+    store: docs,
+    clock,
+    sync,
+    log: events,
+    propagator,
+    metrics: eventMetrics,
+    graceMs: config.events.sweepGraceSeconds * 1000,
+  });
+  commitHooks.push((items) => lockstep.noteCommitted(items));
+  const tokens = new TokenService({ store: docs, clock, eventRetentionSeconds: retention, onCommit });
+
+  return {
+    config,
+    clock,
+    store,
+    bus,
+    ...(adapters.embeddedBus ? { embeddedBus: adapters.embeddedBus } : {}),
+    syncMetrics,
+    eventMetrics,
+    propagator,
+    events,
+    sync,
+    state,
+    publisher,
+    lockstep,
+    files: new FileService(adapters.blobStore, { maxBytes: config.files.maxBytes }),
+    secrets: new SecretService(adapters.secretStore),
+    telemetry,
+    providerLock,
+    analysis,
+    apiKeys: new ApiKeyService({
+      store: docs,
+      clock,
+      bootstrapAdminKey: config.adminKey,
+      cacheSeconds: config.auth.cacheSeconds,
+    }),
+    health: new HealthService(store, clock),
+    webhooks: new WebhookService({
+      store: docs,
+      sender: bus,
+      transport: adapters.webhookTransport,
+      clock,
+      options: config.webhooks,
+      log: (m) => console.warn(m),
+    }),
+    commands: new CommandService({ store: docs, sender: bus, clock, sync, publisher, analysis }),
+    jobTitles,
+    marketPostings: new MarketPostingsService(docs, clock, jobTitles),
+    tokens,
+    metering: new MeteringService({ tokens, costs: config.tokens.costs }),
+  };
+}

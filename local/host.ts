@@ -3,10 +3,11 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { getServices } from '../shared/container';
+import { registeredRoute } from '../shared/http/route-registry';
 import type { AccessLog } from './access-log';
 import { loadRegistrations } from './function-registry';
 import { createRequestListener } from './request-loop';
-import { RouteTable } from './route-table';
+import { RouteTable, type HttpRoute } from './route-table';
 import { startTriggers } from './trigger-host';
 
 export interface LocalHost {
@@ -49,9 +50,17 @@ function readHostJson(root: string): { routePrefix: string; maxConcurrentCalls: 
 export async function startLocalHost(root: string, port: number, accessLog: AccessLog): Promise<LocalHost> {
   const services = getServices();
   const { headersTimeoutMs, bodyTimeoutMs } = services.config.localHost;
-  // The transport admits the largest body any route accepts (file uploads); each handler enforces
-  // its own limit (JSON routes: BRIDGE_MAX_BODY_BYTES, checked on content-length before reading).
-  const maxBodyBytes = Math.max(services.config.http.maxBodyBytes, services.config.files.maxBytes);
+  // Each route's body limit, from its declaration in the route registry: JSON bodies
+  // BRIDGE_MAX_BODY_BYTES, raw bodies their own limit or the file limit. A larger declared
+  // content-length is refused from the header; the handler checks again (the Functions host's path).
+  const { http: httpLimits, files } = services.config;
+  const largest = Math.max(httpLimits.maxBodyBytes, files.maxBytes);
+  const bodyLimit = (route: HttpRoute): number => {
+    const declared = registeredRoute(route.name);
+    if (!declared) return largest;
+    if (declared.bodyKind === 'raw') return declared.rawBody?.maxBytes ?? largest;
+    return httpLimits.maxBodyBytes;
+  };
   const registrations = loadRegistrations(root);
   const routes = new RouteTable(registrations);
   const hostJson = readHostJson(root);
@@ -78,7 +87,7 @@ export async function startLocalHost(root: string, port: number, accessLog: Acce
     createRequestListener({
       routes,
       prefix,
-      maxBodyBytes: () => maxBodyBytes,
+      maxBodyBytes: bodyLimit,
       bodyTimeoutMs,
       accessLog,
       log,

@@ -11,6 +11,7 @@ import { openFileBlobStore } from '../adapters/embedded/file-blob-store';
 import { SettingsSecretStore } from '../adapters/embedded/settings-secret-store';
 import { openSqliteDocumentStore } from '../adapters/embedded/sqlite-document-store';
 import { NodeWebhookTransport } from '../adapters/http/node-webhook-transport';
+import { PiscinaTaxonomyWorker } from '../adapters/workers/piscina-taxonomy-worker';
 import { BUS_TOPOLOGY } from '../domain/bus-topology';
 import type { BlobStore } from '../ports/blob-store';
 import type { ChatModel } from '../ports/chat-model';
@@ -18,6 +19,7 @@ import { systemClock, type Clock } from '../ports/clock';
 import type { DocumentStore } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
 import type { SecretStore } from '../ports/secret-store';
+import type { TaxonomyWorker } from '../ports/taxonomy-worker';
 import type { Telemetry } from '../ports/telemetry';
 import type { WebhookTransport } from '../ports/webhook-transport';
 import type { Shutdown } from './shutdown';
@@ -36,6 +38,8 @@ export interface Adapters {
   telemetry: Telemetry;
   /** AI providers by name. */
   chatModels: ReadonlyMap<string, ChatModel>;
+  /** Taxonomy parsing and checks on a worker thread. */
+  taxonomyWorker: TaxonomyWorker;
 }
 
 /** Adapters a test passes in instead of the configured ones. Overridden adapters are still closed. */
@@ -70,6 +74,8 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
   shutdown.add('clients', 'secret store', () => secretStore.close());
   const telemetry = overrides.telemetry ?? openTelemetry(config, azureCredential);
   shutdown.add('clients', 'telemetry', () => telemetry.close());
+  const taxonomyWorker = new PiscinaTaxonomyWorker();
+  shutdown.add('clients', 'taxonomy worker', () => taxonomyWorker.close());
 
   // A key named by AI_<NAME>_API_KEY_SECRET is read through the secret store, which caches it.
   const chatModels =
@@ -93,6 +99,7 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
     secretStore,
     telemetry,
     chatModels,
+    taxonomyWorker,
   };
 }
 

@@ -124,7 +124,7 @@ export function buildServices(
     clock,
     lockPolicyFor(config.ai, adapters.chatModels.keys()),
   );
-  const jobTitles = new JobTitleService(docs, clock);
+  const jobTitles = new JobTitleService({ store: docs, clock, taxonomyWorker: adapters.taxonomyWorker });
   const analysis = new AnalysisService({
     lock: providerLock,
     models: adapters.chatModels,

@@ -20,6 +20,23 @@ import { runToEnd } from '../steps';
 
 export type WordCloudMode = 'words' | 'titles';
 
+/**
+ * Bounds on the titles one request may normalise. Normalising costs about 0.1 ms per character
+ * (fuzzy matching against every taxonomy title), so the total is what bounds the CPU one request
+ * can use; it runs in slices (wordCloudSteps), but it still has to stay small enough to finish.
+ */
+export const TITLE_BATCH_MAX_TITLES = 1000;
+export const TITLE_BATCH_MAX_TITLE_CHARS = 200;
+/** Distinct characters of title text per request (repeats are normalised once and cost nothing). */
+export const TITLE_BATCH_MAX_TOTAL_CHARS = 20_000;
+
+/** Characters of distinct title text in a batch: what TITLE_BATCH_MAX_TOTAL_CHARS bounds. */
+export function distinctTitleChars(titles: readonly string[]): number {
+  let total = 0;
+  for (const title of new Set(titles)) total += title.length;
+  return total;
+}
+
 export interface WordCloudTerm {
   text: string;
   count: number;

@@ -19,6 +19,7 @@
  *     result is an honest "unknown" that still lists the nearest suggestions.
  */
 import { distance } from 'fastest-levenshtein';
+import { runToEnd } from '../steps';
 import type { JobTitle, Seniority } from './taxonomy-schema';
 import { SENIORITY_RANK } from './taxonomy-schema';
 
@@ -915,16 +916,40 @@ interface FuzzyCandidate {
   score: number;
 }
 
-function fuzzyCandidates(lookup: TitleLookup, query: readonly string[]): FuzzyCandidate[] {
+/**
+ * The fuzzy entries whose tokens resemble a query token: a scan of the whole vocabulary, so it is
+ * remembered per taxonomy index (title batches repeat their words). Deterministic: the memo only
+ * saves time. Bounded: the memo is dropped when it grows past SIMILAR_TOKEN_MEMO_LIMIT tokens.
+ */
+const similarTokenMemo = new WeakMap<TitleLookup, Map<string, readonly number[]>>();
+const SIMILAR_TOKEN_MEMO_LIMIT = 20_000;
+
+function entriesNear(lookup: TitleLookup, q: string): readonly number[] {
+  let memo = similarTokenMemo.get(lookup);
+  if (!memo) similarTokenMemo.set(lookup, (memo = new Map()));
+  const known = memo.get(q);
+  if (known) return known;
+  const found: number[] = [];
+  for (const [token, indexes] of lookup.tokenIndex) {
+    if (tokenSimilarity(q, token) > 0) found.push(...indexes);
+  }
+  if (memo.size >= SIMILAR_TOKEN_MEMO_LIMIT) memo.clear();
+  memo.set(q, found);
+  return found;
+}
+
+/** Scored fuzzy candidates; one step per query token and per 64 scored entries. */
+function* fuzzyCandidates(lookup: TitleLookup, query: readonly string[]): Generator<void, FuzzyCandidate[]> {
   const entryIndexes = new Set<number>();
   for (const q of query) {
     if (STOP_WORDS.has(q)) continue;
-    for (const [token, indexes] of lookup.tokenIndex) {
-      if (tokenSimilarity(q, token) > 0) for (const i of indexes) entryIndexes.add(i);
-    }
+    yield;
+    for (const i of entriesNear(lookup, q)) entryIndexes.add(i);
   }
   const best = new Map<string, number>();
+  let scored = 0;
   for (const i of entryIndexes) {
+    if (++scored % 64 === 0) yield;
     const entry = lookup.fuzzyEntries[i];
     if (!entry) continue;
     const score = fuzzyScore(query, entry.tokens);
@@ -992,6 +1017,15 @@ export function normalizeTitle(
   input: string,
   options: NormalizeOptions = {},
 ): TitleMatch {
+  return runToEnd(normalizeTitleSteps(lookup, input, options));
+}
+
+/** normalizeTitle in steps (see domain/steps.ts): the fuzzy pass pauses between query tokens. */
+export function* normalizeTitleSteps(
+  lookup: TitleLookup,
+  input: string,
+  options: NormalizeOptions = {},
+): Generator<void, TitleMatch> {
   const threshold = options.fuzzyThreshold ?? FUZZY_THRESHOLD;
   const maxAlternatives = options.maxAlternatives ?? 3;
   const text = input.length > MAX_TITLE_LENGTH ? input.slice(0, MAX_TITLE_LENGTH) : input;
@@ -1035,7 +1069,7 @@ export function normalizeTitle(
     const tokens = variantTokens[vi] as string[];
     const extraction = extractSeniority(tokens);
     const penalty = vi <= 1 ? 1 : CONFIDENCE.variant;
-    for (const c of fuzzyCandidates(lookup, extraction.base)) {
+    for (const c of yield* fuzzyCandidates(lookup, extraction.base)) {
       const score = c.score * penalty;
       if (score > (combined.get(c.titleId) ?? 0)) combined.set(c.titleId, score);
       if (score > bestScore) {

@@ -14,7 +14,7 @@
  * Text widths are estimated from per-character factors, so no font metrics are needed. A term that
  * finds no place is reported in `omitted`, not drawn.
  */
-import { normalizeTitle, STOP_WORDS, type NormalizeOptions } from './normalize';
+import { normalizeTitleSteps, STOP_WORDS, type NormalizeOptions, type TitleMatch } from './normalize';
 import type { TaxonomyIndex } from './taxonomy';
 import { runToEnd } from '../steps';
 
@@ -127,7 +127,7 @@ export function* wordCloudSteps(
   };
 
   // Title lists repeat a lot; normalise each distinct spelling once.
-  const memo = new Map<string, ReturnType<typeof normalizeTitle>>();
+  const memo = new Map<string, TitleMatch>();
   for (const raw of titles) {
     if (typeof raw !== 'string' || raw.trim().length === 0) {
       skippedInputs++;
@@ -137,7 +137,7 @@ export function* wordCloudSteps(
     let match = memo.get(raw);
     if (!match) {
       yield;
-      match = normalizeTitle(index, raw, options);
+      match = yield* normalizeTitleSteps(index, raw, options);
       memo.set(raw, match);
     }
     if (match.known) recognizedTitles++;

@@ -421,5 +421,5 @@ describe('job-title and token routes', () => {
     });
     expect((await other.index()).info.source).toBe('imported');
     await taxonomyWorker.close();
-  });
+  }, 120_000); // parsing runs on a worker thread, which transpiles the TypeScript sources on start under ts-jest
 });

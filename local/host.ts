@@ -61,8 +61,6 @@ export async function startLocalHost(root: string, port: number, accessLog: Acce
     if (declared.bodyKind === 'raw') return declared.rawBody?.maxBytes ?? largest;
     return httpLimits.maxBodyBytes;
   };
-  // Before listening: seconds of one-time loading must not hold up the first requests.
-  services.analysis.warmUp();
   const registrations = loadRegistrations(root);
   const routes = new RouteTable(registrations);
   const hostJson = readHostJson(root);

@@ -1,5 +1,6 @@
 import type { BridgeConfig } from '../config';
 import { taxonomyRoleLookup } from '../adapters/ai/role-catalog';
+import { SecretSealer } from '../services/secret-sealer';
 import type { EmbeddedBus } from '../adapters/embedded/embedded-bus';
 import { defaultGazetteer } from '../domain/analysis/geo';
 import type { Clock } from '../ports/clock';
@@ -179,6 +180,7 @@ export function buildServices(
       transport: adapters.webhookTransport,
       clock,
       options: config.webhooks,
+      sealer: new SecretSealer(adapters.secretStore, () => clock.now()),
       log: (m) => console.warn(m),
     }),
     commands: new CommandService({ store: docs, sender: bus, clock, sync, publisher, analysis }),

@@ -230,14 +230,6 @@ export class AnalysisService {
     return chosen.population / total;
   }
 
-  /**
-   * Loads what the analyses keep in memory (the gazetteer: about a second of CPU) before requests
-   * arrive, so the first geographic request does not hold the event loop. Hosts call it at start.
-   */
-  warmUp(): void {
-    this.gazetteer();
-  }
-
   private gazetteer(): Gazetteer {
     this.gazetteerLoaded ??= this.deps.gazetteer();
     return this.gazetteerLoaded;

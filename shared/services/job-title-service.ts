@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { runCooperatively } from './cooperative';
 import {
   analyzeJobTitle,
@@ -6,7 +7,7 @@ import {
   getCareerPathways,
   getMarketIntelligence,
   getTitleRelationships,
-  loadBuiltInTaxonomy,
+  builtInTaxonomyPath,
   indexTaxonomySteps,
   normalizeTitle,
   type AnalyzeContext,
@@ -98,7 +99,7 @@ export class JobTitleService {
     if (this.cached && now - this.cached.checkedAt < TAXONOMY_REFRESH_MS) return this.cached;
     const pointer = await this.store.read<TaxonomyPointer>(TAXONOMY_PK, POINTER_ID);
     if (!pointer) {
-      const index = loadBuiltInTaxonomy();
+      const index = await this.builtIn();
       this.cached = { index, info: builtInInfo(index), etag: null, checkedAt: now };
     } else if (!this.cached || this.cached.etag !== pointer.etag) {
       if (this.loading?.etag !== pointer.etag) {
@@ -116,6 +117,19 @@ export class JobTitleService {
       this.cached.checkedAt = now;
     }
     return this.cached;
+  }
+
+  private builtInIndex: Promise<TaxonomyIndex> | undefined;
+
+  /** The curated taxonomy: checked on the worker and indexed in slices, once per instance. */
+  private builtIn(): Promise<TaxonomyIndex> {
+    this.builtInIndex ??= (async () => {
+      const checked = await this.worker.check(readFileSync(builtInTaxonomyPath(), 'utf8'));
+      if (!checked.ok) throw new Error(`The built-in taxonomy is not valid: ${checked.message}`);
+      return runCooperatively(indexTaxonomySteps(JSON.parse(checked.taxonomyJson) as Taxonomy));
+    })();
+    this.builtInIndex.catch(() => (this.builtInIndex = undefined));
+    return this.builtInIndex;
   }
 
   async wordCloud(

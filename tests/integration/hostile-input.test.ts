@@ -288,7 +288,7 @@ describe('hostile input over every write route', () => {
       principal: keyPrincipalOfAdmin(),
       reason: 'hostile suite',
     });
-  });
+  }, 120_000);
   afterAll(async () => {
     setServices(undefined);
     await cleanup();

@@ -7,7 +7,8 @@
  * For every request: never a 5xx; a refused request (4xx) changes nothing stored (the store's and
  * the bus's SQLite `data_version`, the file store and the secrets file are compared before and
  * after); and the event loop never stalls for HOSTILE_MAX_STALL_MS (monitorEventLoopDelay).
- * HOSTILE_REQUESTS (default 10,000) requests, bounded by HOSTILE_TIME_BUDGET_MS (default 60 s).
+ * HOSTILE_REQUESTS (default 10,000) requests, bounded by HOSTILE_TIME_BUDGET_MS (default 90 s; a
+ * busy machine sends fewer, and the count is printed).
  */
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
@@ -23,7 +24,7 @@ import { invokeHandler } from '../helpers/invoke-handler';
 import { TEST_ADMIN_KEY, makeTestServices } from '../helpers/test-services';
 
 const TOTAL = Number(process.env.HOSTILE_REQUESTS ?? 10_000);
-const TIME_BUDGET_MS = Number(process.env.HOSTILE_TIME_BUDGET_MS ?? 60_000);
+const TIME_BUDGET_MS = Number(process.env.HOSTILE_TIME_BUDGET_MS ?? 90_000);
 const MAX_STALL_MS = Number(process.env.HOSTILE_MAX_STALL_MS ?? 100);
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -331,6 +332,9 @@ describe('hostile input over every write route', () => {
                   : {}),
               });
               sent++;
+              // One macrotask turn per request, as on a server: the delay monitor then measures each
+              // request's longest synchronous stretch, not the driver's back-to-back loop.
+              await new Promise((resolve) => setImmediate(resolve));
               const took = performance.now() - t0;
               if (took > slowest.ms)
                 slowest = {

@@ -1,5 +1,5 @@
 import type { JsonValue } from './json';
-import type { OutgoingMessage } from '../ports/message-sender';
+import type { OutgoingMessage } from './bus-message';
 
 /**
  * Every event type the bridge itself emits: the one list. These names are reserved

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { runCooperatively } from './cooperative';
 import {
   analyzeJobTitle,
@@ -7,7 +6,6 @@ import {
   getCareerPathways,
   getMarketIntelligence,
   getTitleRelationships,
-  builtInTaxonomyPath,
   indexTaxonomySteps,
   normalizeTitle,
   type AnalyzeContext,
@@ -24,6 +22,7 @@ import {
 } from '../domain/job-titles';
 import type { Clock } from '../ports/clock';
 import type { DocumentCollection } from '../ports/document-store';
+import type { BuiltInTaxonomySource } from '../ports/reference-data';
 import type { TaxonomyWorker } from '../ports/taxonomy-worker';
 import type { Principal } from './principal';
 import { ServiceError } from './errors';
@@ -75,6 +74,8 @@ export interface JobTitleServiceDeps {
   clock: Clock;
   /** Parses and checks taxonomies off the event loop. */
   taxonomyWorker: TaxonomyWorker;
+  /** The taxonomy used until an admin imports one. */
+  builtInTaxonomy: BuiltInTaxonomySource;
 }
 
 export class JobTitleService {
@@ -84,6 +85,7 @@ export class JobTitleService {
   private readonly store: DocumentCollection;
   private readonly clock: Clock;
   private readonly worker: TaxonomyWorker;
+  private readonly builtInTaxonomy: BuiltInTaxonomySource;
   /** A generation being loaded: concurrent requests wait for the one load. */
   private loading: { etag: string; index: Promise<TaxonomyIndex> } | undefined;
 
@@ -91,6 +93,7 @@ export class JobTitleService {
     this.store = deps.store;
     this.clock = deps.clock;
     this.worker = deps.taxonomyWorker;
+    this.builtInTaxonomy = deps.builtInTaxonomy;
   }
 
   /** The taxonomy in use (re-checked against the store at most every TAXONOMY_REFRESH_MS). */
@@ -99,7 +102,7 @@ export class JobTitleService {
     if (this.cached && now - this.cached.checkedAt < TAXONOMY_REFRESH_MS) return this.cached;
     const pointer = await this.store.read<TaxonomyPointer>(TAXONOMY_PK, POINTER_ID);
     if (!pointer) {
-      const index = await this.builtIn();
+      const index = this.builtInTaxonomy();
       this.cached = { index, info: builtInInfo(index), etag: null, checkedAt: now };
     } else if (!this.cached || this.cached.etag !== pointer.etag) {
       if (this.loading?.etag !== pointer.etag) {
@@ -117,19 +120,6 @@ export class JobTitleService {
       this.cached.checkedAt = now;
     }
     return this.cached;
-  }
-
-  private builtInIndex: Promise<TaxonomyIndex> | undefined;
-
-  /** The curated taxonomy: checked on the worker and indexed in slices, once per instance. */
-  private builtIn(): Promise<TaxonomyIndex> {
-    this.builtInIndex ??= (async () => {
-      const checked = await this.worker.check(readFileSync(builtInTaxonomyPath(), 'utf8'));
-      if (!checked.ok) throw new Error(`The built-in taxonomy is not valid: ${checked.message}`);
-      return runCooperatively(indexTaxonomySteps(JSON.parse(checked.taxonomyJson) as Taxonomy));
-    })();
-    this.builtInIndex.catch(() => (this.builtInIndex = undefined));
-    return this.builtInIndex;
   }
 
   async wordCloud(

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { PiscinaTaxonomyWorker } from '../../../shared/adapters/workers/piscina-taxonomy-worker';
-import { builtInTaxonomyPath, taxonomyToCsv, type Taxonomy } from '../../../shared/domain/job-titles';
+import { builtInTaxonomyPath } from '../../../shared/adapters/reference/taxonomy-file';
+import { taxonomyToCsv, type Taxonomy } from '../../../shared/domain/job-titles';
 
 describe('taxonomy work off the event loop (issue 9 item 2)', () => {
   const worker = new PiscinaTaxonomyWorker();

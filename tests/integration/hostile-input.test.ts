@@ -6,7 +6,8 @@
  *
  * For every request: never a 5xx; a refused request (4xx) changes nothing stored (the store's and
  * the bus's SQLite `data_version`, the file store and the secrets file are compared before and
- * after); and the event loop never stalls for HOSTILE_MAX_STALL_MS (monitorEventLoopDelay).
+ * after); and the longest event-loop delay is measured (monitorEventLoopDelay; asserted below
+ * HOSTILE_MAX_STALL_MS when that is set, e.g. 100 in `npm run test:heavy`).
  * HOSTILE_REQUESTS (default 10,000) requests, bounded by HOSTILE_TIME_BUDGET_MS (default 90 s; a
  * busy machine sends fewer, and the count is printed).
  */
@@ -25,7 +26,8 @@ import { TEST_ADMIN_KEY, makeTestServices } from '../helpers/test-services';
 
 const TOTAL = Number(process.env.HOSTILE_REQUESTS ?? 10_000);
 const TIME_BUDGET_MS = Number(process.env.HOSTILE_TIME_BUDGET_MS ?? 90_000);
-const MAX_STALL_MS = Number(process.env.HOSTILE_MAX_STALL_MS ?? 100);
+/** Set to assert the event-loop goal (100 ms); `npm test` only prints the measured delay (timing goals live in the perf tier). */
+const MAX_STALL_MS = process.env.HOSTILE_MAX_STALL_MS ? Number(process.env.HOSTILE_MAX_STALL_MS) : undefined;
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
@@ -379,7 +381,7 @@ describe('hostile input over every write route', () => {
       );
       expect(failures).toEqual([]);
       expect(sent).toBeGreaterThanOrEqual(Math.min(TOTAL, 1_000)); // the time budget may cut a slow run short
-      expect(maxStallMs).toBeLessThan(MAX_STALL_MS);
+      if (MAX_STALL_MS !== undefined) expect(maxStallMs).toBeLessThan(MAX_STALL_MS);
     },
     TIME_BUDGET_MS + 60_000,
   );

@@ -3,6 +3,7 @@ import { EVENT_TYPE_PATTERN } from '../shared/domain/cloud-event';
 import { ok } from '../shared/http/http-response';
 import { intQuery } from '../shared/http/params';
 import { route } from '../shared/http/route';
+import { eventsPageResponseSchema } from '../shared/http/response-schemas';
 
 const TYPES_RULE = 'must be comma-separated event types';
 
@@ -30,6 +31,7 @@ export const eventsList = route('events-list', {
   query: querySchema,
   summary: 'Replay committed events after a cursor, in commit order',
   tags: ['events'],
+  responses: { 200: eventsPageResponseSchema },
   handler: async ({ query, services }) => {
     const page = await services.events.replay({
       after: query.after,

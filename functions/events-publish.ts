@@ -1,6 +1,7 @@
 import { accepted } from '../shared/http/http-response';
 import { route } from '../shared/http/route';
 import { publishBodySchema } from '../shared/http/schemas';
+import { eventPublishedResponseSchema } from '../shared/http/response-schemas';
 
 /** publish_event: commits a portal's event to the outbox; it reaches subscribers of its type. */
 export const eventsPublish = route('events-publish', {
@@ -10,6 +11,7 @@ export const eventsPublish = route('events-publish', {
   body: publishBodySchema,
   summary: "publish_event: commit a portal's event; it reaches subscribers of its type",
   tags: ['events'],
+  responses: { 202: eventPublishedResponseSchema },
   handler: async ({ body, services, principal }) => {
     const { id, sequence, duplicate } = await services.publisher.publish(body, principal);
     return accepted({ id, sequence, duplicate });

@@ -1,5 +1,6 @@
 import { ok } from '../shared/http/http-response';
 import { route } from '../shared/http/route';
+import { lockstepStatusResponseSchema } from '../shared/http/response-schemas';
 
 /** Lockstep monitor: change-feed lag, propagation latency, state/event consistency, health band. */
 export const lockstepStatusGet = route('lockstep-status-get', {
@@ -8,5 +9,6 @@ export const lockstepStatusGet = route('lockstep-status-get', {
   access: { roles: ['admin', 'user', 'service'] },
   summary: 'Lockstep monitor: change-feed lag, propagation latency, consistency, health band',
   tags: ['lockstep'],
+  responses: { 200: lockstepStatusResponseSchema },
   handler: async ({ services }) => ok(await services.lockstep.status(), { 'cache-control': 'no-store' }),
 });

@@ -1,6 +1,7 @@
 import { created } from '../shared/http/http-response';
 import { route } from '../shared/http/route';
 import { subscriptionCreateSchema } from '../shared/http/schemas';
+import { subscriptionCreatedResponseSchema } from '../shared/http/response-schemas';
 
 /** subscribe_to_events: a signed webhook for chosen event types, owned by the caller; the secret is shown only here. */
 export const subscriptionsCreate = route('subscriptions-create', {
@@ -10,6 +11,7 @@ export const subscriptionsCreate = route('subscriptions-create', {
   body: subscriptionCreateSchema,
   summary: 'subscribe_to_events: a signed webhook for chosen event types, owned by the calling key',
   tags: ['subscriptions'],
+  responses: { 201: subscriptionCreatedResponseSchema },
   handler: async ({ body, services, principal }) => {
     const subscription = await services.webhooks.subscribe(body.eventTypes, body.url, principal);
     return created(subscription, {

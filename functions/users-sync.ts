@@ -3,6 +3,7 @@ import { ok } from '../shared/http/http-response';
 import { userIdParam } from '../shared/http/params';
 import { route } from '../shared/http/route';
 import { syncBodySchema } from '../shared/http/schemas';
+import { syncResponseSchema } from '../shared/http/response-schemas';
 
 /** sync_user_data: merges one portal's write into the user's profile under the admin-override rules. */
 export const usersSync = route('users-sync', {
@@ -13,6 +14,7 @@ export const usersSync = route('users-sync', {
   body: syncBodySchema,
   summary: "sync_user_data: merge one portal's write into the profile",
   tags: ['users'],
+  responses: { 200: syncResponseSchema },
   // A refused request still counts in the sync metrics, as a client rejection.
   onRejectedInput: (services, elapsedMs) => services.syncMetrics.record('rejected', elapsedMs),
   handler: async ({ params, body, services, principal }) =>

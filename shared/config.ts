@@ -34,6 +34,10 @@ const aiSecretNameSetting = z
   .regex(/^[0-9A-Za-z-]{1,127}$/, 'expected a Key Vault secret name (letters, digits, -)');
 const aiModelSetting = z.string().min(1).max(200);
 
+const ncrontabSetting = z
+  .string()
+  .regex(/^\S+( \S+){5}$/, 'expected a six-field NCRONTAB expression, e.g. 0 */5 * * * *');
+
 /** Settings the function files need at registration time (trigger options), before any request. */
 const triggerSettingsSchema = z.object({
   COSMOS_DATABASE: z.string().min(1).default('portal-bridge'),
@@ -41,10 +45,10 @@ const triggerSettingsSchema = z.object({
   COSMOS_LEASE_CONTAINER: z.string().min(1).default('leases'),
   BRIDGE_FEED_POLL_DELAY_MS: intSetting(10, 60_000).default(250),
   BRIDGE_FEED_MAX_ITEMS: intSetting(1, 10_000).default(100),
-  BRIDGE_SWEEP_SCHEDULE: z
-    .string()
-    .regex(/^\S+( \S+){5}$/, 'expected a six-field NCRONTAB expression, e.g. */10 * * * * *')
-    .default('*/10 * * * * *'),
+  BRIDGE_SWEEP_SCHEDULE: ncrontabSetting.default('*/10 * * * * *'),
+  // Health monitor timers (issue 13): the lockstep probe and the AI provider check.
+  BRIDGE_LOCKSTEP_MONITOR_SCHEDULE: ncrontabSetting.default('0 * * * * *'),
+  BRIDGE_PROVIDER_CHECK_SCHEDULE: ncrontabSetting.default('0 */5 * * * *'),
 });
 
 const settingsSchema = triggerSettingsSchema.extend({
@@ -108,6 +112,12 @@ const settingsSchema = triggerSettingsSchema.extend({
   BRIDGE_TOKEN_COST_PATHWAYS: intSetting(0, 1_000_000).default(7),
   BRIDGE_TOKEN_COST_MARKET: intSetting(0, 1_000_000).default(7),
   BRIDGE_TOKEN_COST_RELATIONSHIPS: intSetting(0, 1_000_000).default(5),
+  // Metrics across instances and the health monitors (issue 13).
+  BRIDGE_METRICS_PUBLISH_SECONDS: intSetting(1, 3600).default(5),
+  BRIDGE_METRICS_STALE_SECONDS: intSetting(2, 86_400).default(30),
+  BRIDGE_METRICS_TTL_SECONDS: intSetting(10, 7 * 86_400).default(600),
+  BRIDGE_LOCKSTEP_MONITOR_ENABLED: boolSetting.default(true),
+  BRIDGE_PROVIDER_CHECK_ENABLED: boolSetting.default(true),
   // Files, secrets and telemetry (issue 4).
   BRIDGE_FILES: z.enum(['embedded', 'azure']).default('embedded'),
   AZURE_STORAGE_BLOB_ENDPOINT: z.url({ protocol: /^https$/, error: 'expected an https URL' }).optional(),
@@ -175,6 +185,13 @@ export interface BridgeConfig {
   analysis: { rolePriors: Record<string, BetaParams> };
   /** Token cost of each metered job-title operation. */
   tokens: { costs: TokenCosts };
+  /** Metrics across instances: how often each publishes its snapshot, when it counts as stale, its TTL. */
+  metrics: { publishIntervalMs: number; staleAfterMs: number; ttlSeconds: number };
+  /** The health monitor timers (their schedules are trigger settings). */
+  monitors: {
+    lockstep: { enabled: boolean; schedule: string };
+    providers: { enabled: boolean; schedule: string };
+  };
 }
 
 /** The metered operations and what each costs (BRIDGE_TOKEN_COST_*). */
@@ -316,6 +333,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       BRIDGE_FEED_POLL_DELAY_MS: s.BRIDGE_FEED_POLL_DELAY_MS,
       BRIDGE_FEED_MAX_ITEMS: s.BRIDGE_FEED_MAX_ITEMS,
       BRIDGE_SWEEP_SCHEDULE: s.BRIDGE_SWEEP_SCHEDULE,
+      BRIDGE_LOCKSTEP_MONITOR_SCHEDULE: s.BRIDGE_LOCKSTEP_MONITOR_SCHEDULE,
+      BRIDGE_PROVIDER_CHECK_SCHEDULE: s.BRIDGE_PROVIDER_CHECK_SCHEDULE,
     },
     sync: { protectedFields: new Set(s.BRIDGE_PROTECTED_FIELDS), maxRetries: s.BRIDGE_SYNC_MAX_RETRIES },
     http: { maxBodyBytes: s.BRIDGE_MAX_BODY_BYTES },
@@ -335,6 +354,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
         relationships: s.BRIDGE_TOKEN_COST_RELATIONSHIPS,
       },
     },
+    metrics: metricsConfig(s),
+    monitors: {
+      lockstep: { enabled: s.BRIDGE_LOCKSTEP_MONITOR_ENABLED, schedule: s.BRIDGE_LOCKSTEP_MONITOR_SCHEDULE },
+      providers: { enabled: s.BRIDGE_PROVIDER_CHECK_ENABLED, schedule: s.BRIDGE_PROVIDER_CHECK_SCHEDULE },
+    },
+  };
+}
+
+/** A snapshot is stale only after at least two missed publications, and kept at least that long. */
+function metricsConfig(s: Settings): BridgeConfig['metrics'] {
+  const publish = s.BRIDGE_METRICS_PUBLISH_SECONDS;
+  if (s.BRIDGE_METRICS_STALE_SECONDS < 2 * publish) {
+    throw new ConfigError([
+      {
+        setting: 'BRIDGE_METRICS_STALE_SECONDS',
+        message: `must be at least twice BRIDGE_METRICS_PUBLISH_SECONDS (${2 * publish})`,
+      },
+    ]);
+  }
+  if (s.BRIDGE_METRICS_TTL_SECONDS < s.BRIDGE_METRICS_STALE_SECONDS) {
+    throw new ConfigError([
+      {
+        setting: 'BRIDGE_METRICS_TTL_SECONDS',
+        message: `must be at least BRIDGE_METRICS_STALE_SECONDS (${s.BRIDGE_METRICS_STALE_SECONDS})`,
+      },
+    ]);
+  }
+  return {
+    publishIntervalMs: publish * 1000,
+    staleAfterMs: s.BRIDGE_METRICS_STALE_SECONDS * 1000,
+    ttlSeconds: s.BRIDGE_METRICS_TTL_SECONDS,
   };
 }
 

@@ -11,6 +11,7 @@ import { openFileBlobStore } from '../adapters/embedded/file-blob-store';
 import { SettingsSecretStore } from '../adapters/embedded/settings-secret-store';
 import { openSqliteDocumentStore } from '../adapters/embedded/sqlite-document-store';
 import { NodeWebhookTransport } from '../adapters/http/node-webhook-transport';
+import { FileStaticAssets } from '../adapters/static/file-static-assets';
 import { BUS_TOPOLOGY } from '../domain/bus-topology';
 import type { BlobStore } from '../ports/blob-store';
 import type { ChatModel } from '../ports/chat-model';
@@ -18,6 +19,7 @@ import { systemClock, type Clock } from '../ports/clock';
 import type { DocumentStore } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
 import type { SecretStore } from '../ports/secret-store';
+import type { StaticAssets } from '../ports/static-assets';
 import type { Telemetry } from '../ports/telemetry';
 import type { WebhookTransport } from '../ports/webhook-transport';
 import type { Shutdown } from './shutdown';
@@ -36,6 +38,8 @@ export interface Adapters {
   telemetry: Telemetry;
   /** AI providers by name. */
   chatModels: ReadonlyMap<string, ChatModel>;
+  /** The built web pages (dashboard, API docs) in the deployment package. */
+  staticAssets: StaticAssets;
 }
 
 /** Adapters a test passes in instead of the configured ones. Overridden adapters are still closed. */
@@ -49,6 +53,7 @@ export interface Overrides {
   blobStore?: BlobStore;
   secretStore?: SecretStore;
   telemetry?: Telemetry;
+  staticAssets?: StaticAssets;
 }
 
 /**
@@ -93,6 +98,7 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
     secretStore,
     telemetry,
     chatModels,
+    staticAssets: overrides.staticAssets ?? new FileStaticAssets(),
   };
 }
 

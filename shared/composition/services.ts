@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
 import type { BridgeConfig } from '../config';
 import { taxonomyRoleLookup } from '../adapters/ai/role-catalog';
 import type { EmbeddedBus } from '../adapters/embedded/embedded-bus';
@@ -5,10 +7,12 @@ import { defaultGazetteer } from '../domain/analysis/geo';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
+import type { StaticAssets } from '../ports/static-assets';
 import type { Telemetry } from '../ports/telemetry';
 import { ProfileLocationIndex } from '../services/analysis-market-service';
 import { AnalysisService } from '../services/analysis-service';
 import { ApiKeyService } from '../services/api-key-service';
+import { ClusterMetricsService } from '../services/cluster-metrics-service';
 import { CommandService } from '../services/command-service';
 import { EventLog } from '../services/event-log';
 import type { EventMetrics } from '../services/event-metrics';
@@ -19,7 +23,8 @@ import { HealthService } from '../services/health-service';
 import { JobTitleService } from '../services/job-title-service';
 import { LockstepService } from '../services/lockstep-service';
 import { MarketPostingsService } from '../services/market-postings-service';
-import { MeteringService } from '../services/metering-service';
+import { METERED_OPERATIONS, MeteringService } from '../services/metering-service';
+import { ProviderHealthService } from '../services/provider-health-service';
 import { ProviderLockService, lockPolicyFor } from '../services/provider-lock-service';
 import { PublishService } from '../services/publish-service';
 import { SecretService } from '../services/secret-service';
@@ -70,6 +75,14 @@ export interface Services {
   tokens: TokenService;
   /** Metered operations: balance check, compute, charge and record, idempotent replay. */
   metering: MeteringService;
+  /** This instance (process) of the bridge, as the cluster metrics and the monitors name it. */
+  instanceId: string;
+  /** Metrics across instances: this instance's published snapshot, and every live one's merged. */
+  clusterMetrics: ClusterMetricsService;
+  /** The providers-check timer's work: a cheap call to each configured AI provider. */
+  providerHealth: ProviderHealthService;
+  /** The built web pages the bridge serves (admin dashboard, API docs). */
+  assets: StaticAssets;
   /** Closes everything in the shutdown order (shutdown.ts). */
   close(): Promise<void>;
 }
@@ -143,9 +156,24 @@ export function buildServices(
     propagator,
     metrics: eventMetrics,
     graceMs: config.events.sweepGraceSeconds * 1000,
+    monitor: config.monitors.lockstep,
   });
   commitHooks.push((items) => lockstep.noteCommitted(items));
   const tokens = new TokenService({ store: docs, clock, eventRetentionSeconds: retention, onCommit });
+  const instanceId = newInstanceId();
+  const clusterMetrics = new ClusterMetricsService({
+    store: docs,
+    clock,
+    instanceId,
+    sync: syncMetrics,
+    events: eventMetrics,
+    tokens: tokens.metrics,
+    tokenOperations: METERED_OPERATIONS,
+    options: config.metrics,
+    log: (m) => console.warn(m),
+  });
+  // A stopping instance publishes its final figures before the store closes.
+  shutdown.add('drain', 'metrics publisher', () => clusterMetrics.stop());
 
   return {
     config,
@@ -186,5 +214,19 @@ export function buildServices(
     marketPostings: new MarketPostingsService(docs, clock, jobTitles),
     tokens,
     metering: new MeteringService({ tokens, costs: config.tokens.costs }),
+    instanceId,
+    clusterMetrics,
+    providerHealth: new ProviderHealthService({ lock: providerLock, models: adapters.chatModels, clock }),
+    assets: adapters.staticAssets,
   };
+}
+
+/** Unique per process: the host (on Azure, one instance), the process, and a random part for restarts. */
+function newInstanceId(): string {
+  const host =
+    os
+      .hostname()
+      .replace(/[^A-Za-z0-9.-]/g, '-')
+      .slice(0, 100) || 'host';
+  return `${host}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }

@@ -116,6 +116,14 @@ var appSettings = {
   BRIDGE_TOKEN_COST_PATHWAYS: '7'
   BRIDGE_TOKEN_COST_MARKET: '7'
   BRIDGE_TOKEN_COST_RELATIONSHIPS: '5'
+  // Metrics across instances and the health monitor timers.
+  BRIDGE_METRICS_PUBLISH_SECONDS: '5'
+  BRIDGE_METRICS_STALE_SECONDS: '30'
+  BRIDGE_METRICS_TTL_SECONDS: '600'
+  BRIDGE_LOCKSTEP_MONITOR_ENABLED: 'true'
+  BRIDGE_LOCKSTEP_MONITOR_SCHEDULE: '0 * * * * *'
+  BRIDGE_PROVIDER_CHECK_ENABLED: 'true'
+  BRIDGE_PROVIDER_CHECK_SCHEDULE: '0 */5 * * * *'
 
   // Behaviour (the same defaults as shared/config.ts; change them here).
   BRIDGE_PROTECTED_FIELDS: 'role,permissions,status'

@@ -11,6 +11,8 @@ const NON_HTTP = [
   'commands-process',
   'events-changefeed',
   'events-sweep',
+  'lockstep-monitor',
+  'providers-check',
   'webhooks-deliver',
   'webhooks-retry',
 ];
@@ -65,7 +67,12 @@ describe('route registry', () => {
     }
   });
 
-  it('only health is public', () => {
-    expect(routes.filter((r) => r.access === 'public').map((r) => r.name)).toEqual(['health-get']);
+  it('only health and the static pages and API description (no data) are public', () => {
+    expect(
+      routes
+        .filter((r) => r.access === 'public')
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(['dashboard-get', 'docs-get', 'health-get', 'openapi-get']);
   });
 });

@@ -40,8 +40,15 @@ describe('healthChecked: a health check goes through the lock rules', () => {
       'tripped',
       'failover',
     ]);
-    expect(state.audit[1]).toMatchObject({ provider: 'openai', kind: 'server', reason: 'check failed (server): 500 boom' });
-    expect(state.providers.openai).toMatchObject({ healthy: false, lastCheck: { ok: false, kind: 'server' } });
+    expect(state.audit[1]).toMatchObject({
+      provider: 'openai',
+      kind: 'server',
+      reason: 'check failed (server): 500 boom',
+    });
+    expect(state.providers.openai).toMatchObject({
+      healthy: false,
+      lastCheck: { ok: false, kind: 'server' },
+    });
   });
 
   it('a success after failures resets the counts and says so in the audit trail', () => {

@@ -25,7 +25,10 @@ function snapshot(
     publishedAt: NOW - 1000,
     sync: { count: samplesMs.length + rejected, failed, rejected, latency: histogram(samplesMs).encode() },
     events: { published: samplesMs.length, publishFailures: 0, propagation: histogram(samplesMs).encode() },
-    tokens: { operations: { market: { charges: 1, tokens: 7, replays: 0, refused: 0 } }, grants: { count: 0, tokens: 0 } },
+    tokens: {
+      operations: { market: { charges: 1, tokens: 7, replays: 0, refused: 0 } },
+      grants: { count: 0, tokens: 0 },
+    },
     ...rest,
   };
 }

@@ -1,5 +1,5 @@
 /** The lockstep-monitor timer: runs the probe, records the result where lockstep status shows it. */
-import { InvocationContext } from '@azure/functions';
+import { InvocationContext, type Timer } from '@azure/functions';
 import { lockstepMonitor } from '../../../functions/lockstep-monitor';
 import { lockstepStatusGet } from '../../../functions/lockstep-status-get';
 import { setServices } from '../../../shared/container';
@@ -8,8 +8,12 @@ import { invokeHandler } from '../../helpers/invoke-handler';
 import { makeEventHarness, type EventHarness } from '../../helpers/event-services';
 import { ManualClock, TEST_ADMIN_KEY } from '../../helpers/test-services';
 
-const timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: {} };
-const run = () => lockstepMonitor(timer, new InvocationContext({ functionName: 'lockstep-monitor', logHandler: () => undefined }));
+const timer = { isPastDue: false, schedule: { adjustForDST: false } } as Timer;
+const run = () =>
+  lockstepMonitor(
+    timer,
+    new InvocationContext({ functionName: 'lockstep-monitor', logHandler: () => undefined }),
+  );
 
 let h: EventHarness;
 let clock: ManualClock;

@@ -4,20 +4,24 @@
  * the lock rules, the cooldown is respected, recovery gives the lock back, and the audit trail
  * says what the monitor did.
  */
-import { InvocationContext } from '@azure/functions';
+import { InvocationContext, type Timer } from '@azure/functions';
 import { providersCheck } from '../../../functions/providers-check';
 import { setServices, type Services } from '../../../shared/container';
 import { FakeOpenAIServer } from '../../helpers/fake-openai-server';
 import { ManualClock, makeTestServices } from '../../helpers/test-services';
 
-const timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: {} };
+const timer = { isPastDue: false, schedule: { adjustForDST: false } } as Timer;
 
 let fake: FakeOpenAIServer;
 let clock: ManualClock;
 let services: Services;
 let cleanup: () => Promise<void>;
 
-const run = () => providersCheck(timer, new InvocationContext({ functionName: 'providers-check', logHandler: () => undefined }));
+const run = () =>
+  providersCheck(
+    timer,
+    new InvocationContext({ functionName: 'providers-check', logHandler: () => undefined }),
+  );
 const view = () => services.analysis.providers(100);
 const provider = async (name: string) => (await view()).providers.find((p) => p.name === name);
 
@@ -65,7 +69,10 @@ describe('providers-check timer', () => {
     for (const name of ['openai', 'gemini']) {
       const calls = fake.requestsTo(name);
       expect(calls).toHaveLength(1);
-      expect(calls[0]?.body).toMatchObject({ max_tokens: 20, response_format: { json_schema: { name: 'health_check' } } });
+      expect(calls[0]?.body).toMatchObject({
+        max_tokens: 20,
+        response_format: { json_schema: { name: 'health_check' } },
+      });
       expect(await provider(name)).toMatchObject({
         healthy: true,
         lastCheck: { ok: true, at: new Date(clock.now()).toISOString() },
@@ -95,7 +102,10 @@ describe('providers-check timer', () => {
       'tripped',
       'failover',
     ]);
-    expect(await provider('openai')).toMatchObject({ coolingDown: true, lastCheck: { ok: false, kind: 'server' } });
+    expect(await provider('openai')).toMatchObject({
+      coolingDown: true,
+      lastCheck: { ok: false, kind: 'server' },
+    });
 
     // Gemini's key is refused: it trips at once and the heuristic holds the lock.
     fake.setMode('gemini', 'auth');
@@ -116,8 +126,14 @@ describe('providers-check timer', () => {
     expect(v.active).toBe('openai');
     expect(v.reason).toMatch(/health recovery, found by the health check/);
     const recent = v.audit.slice(0, 4).map((e) => `${e.type}:${e.provider ?? e.to ?? ''}`);
-    expect(recent).toEqual(expect.arrayContaining(['recovered:openai', 'recovered:gemini', 'acquire:openai']));
-    expect(await provider('openai')).toMatchObject({ healthy: true, coolingDown: false, lastCheck: { ok: true } });
+    expect(recent).toEqual(
+      expect.arrayContaining(['recovered:openai', 'recovered:gemini', 'acquire:openai']),
+    );
+    expect(await provider('openai')).toMatchObject({
+      healthy: true,
+      coolingDown: false,
+      lastCheck: { ok: true },
+    });
   });
 
   it('an answer that is not {"ok": true} counts as invalid output', async () => {

@@ -27,9 +27,11 @@ export class Poller<T> {
 
   start(): void {
     if (this.timer !== undefined) return;
+    // A steady rate: the next poll is due one interval after this one started, not after it ended.
     const tick = async () => {
+      const started = Date.now();
       await this.poll();
-      this.timer = window.setTimeout(tick, this.intervalMs);
+      this.timer = window.setTimeout(tick, Math.max(100, this.intervalMs - (Date.now() - started)));
     };
     void tick();
   }

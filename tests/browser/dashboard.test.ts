@@ -107,6 +107,7 @@ beforeAll(async () => {
       BRIDGE_METRICS_STALE_SECONDS: '3',
       BRIDGE_LOCKSTEP_MONITOR_SCHEDULE: '*/5 * * * * *',
     },
+    startTimeoutMs: 60_000,
   });
   admin = client(host.baseUrl, ADMIN_KEY);
   browser = await chromium.launch({
@@ -137,7 +138,7 @@ beforeAll(async () => {
     const letters = (await admin.get(`/subscriptions/${subscriptionId}/dead-letters`)).body.deadLetters;
     if (letters.length >= 3) break;
   }
-}, 60_000);
+}, 150_000);
 
 afterAll(async () => {
   for (const context of contexts) await context.close().catch(() => undefined);

@@ -42,11 +42,12 @@ async function metricsUntil(
   throw new Error(`metrics never reached the expected state; last: ${JSON.stringify(last, null, 2)}`);
 }
 
+// Two hosts start one after the other; on a busy 2-core machine that can take a while.
 beforeAll(async () => {
   const dataDir = makeTempDataDir();
-  a = await startLocalHostProcess({ dataDir, env });
-  b = await startLocalHostProcess({ dataDir, env });
-});
+  a = await startLocalHostProcess({ dataDir, env, startTimeoutMs: 60_000 });
+  b = await startLocalHostProcess({ dataDir, env, startTimeoutMs: 60_000 });
+}, 150_000);
 
 afterAll(async () => {
   await cleanupLocalHosts();

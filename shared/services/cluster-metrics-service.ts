@@ -85,6 +85,31 @@ export class ClusterMetricsService {
     return this.deps.options;
   }
 
+  /** The other instances' latest snapshots (at most MAX_INSTANCES documents read). */
+  private async storedSnapshots(): Promise<{ snapshots: InstanceSnapshot[]; skipped: string[] }> {
+    const snapshots: InstanceSnapshot[] = [];
+    const skipped: string[] = [];
+    let continuation: string | undefined;
+    let read = 0;
+    do {
+      const page = await this.deps.store.query<unknown>({
+        pk: METRICS_PARTITION,
+        type: METRICS_DOC_TYPE,
+        limit: 200,
+        ...(continuation ? { continuation } : {}),
+      });
+      for (const doc of page.items) {
+        read += 1;
+        if (doc.id === this.instanceId) continue; // this instance's live figures are newer
+        const parsed = snapshotSchema.safeParse(doc.body);
+        if (parsed.success && parsed.data.instanceId === doc.id) snapshots.push(parsed.data);
+        else skipped.push(doc.id);
+      }
+      continuation = page.continuation;
+    } while (continuation && read < MAX_INSTANCES);
+    return { snapshots, skipped };
+  }
+
   /** This instance's figures now. */
   localSnapshot(): InstanceSnapshot {
     const { sync, events, tokens, tokenOperations, clock } = this.deps;
@@ -139,28 +164,9 @@ export class ClusterMetricsService {
    * with `instanceOnly`, this instance's figures alone.
    */
   async merged(options: { instanceOnly?: boolean } = {}): Promise<ClusterMetrics> {
-    const snapshots: InstanceSnapshot[] = [this.localSnapshot()];
-    const skipped: string[] = [];
-    let continuation: string | undefined;
-    let read = 0;
-    if (!options.instanceOnly)
-      do {
-        const page = await this.deps.store.query<unknown>({
-          pk: METRICS_PARTITION,
-          type: METRICS_DOC_TYPE,
-          limit: 200,
-          ...(continuation ? { continuation } : {}),
-        });
-        for (const doc of page.items) {
-          read += 1;
-          if (doc.id === this.instanceId) continue; // this instance's live figures are newer
-          const parsed = snapshotSchema.safeParse(doc.body);
-          if (parsed.success && parsed.data.instanceId === doc.id) snapshots.push(parsed.data);
-          else skipped.push(doc.id);
-        }
-        continuation = page.continuation;
-      } while (continuation && read < MAX_INSTANCES);
-
+    const others = options.instanceOnly ? { snapshots: [], skipped: [] } : await this.storedSnapshots();
+    const snapshots = [this.localSnapshot(), ...others.snapshots];
+    const skipped = others.skipped;
     const settings = this.deps.options;
     return {
       ...mergeInstanceSnapshots(snapshots, {

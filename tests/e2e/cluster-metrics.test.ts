@@ -105,5 +105,5 @@ test('an instance that stops is listed as stale and left out of the merged figur
   const stale = after.instances.find((i: AnyJson) => i.instanceId === bId);
   // Its last snapshot (published when it stopped) is still listed, with its age.
   expect(stale).toMatchObject({ stale: true, syncCount: 4 });
-  expect(stale.ageSeconds).toBeGreaterThan(3);
+  expect(stale.ageSeconds).toBeGreaterThanOrEqual(3); // stale: over 3 s (shown to 0.1 s)
 });

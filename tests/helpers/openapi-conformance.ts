@@ -156,7 +156,11 @@ export class OpenApiConformance {
       const m = path.pattern.exec(pathname);
       if (!m) continue;
       const values: Record<string, string> = {};
-      path.names.forEach((name, i) => (values[name] = decodeURIComponent(m[i + 1] as string)));
+      try {
+        path.names.forEach((name, i) => (values[name] = decodeURIComponent(m[i + 1] as string)));
+      } catch {
+        return undefined; // not validly percent-encoded: the host refuses it before any route (400)
+      }
       return { template: path.template, values };
     }
     return undefined;

@@ -55,7 +55,15 @@ function start(): void {
   const events = new EventsPanel();
   const subscriptions = new SubscriptionsPanel(() => void pollers.get('subscriptions')?.poll());
   const add = <T>(name: string, load: () => Promise<T>, intervalMs: number, show: (data: T) => void) => {
-    const poller = new Poller<T>(load, intervalMs, show, (f) => showFreshness(name, f));
+    // Each successful poll is counted on <body data-<name>-polls>, in the same task that renders
+    // it: what a test (or a person with devtools) reads to see which poll showed what.
+    let polls = 0;
+    const counted = (data: T) => {
+      polls += 1;
+      document.body.dataset[`${name}Polls`] = String(polls);
+      show(data);
+    };
+    const poller = new Poller<T>(load, intervalMs, counted, (f) => showFreshness(name, f));
     pollers.set(name, poller as Poller<unknown>);
     poller.start();
   };

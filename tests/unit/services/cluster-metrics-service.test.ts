@@ -80,13 +80,11 @@ describe('ClusterMetricsService', () => {
   });
 
   it('a document that is not a snapshot is skipped, not fatal', async () => {
-    await store
-      .collection('state')
-      .upsert(METRICS_PARTITION, {
-        id: 'x',
-        type: METRICS_DOC_TYPE,
-        body: { instanceId: 'x', nonsense: true },
-      });
+    await store.collection('state').upsert(METRICS_PARTITION, {
+      id: 'x',
+      type: METRICS_DOC_TYPE,
+      body: { instanceId: 'x', nonsense: true },
+    });
     const merged = await instance('a').service.merged();
     expect(merged).toMatchObject({ skipped: ['x'], merged: 1 });
   });

@@ -5,7 +5,7 @@ import { route } from '../shared/http/route';
 export const lockstepProbe = route('lockstep-probe', {
   methods: ['POST'],
   route: 'lockstep/probe',
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'monitoring' },
   summary: 'A synthetic sync observed until the bus accepted its event (504 after 10 s)',
   tags: ['lockstep'],
   handler: async ({ services }) => {

@@ -5,7 +5,7 @@ import { route } from '../shared/http/route';
 export const lockstepStatusGet = route('lockstep-status-get', {
   methods: ['GET'],
   route: 'lockstep/status',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service'], scope: 'monitoring' },
   summary: 'Lockstep monitor: change-feed lag, propagation latency, consistency, health band',
   tags: ['lockstep'],
   handler: async ({ services }) => ok(await services.lockstep.status(), { 'cache-control': 'no-store' }),

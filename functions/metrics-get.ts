@@ -6,7 +6,7 @@ import { METERED_OPERATIONS } from '../shared/services/metering-service';
 export const metricsGet = route('metrics-get', {
   methods: ['GET'],
   route: 'metrics',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service'], scope: 'monitoring' },
   summary: "get_performance_metrics: this instance's sync, propagation and token figures",
   tags: ['metrics'],
   handler: async ({ services }) => {

@@ -6,7 +6,7 @@ import { providerReleaseBodySchema } from '../shared/services/analysis-schemas';
 export const providersRelease = route('providers-release', {
   methods: ['POST'],
   route: 'providers/release',
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'providers' },
   body: providerReleaseBodySchema,
   summary: 'Release the AI provider lock (the next analysis gives it to the first in line)',
   tags: ['providers'],

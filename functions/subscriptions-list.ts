@@ -5,7 +5,7 @@ import { route } from '../shared/http/route';
 export const subscriptionsList = route('subscriptions-list', {
   methods: ['GET'],
   route: 'subscriptions',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'subscriptions' },
   summary: "The calling key's subscriptions (an admin sees all), without secrets",
   tags: ['subscriptions'],
   handler: async ({ services, principal }) => ok({ subscriptions: await services.webhooks.list(principal) }),

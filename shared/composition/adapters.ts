@@ -10,6 +10,7 @@ import { openEmbeddedBus, type EmbeddedBus } from '../adapters/embedded/embedded
 import { openFileBlobStore } from '../adapters/embedded/file-blob-store';
 import { SettingsSecretStore } from '../adapters/embedded/settings-secret-store';
 import { openSqliteDocumentStore } from '../adapters/embedded/sqlite-document-store';
+import { OidcTokenVerifier } from '../adapters/auth/oidc-token-verifier';
 import { NodeWebhookTransport } from '../adapters/http/node-webhook-transport';
 import { BUS_TOPOLOGY } from '../domain/bus-topology';
 import type { BlobStore } from '../ports/blob-store';
@@ -19,6 +20,7 @@ import type { DocumentStore } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
 import type { SecretStore } from '../ports/secret-store';
 import type { Telemetry } from '../ports/telemetry';
+import type { TokenVerifier } from '../ports/token-verifier';
 import type { WebhookTransport } from '../ports/webhook-transport';
 import type { Shutdown } from './shutdown';
 
@@ -36,6 +38,8 @@ export interface Adapters {
   telemetry: Telemetry;
   /** AI providers by name. */
   chatModels: ReadonlyMap<string, ChatModel>;
+  /** Bearer-token checks against the OIDC issuer; absent when token authentication is off. */
+  tokenVerifier?: TokenVerifier;
 }
 
 /** Adapters a test passes in instead of the configured ones. Overridden adapters are still closed. */
@@ -49,6 +53,7 @@ export interface Overrides {
   blobStore?: BlobStore;
   secretStore?: SecretStore;
   telemetry?: Telemetry;
+  tokenVerifier?: TokenVerifier;
 }
 
 /**
@@ -83,6 +88,10 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
       secretCacheMs: 0,
     });
 
+  // Only public keys are fetched (no secret): the issuer's key set, cached by jose.
+  const tokenVerifier =
+    overrides.tokenVerifier ?? (config.auth.tokens ? new OidcTokenVerifier(config.auth.tokens) : undefined);
+
   return {
     clock,
     store,
@@ -93,6 +102,7 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
     secretStore,
     telemetry,
     chatModels,
+    ...(tokenVerifier ? { tokenVerifier } : {}),
   };
 }
 

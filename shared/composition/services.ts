@@ -16,18 +16,21 @@ import type { OutboxItem } from '../services/event-outbox';
 import { EventPropagator } from '../services/event-propagator';
 import { FileService } from '../services/file-service';
 import { HealthService } from '../services/health-service';
+import { IdentityService } from '../services/identity-service';
 import { JobTitleService } from '../services/job-title-service';
 import { LockstepService } from '../services/lockstep-service';
 import { MarketPostingsService } from '../services/market-postings-service';
 import { MeteringService } from '../services/metering-service';
 import { ProviderLockService, lockPolicyFor } from '../services/provider-lock-service';
 import { PublishService } from '../services/publish-service';
+import { RateLimitService } from '../services/rate-limit-service';
 import { SecretService } from '../services/secret-service';
 import { StateService } from '../services/state-service';
 import type { SyncMetrics } from '../services/sync-metrics';
 import { SyncService } from '../services/sync-service';
 import { TelemetryEventMetrics, TelemetrySyncMetrics } from '../services/telemetry-instruments';
 import { TokenService } from '../services/token-service';
+import { UsageService } from '../services/usage-service';
 import { WebhookService } from '../services/webhook-service';
 import type { Adapters } from './adapters';
 import type { Shutdown } from './shutdown';
@@ -41,6 +44,12 @@ export interface Services {
   /** Set when the bus is the embedded one: the local host receives from it to drive triggers. */
   embeddedBus?: EmbeddedBus;
   apiKeys: ApiKeyService;
+  /** Who is calling: API keys and OIDC bearer tokens. */
+  identity: IdentityService;
+  /** Requests per principal, route group and status class per hour (in memory, flushed periodically). */
+  usage: UsageService;
+  /** Rate limits per principal and class (429 over the limit). */
+  rateLimits: RateLimitService;
   sync: SyncService;
   syncMetrics: SyncMetrics;
   state: StateService;
@@ -146,6 +155,22 @@ export function buildServices(
   });
   commitHooks.push((items) => lockstep.noteCommitted(items));
   const tokens = new TokenService({ store: docs, clock, eventRetentionSeconds: retention, onCommit });
+  const apiKeys = new ApiKeyService({
+    store: docs,
+    clock,
+    bootstrapAdminKey: config.adminKey,
+    cacheSeconds: config.auth.cacheSeconds,
+  });
+  const usage = new UsageService({
+    store: docs,
+    clock,
+    flushSeconds: config.usage.flushSeconds,
+    retentionSeconds: config.usage.retentionSeconds,
+    log: (m) => console.warn(m),
+  });
+  usage.start();
+  // The last counts are written while the store is still open.
+  shutdown.add('drain', 'usage counts', () => usage.close());
 
   return {
     config,
@@ -166,12 +191,14 @@ export function buildServices(
     telemetry,
     providerLock,
     analysis,
-    apiKeys: new ApiKeyService({
-      store: docs,
-      clock,
-      bootstrapAdminKey: config.adminKey,
-      cacheSeconds: config.auth.cacheSeconds,
+    apiKeys,
+    identity: new IdentityService({
+      apiKeys,
+      ...(adapters.tokenVerifier ? { tokens: adapters.tokenVerifier } : {}),
+      userClaim: config.auth.tokens?.userClaim ?? 'sub',
     }),
+    usage,
+    rateLimits: new RateLimitService({ store: docs, clock, rules: config.rateLimits }),
     health: new HealthService(store, clock),
     webhooks: new WebhookService({
       store: docs,

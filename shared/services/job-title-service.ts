@@ -22,7 +22,7 @@ import {
 } from '../domain/job-titles';
 import type { Clock } from '../ports/clock';
 import type { DocumentCollection } from '../ports/document-store';
-import type { Principal } from './principal';
+import { actorIdOf, type Principal } from './principal';
 import { ServiceError } from './errors';
 
 /**
@@ -166,7 +166,7 @@ export class JobTitleService {
       name: taxonomy.name,
       version: taxonomy.version,
       importedAt: new Date(now).toISOString(),
-      importedBy: principal.keyId,
+      importedBy: actorIdOf(principal),
       stats: { ...index.stats },
     };
     const previous = await this.store.read<TaxonomyPointer>(TAXONOMY_PK, POINTER_ID);

@@ -1,6 +1,6 @@
 import type { Clock } from '../ports/clock';
 import type { BatchOperation, DocumentCollection } from '../ports/document-store';
-import type { Principal } from './principal';
+import { actorIdOf, type Principal } from './principal';
 import type { JobTitleService } from './job-title-service';
 
 /**
@@ -119,7 +119,7 @@ export class MarketPostingsService {
         ...period,
         count: p.count,
         updatedAt: at,
-        by: principal.keyId,
+        by: actorIdOf(principal),
       });
       byTitle.set(titleId, docs);
     }

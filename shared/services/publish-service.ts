@@ -3,7 +3,7 @@ import type { Clock } from '../ports/clock';
 import type { DocumentCollection, JsonValue } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
 import { eventDocId, formatSequence, type EventDocumentBody, type PendingEvent } from '../domain/cloud-event';
-import type { Principal } from './principal';
+import { actorIdOf, type Principal } from './principal';
 import { ServiceError } from './errors';
 import { outboxOperation, toOutboxItem } from './event-outbox';
 import type { CommitListener } from './sync-service';
@@ -50,13 +50,13 @@ export class PublishService {
         { path: '/type', message: 'is reserved for the bridge' },
       ]);
     }
-    const id = `pub:${publisher.keyId}:${request.id ?? randomUUID()}`;
+    const id = `pub:${actorIdOf(publisher)}:${request.id ?? randomUUID()}`;
     const pk = `pub:${id}`;
     const now = this.clock.now();
     const event: PendingEvent = {
       specversion: '1.0',
       id,
-      source: `/bridge/publishers/${publisher.keyId}`,
+      source: `/bridge/publishers/${actorIdOf(publisher)}`,
       type: request.type,
       ...(request.subject !== undefined ? { subject: request.subject } : {}),
       time: new Date(now).toISOString(),

@@ -37,11 +37,16 @@ const aiSecretNameSetting = z
 const aiModelSetting = z.string().min(1).max(200);
 
 /** An https URL, or http on a loopback address (an issuer or key set: tests, local development). */
-const authUrlSetting = z
-  .url({ protocol: /^https?$/, error: 'expected an https URL' })
-  .refine((text) => isHttpsOrLoopback(new URL(text)), {
-    error: 'must be https (plain http only on a loopback address)',
-  });
+const authUrlSetting = z.string().refine(
+  (text) => {
+    try {
+      return isHttpsOrLoopback(new URL(text));
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected an https URL (plain http only on a loopback address)' },
+);
 const rateRulesSetting = z.string().transform((text, ctx) => {
   try {
     return parseRateRules(text);

@@ -182,6 +182,8 @@ const settingsSchema = triggerSettingsSchema.extend({
   // Local host only (npm start); the Functions host has its own.
   PORT: intSetting(0, 65535).default(7071),
   BRIDGE_ACCESS_LOG: boolSetting.default(true),
+  BRIDGE_HTTP_HEADERS_TIMEOUT_MS: intSetting(1000, 120_000).default(5_000),
+  BRIDGE_HTTP_BODY_TIMEOUT_MS: intSetting(1000, 600_000).default(10_000),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -219,7 +221,7 @@ export interface BridgeConfig {
   usage: { flushSeconds: number; retentionSeconds: number };
   /** Requests per window by class: for end users, and for keys and app-role tokens. */
   rateLimits: { endUser: RateRules; key: RateRules };
-  localHost: { port: number; accessLog: boolean };
+  localHost: { port: number; accessLog: boolean; headersTimeoutMs: number; bodyTimeoutMs: number };
   files:
     | { kind: 'embedded'; maxBytes: number }
     | { kind: 'azure'; maxBytes: number; container: string; endpoint?: string; connectionString?: string }
@@ -403,7 +405,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       retentionSeconds: s.BRIDGE_USAGE_RETENTION_DAYS * 86_400,
     },
     rateLimits: { endUser: s.BRIDGE_RATE_LIMITS_END_USER, key: s.BRIDGE_RATE_LIMITS_KEY },
-    localHost: { port: s.PORT, accessLog: s.BRIDGE_ACCESS_LOG },
+    localHost: {
+      port: s.PORT,
+      accessLog: s.BRIDGE_ACCESS_LOG,
+      headersTimeoutMs: s.BRIDGE_HTTP_HEADERS_TIMEOUT_MS,
+      bodyTimeoutMs: s.BRIDGE_HTTP_BODY_TIMEOUT_MS,
+    },
     files: filesConfig(s),
     secrets: secretsConfig(s, env),
     telemetry: telemetryConfig(s),

@@ -2,12 +2,6 @@ import { accepted } from '../shared/http/http-response';
 import { route } from '../shared/http/route';
 import { commandSchema } from '../shared/http/schemas';
 
-const ANALYSIS_COMMANDS: ReadonlySet<string> = new Set([
-  'comprehensive_analysis',
-  'geographic_analysis',
-  'bayesian_inference',
-]);
-
 /** Queues a bridge operation as a command on bridge-commands; poll GET /api/operations/{id}. */
 export const operationsCreate = route('operations-create', {
   methods: ['POST'],
@@ -17,8 +11,8 @@ export const operationsCreate = route('operations-create', {
   summary: 'Queue an operation (sync, publish, delete, analyses) to run asynchronously',
   tags: ['operations'],
   handler: async ({ body, services, principal }) => {
-    // The async form of an analysis counts against the same AI rate limit as the route.
-    if (ANALYSIS_COMMANDS.has(body.command)) await services.rateLimits.consume(principal, 'ai');
+    // The async form of the AI analysis counts against the same AI rate limit as its route.
+    if (body.command === 'comprehensive_analysis') await services.rateLimits.consume(principal, 'ai');
     const operation = await services.commands.enqueue(body, principal);
     return accepted(operation, { location: `/api/operations/${operation.id}` });
   },

@@ -4,7 +4,7 @@
  * optional count: `500/10m`). A class without a rule is not limited; `none` limits nothing.
  */
 
-/** AI analysis (the seeds' 100/hour), and every other read (GET) or write. */
+/** The AI analysis (the seeds' 100/hour: it calls an AI provider), and every other read (GET) or write. */
 export type RateClass = 'ai' | 'read' | 'write';
 export const RATE_CLASSES: readonly RateClass[] = ['ai', 'read', 'write'];
 

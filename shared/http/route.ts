@@ -310,7 +310,6 @@ export function route<
             ...(denial.requiredScope ? { requiredScope: denial.requiredScope } : {}),
           });
         }
-        if (rateClass) limitHeaders = await services.rateLimits.consume(caller, rateClass);
       }
       const bound = services;
       // Telemetry emitted while handling carries the invocation's operation id.
@@ -331,6 +330,9 @@ export function route<
           definition.onRejectedInput?.(bound, performance.now() - started);
           throw error;
         }
+        // Counted once the input is valid: a request refused for its input costs nothing and
+        // changes nothing; whatever reaches the handler counts, whatever its answer.
+        if (rateClass) limitHeaders = await bound.rateLimits.consume(caller, rateClass);
         // The casts tie each parsed value to its schema's output type (undefined when not declared).
         return definition.handler({
           request,

@@ -14,10 +14,7 @@ import {
 import { call } from './client';
 
 const ADMIN_KEY = 'e2e-identity-admin-key-0123456789';
-const BAYES = {
-  role: 'Data Engineer',
-  profile: { skillsMatched: 3, skillsRequired: 5, experienceYears: 2, requiredExperienceYears: 3 },
-};
+const ANALYSIS = { targetRole: 'Data Engineer', skills: ['SQL'], experienceYears: 2, education: 'BSc' };
 
 describe('identity across two bridge processes sharing one store', () => {
   let issuer: OidcIssuer;
@@ -50,7 +47,7 @@ describe('identity across two bridge processes sharing one store', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 10; i++) {
       const host = i % 2 === 0 ? a : b;
-      const res = await call(host.baseUrl, 'POST', '/analysis/bayesian', { key, json: BAYES });
+      const res = await call(host.baseUrl, 'POST', '/analysis/comprehensive', { key, json: ANALYSIS });
       statuses.push(res.status);
       if (res.status === 429) {
         expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -61,9 +58,9 @@ describe('identity across two bridge processes sharing one store', () => {
     const other = (
       await call(b.baseUrl, 'POST', '/keys', { key: ADMIN_KEY, json: { role: 'user', name: 'q' } })
     ).body.key as string;
-    expect((await call(a.baseUrl, 'POST', '/analysis/bayesian', { key: other, json: BAYES })).status).toBe(
-      200,
-    );
+    expect(
+      (await call(a.baseUrl, 'POST', '/analysis/comprehensive', { key: other, json: ANALYSIS })).status,
+    ).toBe(200);
   });
 
   it('read limits are per instance (3 per minute on each host), and usage adds up both hosts', async () => {

@@ -5,6 +5,7 @@
  */
 import type { HttpHandler } from '@azure/functions';
 import { analysisBayesianRun } from '../../../functions/analysis-bayesian-run';
+import { analysisComprehensiveRun } from '../../../functions/analysis-comprehensive-run';
 import { operationsCreate } from '../../../functions/operations-create';
 import { usersGet } from '../../../functions/users-get';
 import { usersSync } from '../../../functions/users-sync';
@@ -21,10 +22,8 @@ import { makeTestServices, TEST_ADMIN_KEY } from '../../helpers/test-services';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyJson = any;
 
-const BAYES = {
-  role: 'Data Engineer',
-  profile: { skillsMatched: 3, skillsRequired: 5, experienceYears: 2, requiredExperienceYears: 3 },
-};
+/** The AI analysis (answered by the heuristic provider here: no AI provider is configured). */
+const ANALYSIS = { targetRole: 'Data Engineer', skills: ['SQL'], experienceYears: 2, education: 'BSc' };
 
 async function call(handler: HttpHandler, request: HandlerRequest) {
   const res = await invokeHandler(handler, request);
@@ -58,7 +57,7 @@ describe('rate limits', () => {
     const other = (await services.apiKeys.issue('user', 'other portal')).key;
     const remaining: number[] = [];
     for (let i = 1; i <= 100; i++) {
-      const res = await call(analysisBayesianRun, { method: 'POST', key: portal, body: BAYES });
+      const res = await call(analysisComprehensiveRun, { method: 'POST', key: portal, body: ANALYSIS });
       expect([i, res.status]).toEqual([i, 200]);
       expect(res.headers.get('ratelimit-limit')).toBe('100');
       expect(res.headers.get('ratelimit-policy')).toBe('100;w=3600');
@@ -68,7 +67,7 @@ describe('rate limits', () => {
     expect(remaining[99]).toBe(0);
     expect(remaining.every((n, i) => i === 0 || n === (remaining[i - 1] as number) - 1)).toBe(true);
 
-    const over = await call(analysisBayesianRun, { method: 'POST', key: portal, body: BAYES });
+    const over = await call(analysisComprehensiveRun, { method: 'POST', key: portal, body: ANALYSIS });
     expect(over.status).toBe(429);
     expect(over.json).toMatchObject({
       type: 'urn:portal-bridge:problem:rate-limited',
@@ -83,11 +82,22 @@ describe('rate limits', () => {
     expect(over.headers.get('ratelimit-remaining')).toBe('0');
     expect(Number(over.headers.get('ratelimit-reset'))).toBe(retryAfter);
 
+    // The local analyses are not AI calls: not in this class (writes, unlimited for keys by default).
+    const local = await call(analysisBayesianRun, {
+      method: 'POST',
+      key: portal,
+      body: {
+        role: 'Data Engineer',
+        profile: { skillsMatched: 3, skillsRequired: 5, experienceYears: 2, requiredExperienceYears: 3 },
+      },
+    });
+    expect([local.status, local.headers.get('ratelimit-limit')]).toEqual([200, null]);
+
     // Another key, an end user, and another class of the same key are unaffected.
-    const fresh = await call(analysisBayesianRun, { method: 'POST', key: other, body: BAYES });
+    const fresh = await call(analysisComprehensiveRun, { method: 'POST', key: other, body: ANALYSIS });
     expect([fresh.status, fresh.headers.get('ratelimit-remaining')]).toEqual([200, '99']);
     const person = { authorization: `Bearer ${await issuer.sign({ sub: 'carol' })}` };
-    const theirs = await call(analysisBayesianRun, { method: 'POST', headers: person, body: BAYES });
+    const theirs = await call(analysisComprehensiveRun, { method: 'POST', headers: person, body: ANALYSIS });
     expect([theirs.status, theirs.headers.get('ratelimit-remaining')]).toEqual([200, '99']);
     await services.sync.sync('ann', { data: { a: 1 } }, 'admin');
     const read = await call(usersGet, { method: 'GET', key: portal, params: { userId: 'ann' } });
@@ -99,7 +109,7 @@ describe('rate limits', () => {
     const queued = await call(operationsCreate, {
       method: 'POST',
       key: portal,
-      body: { command: 'bayesian_inference', ...BAYES },
+      body: { command: 'comprehensive_analysis', ...ANALYSIS },
     });
     expect(queued.status).toBe(429);
     const sync = await call(operationsCreate, {
@@ -138,8 +148,23 @@ describe('rate limits', () => {
     expect([foreign.status, foreign.headers.get('ratelimit-remaining')]).toEqual([403, '2']);
   });
 
+  it('a request refused for its input is not counted (and writes nothing); one that reaches the handler is', async () => {
+    const issued = await services.apiKeys.issue('user', 'careless portal');
+    const key = issued.key;
+    const counters = async () =>
+      (await services.store.collection('state').query({ type: 'ratelimit' })).items.filter((d) =>
+        d.pk.endsWith(`key:${issued.id}`),
+      );
+    const bad = await call(analysisComprehensiveRun, { method: 'POST', key, body: { targetRole: 'x' } });
+    expect([bad.status, bad.headers.get('ratelimit-limit')]).toEqual([400, null]);
+    expect(await counters()).toEqual([]);
+    const good = await call(analysisComprehensiveRun, { method: 'POST', key, body: ANALYSIS });
+    expect([good.status, good.headers.get('ratelimit-remaining')]).toEqual([200, '99']);
+    expect((await counters()).map((d) => (d.body as { points: number }).points)).toEqual([1]);
+  });
+
   it('the bootstrap admin key is limited like any key (AI only, by default)', async () => {
-    const res = await call(analysisBayesianRun, { method: 'POST', key: TEST_ADMIN_KEY, body: BAYES });
+    const res = await call(analysisComprehensiveRun, { method: 'POST', key: TEST_ADMIN_KEY, body: ANALYSIS });
     expect(res.headers.get('ratelimit-limit')).toBe('100');
   });
 });

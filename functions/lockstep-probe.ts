@@ -6,7 +6,7 @@ import { lockstepProbeResponseSchema } from '../shared/http/response-schemas';
 export const lockstepProbe = route('lockstep-probe', {
   methods: ['POST'],
   route: 'lockstep/probe',
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'monitoring' },
   summary: 'A synthetic sync observed until the bus accepted its event (504 after 10 s)',
   tags: ['lockstep'],
   responses: { 200: lockstepProbeResponseSchema, 504: lockstepProbeResponseSchema },

@@ -6,7 +6,7 @@ import { lockstepStatusResponseSchema } from '../shared/http/response-schemas';
 export const lockstepStatusGet = route('lockstep-status-get', {
   methods: ['GET'],
   route: 'lockstep/status',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service'], scope: 'monitoring' },
   summary: 'Lockstep monitor: change-feed lag, propagation latency, consistency, health band',
   tags: ['lockstep'],
   responses: { 200: lockstepStatusResponseSchema },

@@ -11,7 +11,7 @@ import { route } from '../shared/http/route';
 export const metricsGet = route('metrics-get', {
   methods: ['GET'],
   route: 'metrics',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service'], scope: 'monitoring' },
   query: z.object({ scope: z.enum(['cluster', 'instance']).optional() }),
   summary: 'get_performance_metrics: sync, propagation and token figures merged over the live instances',
   tags: ['metrics'],

@@ -11,7 +11,7 @@ import { providersResponseSchema } from '../shared/http/response-schemas';
 export const providersGet = route('providers-get', {
   methods: ['GET'],
   route: 'providers',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service'], scope: 'providers' },
   query: z.object({ audit: intQuery(0, 1000).optional() }),
   summary: 'The AI provider lock: active provider, states, cooldowns, recent lock events',
   tags: ['providers'],

@@ -10,7 +10,7 @@ import { providersResponseSchema } from '../shared/http/response-schemas';
 export const providersLockAcquire = route('providers-lock-acquire', {
   methods: ['POST'],
   route: 'providers/lock',
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'providers' },
   body: providerLockBodySchema,
   summary: 'Give the AI provider lock to a provider',
   tags: ['providers'],

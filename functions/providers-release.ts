@@ -7,7 +7,7 @@ import { providersResponseSchema } from '../shared/http/response-schemas';
 export const providersRelease = route('providers-release', {
   methods: ['POST'],
   route: 'providers/release',
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'providers' },
   body: providerReleaseBodySchema,
   summary: 'Release the AI provider lock (the next analysis gives it to the first in line)',
   tags: ['providers'],

@@ -7,7 +7,7 @@ import { subscriptionCreatedResponseSchema } from '../shared/http/response-schem
 export const subscriptionsCreate = route('subscriptions-create', {
   methods: ['POST'],
   route: 'subscriptions',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'subscriptions' },
   body: subscriptionCreateSchema,
   summary: 'subscribe_to_events: a signed webhook for chosen event types, owned by the calling key',
   tags: ['subscriptions'],

@@ -8,7 +8,7 @@ import { deadLettersResponseSchema } from '../shared/http/response-schemas';
 export const subscriptionsDeadLettersList = route('subscriptions-dead-letters-list', {
   methods: ['GET'],
   route: 'subscriptions/{id}/dead-letters',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'subscriptions' },
   params: z.object({ id: subscriptionIdParam }),
   summary: "A subscription's dead letters (404 unless the caller owns it or is an admin)",
   tags: ['subscriptions'],

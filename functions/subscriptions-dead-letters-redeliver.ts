@@ -9,7 +9,7 @@ import { redeliveredResponseSchema } from '../shared/http/response-schemas';
 export const subscriptionsDeadLettersRedeliver = route('subscriptions-dead-letters-redeliver', {
   methods: ['POST'],
   route: 'subscriptions/{id}/dead-letters/redeliver',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'subscriptions' },
   params: z.object({ id: subscriptionIdParam }),
   body: redeliverSchema,
   bodyOptional: true,

@@ -6,7 +6,7 @@ import { subscriptionsResponseSchema } from '../shared/http/response-schemas';
 export const subscriptionsList = route('subscriptions-list', {
   methods: ['GET'],
   route: 'subscriptions',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'subscriptions' },
   summary: "The calling key's subscriptions (an admin sees all), without secrets",
   tags: ['subscriptions'],
   responses: { 200: subscriptionsResponseSchema },

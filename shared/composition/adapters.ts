@@ -10,6 +10,7 @@ import { openEmbeddedBus, type EmbeddedBus } from '../adapters/embedded/embedded
 import { openFileBlobStore } from '../adapters/embedded/file-blob-store';
 import { SettingsSecretStore } from '../adapters/embedded/settings-secret-store';
 import { openSqliteDocumentStore } from '../adapters/embedded/sqlite-document-store';
+import { OidcTokenVerifier } from '../adapters/auth/oidc-token-verifier';
 import { NodeWebhookTransport } from '../adapters/http/node-webhook-transport';
 import { FileStaticAssets } from '../adapters/static/file-static-assets';
 import { PiscinaTaxonomyWorker } from '../adapters/workers/piscina-taxonomy-worker';
@@ -28,6 +29,7 @@ import type { SecretStore } from '../ports/secret-store';
 import type { StaticAssets } from '../ports/static-assets';
 import type { TaxonomyWorker } from '../ports/taxonomy-worker';
 import type { Telemetry } from '../ports/telemetry';
+import type { TokenVerifier } from '../ports/token-verifier';
 import type { WebhookTransport } from '../ports/webhook-transport';
 import type { Shutdown } from './shutdown';
 
@@ -47,6 +49,8 @@ export interface Adapters {
   chatModels: ReadonlyMap<string, ChatModel>;
   /** The built web pages (dashboard, API docs) in the deployment package. */
   staticAssets: StaticAssets;
+  /** Bearer-token checks against the OIDC issuer; absent when token authentication is off. */
+  tokenVerifier?: TokenVerifier;
   /** Taxonomy parsing and checks on a worker thread. */
   taxonomyWorker: TaxonomyWorker;
   /** How the change-feed trigger delivers items (Cosmos DB items; the local host feeds the same). */
@@ -68,6 +72,7 @@ export interface Overrides {
   secretStore?: SecretStore;
   telemetry?: Telemetry;
   staticAssets?: StaticAssets;
+  tokenVerifier?: TokenVerifier;
 }
 
 /**
@@ -104,6 +109,10 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
       secretCacheMs: 0,
     });
 
+  // Only public keys are fetched (no secret): the issuer's key set, cached by jose.
+  const tokenVerifier =
+    overrides.tokenVerifier ?? (config.auth.tokens ? new OidcTokenVerifier(config.auth.tokens) : undefined);
+
   return {
     clock,
     store,
@@ -115,6 +124,7 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
     telemetry,
     chatModels,
     staticAssets: overrides.staticAssets ?? new FileStaticAssets(),
+    ...(tokenVerifier ? { tokenVerifier } : {}),
     taxonomyWorker,
     changeFeedDecoder: decodeCosmosItem,
     gazetteer: allTheCitiesGazetteer,

@@ -20,6 +20,7 @@ import { ChangeFeedIntake } from '../services/change-feed-intake';
 import { EventPropagator } from '../services/event-propagator';
 import { FileService } from '../services/file-service';
 import { HealthService } from '../services/health-service';
+import { IdentityService } from '../services/identity-service';
 import { JobTitleService } from '../services/job-title-service';
 import { LockstepService } from '../services/lockstep-service';
 import { MarketPostingsService } from '../services/market-postings-service';
@@ -27,6 +28,7 @@ import { METERED_OPERATIONS, MeteringService } from '../services/metering-servic
 import { ProviderHealthService } from '../services/provider-health-service';
 import { ProviderLockService, lockPolicyFor } from '../services/provider-lock-service';
 import { PublishService } from '../services/publish-service';
+import { RateLimitService } from '../services/rate-limit-service';
 import { taxonomyRoleLookup } from '../services/role-lookup';
 import { SecretService } from '../services/secret-service';
 import { StateService } from '../services/state-service';
@@ -34,6 +36,7 @@ import type { SyncMetrics } from '../services/sync-metrics';
 import { SyncService } from '../services/sync-service';
 import { TelemetryEventMetrics, TelemetrySyncMetrics } from '../services/telemetry-instruments';
 import { TokenService } from '../services/token-service';
+import { UsageService } from '../services/usage-service';
 import { WebhookService } from '../services/webhook-service';
 import type { Adapters } from './adapters';
 import type { Shutdown } from './shutdown';
@@ -47,6 +50,12 @@ export interface Services {
   /** Set when the bus is the embedded one: the local host receives from it to drive triggers. */
   embeddedBus?: EmbeddedBus;
   apiKeys: ApiKeyService;
+  /** Who is calling: API keys and OIDC bearer tokens. */
+  identity: IdentityService;
+  /** Requests per principal, route group and status class per hour (in memory, flushed periodically). */
+  usage: UsageService;
+  /** Rate limits per principal and class (429 over the limit). */
+  rateLimits: RateLimitService;
   sync: SyncService;
   syncMetrics: SyncMetrics;
   state: StateService;
@@ -182,6 +191,22 @@ export function buildServices(
   });
   // A stopping instance publishes its final figures before the store closes.
   shutdown.add('drain', 'metrics publisher', () => clusterMetrics.stop());
+  const apiKeys = new ApiKeyService({
+    store: docs,
+    clock,
+    bootstrapAdminKey: config.adminKey,
+    cacheSeconds: config.auth.cacheSeconds,
+  });
+  const usage = new UsageService({
+    store: docs,
+    clock,
+    flushSeconds: config.usage.flushSeconds,
+    retentionSeconds: config.usage.retentionSeconds,
+    log: (m) => console.warn(m),
+  });
+  usage.start();
+  // The last counts are written while the store is still open.
+  shutdown.add('drain', 'usage counts', () => usage.close());
 
   return {
     config,
@@ -203,12 +228,14 @@ export function buildServices(
     telemetry,
     providerLock,
     analysis,
-    apiKeys: new ApiKeyService({
-      store: docs,
-      clock,
-      bootstrapAdminKey: config.adminKey,
-      cacheSeconds: config.auth.cacheSeconds,
+    apiKeys,
+    identity: new IdentityService({
+      apiKeys,
+      ...(adapters.tokenVerifier ? { tokens: adapters.tokenVerifier } : {}),
+      userClaim: config.auth.tokens?.userClaim ?? 'sub',
     }),
+    usage,
+    rateLimits: new RateLimitService({ store: docs, clock, rules: config.rateLimits }),
     health: new HealthService(store, clock),
     webhooks: new WebhookService({
       store: docs,

@@ -137,6 +137,14 @@ export class ProviderLockService {
 
   /** An admin takes the lock for `provider`; 400 for an unknown one, 409 when it may not be chosen now. */
   async acquire(provider: string, reason: string): Promise<ProvidersView> {
+    // An unknown name is bad input: refused before anything is read or written (no audit entry).
+    const known = [...this.policy.order, HEURISTIC_PROVIDER];
+    if (!known.includes(provider)) {
+      const why = `unknown provider; known: ${known.join(', ')}`;
+      throw new ServiceError('validation', `Cannot lock ${provider}: ${why}.`, [
+        { path: '/provider', message: why },
+      ]);
+    }
     const result = await this.update((doc, now) => {
       const r = acquire(doc.state, provider, reason, now, this.policy);
       return { doc: { state: r.state, manual: r.rejected ? doc.manual : true }, value: r };

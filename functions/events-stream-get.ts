@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { cursorQuery, eventTypesQuery, subjectQuery } from '../shared/http/event-params';
-import { ProblemError, forbidden } from '../shared/http/problem-error';
+import { ProblemError } from '../shared/http/problem-error';
 import { route } from '../shared/http/route';
 import { sseResponse } from '../shared/http/sse';
 import { MAX_TICKET_LENGTH } from '../shared/services/stream-ticket-service';
-import { eventFilterFor, mayReceiveEvent, mayReceiveSubject } from '../shared/services/access-policy';
+import { eventFilterFor, replaySubjectFor } from '../shared/services/access-policy';
 import { EventStreamSession } from '../shared/services/event-stream-session';
 
 const querySchema = z.object({
@@ -25,15 +25,15 @@ const RETRY_AFTER_SECONDS = 5;
 export const eventsStreamGet = route('events-stream-get', {
   methods: ['GET'],
   route: 'events/stream',
-  access: { roles: ['admin', 'user', 'service'], tickets: true },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'events:read', tickets: true },
   query: querySchema,
   summary: 'Stream committed events as Server-Sent Events, resumable from a cursor (Last-Event-ID or after)',
   tags: ['events'],
   handler: async ({ request, context, query, services, principal }) => {
-    const scope = eventFilterFor(principal);
-    if (query.subject !== undefined && !mayReceiveSubject(scope, query.subject)) {
-      throw forbidden(`This caller may not stream events about ${query.subject}.`);
-    }
+    // An end user streams only events about themselves (access-policy eventFilterFor), as in replay;
+    // asking for another subject is a 403 before anything is read.
+    const visibility = eventFilterFor(principal);
+    const subject = replaySubjectFor(principal, query.subject);
     // EventSource reconnects to the same URL with Last-Event-ID: the header wins over `after`.
     const lastEventId = request.headers.get('last-event-id')?.trim();
     const after =
@@ -62,8 +62,8 @@ export const eventsStreamGet = route('events-stream-get', {
         clock: services.clock,
         filter: {
           ...(query.types ? { types: query.types } : {}),
-          ...(query.subject !== undefined ? { subject: query.subject } : {}),
-          ...(scope.subjects ? { visible: (event) => mayReceiveEvent(scope, event) } : {}),
+          ...(subject !== undefined ? { subject } : {}),
+          visible: visibility.matches,
         },
         ...(after ? { after } : {}),
         limits: {

@@ -9,7 +9,8 @@ import { route } from '../shared/http/route';
 export const eventsStreamTicketsCreate = route('events-stream-tickets-create', {
   methods: ['POST'],
   route: 'events/stream/tickets',
-  access: { roles: ['admin', 'user', 'service'] },
+  // A ticket only opens the stream (scope events:read), as the caller: issuing one reads nothing.
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'events:read', rateClass: 'read' },
   summary: 'A short-lived ticket that opens the event stream as the caller (for EventSource)',
   tags: ['events'],
   responses: {

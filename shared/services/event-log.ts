@@ -29,9 +29,12 @@ export interface ReplayQuery {
   after?: string;
   types?: readonly string[];
   subject?: string;
-  /** What the caller may see (access-policy.ts); events it may not are skipped like filtered ones. */
-  visible?: (event: BridgeCloudEvent) => boolean;
   limit: number;
+  /**
+   * What the caller may see (access-policy eventFilterFor(principal).matches); events it may not
+   * are skipped like filtered ones.
+   */
+  visible?: (event: BridgeCloudEvent) => boolean;
 }
 
 export interface ReplayPage {

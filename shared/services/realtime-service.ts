@@ -1,17 +1,19 @@
 import type { BridgeCloudEvent } from '../domain/cloud-event';
 import type { RealtimePublisher } from '../ports/realtime-publisher';
-import { eventFilterFor, mayReceiveSubject, ownerIdOf } from './access-policy';
-import { ServiceError } from './errors';
+import { isEventAbout, ownerIdOf, replaySubjectFor } from './access-policy';
 import type { EventLog } from './event-log';
 import type { Principal } from './principal';
 
 /**
  * Realtime push through a service built for many long connections (Azure Web PubSub), for
- * BRIDGE_REALTIME=webpubsub. Groups: `all` (every event), `type.<type>` and `subject.<subject>`;
- * each event is sent to the three it belongs to (a connection in several gets it once). A client
- * negotiates access for the groups it asked for (and may see): with `subject`, that subject's
- * group; else one group per type in `types`; else `all`. End users only ever get their own
- * subject group (access-policy.ts).
+ * BRIDGE_REALTIME=webpubsub. Groups: `all` (every event), `type.<type>`, `subject.<subject>`, and
+ * `user.<userId>` (only the events access-policy.ts `isEventAbout` that user: an event whose
+ * subject merely equals a user id, e.g. a state key, is not sent there); each event is sent to the
+ * groups it belongs to (a connection in several gets it once). A key or app-role token negotiates
+ * access for what it asked: with `subject`, that subject's group; else one group per type in
+ * `types`; else `all`. An end user only ever gets their own `user.<userId>` group (the same rule
+ * as eventFilterFor in replay and the SSE stream; `subject` naming anyone else is a 403, and
+ * `types` is theirs to filter client-side). Tokens carry no roles, so no client joins other groups.
  *
  * Pushes are at least once and roughly in commit order, never a replay log: `negotiate` returns
  * the log's cursor as of now, and a client that (re)connects first replays from its last cursor
@@ -36,12 +38,15 @@ const MAX_GROUP_LENGTH = 1024;
 export const ALL_GROUP = 'all';
 export const typeGroup = (type: string) => `type.${type}`;
 export const subjectGroup = (subject: string) => `subject.${subject}`;
+export const userGroup = (userId: string) => `user.${userId}`;
 
 /** The groups an event is sent to. */
-export function groupsOfEvent(event: Pick<BridgeCloudEvent, 'type' | 'subject'>): string[] {
+export function groupsOfEvent(event: Pick<BridgeCloudEvent, 'type' | 'subject' | 'source'>): string[] {
   const groups = [ALL_GROUP, typeGroup(event.type)];
-  if (event.subject !== undefined && subjectGroup(event.subject).length <= MAX_GROUP_LENGTH) {
-    groups.push(subjectGroup(event.subject));
+  const { subject } = event;
+  if (subject !== undefined && subjectGroup(subject).length <= MAX_GROUP_LENGTH) {
+    groups.push(subjectGroup(subject));
+    if (isEventAbout(event, subject)) groups.push(userGroup(subject));
   }
   return groups;
 }
@@ -54,15 +59,12 @@ export class RealtimeService {
   ) {}
 
   async negotiate(principal: Principal, request: NegotiateRequest): Promise<Negotiated> {
-    const scope = eventFilterFor(principal);
     let groups: string[];
-    if (request.subject !== undefined) {
-      if (!mayReceiveSubject(scope, request.subject)) {
-        throw new ServiceError('forbidden', `This caller may not receive events about ${request.subject}.`);
-      }
+    if (principal.kind === 'end-user') {
+      // 403 for another user's subject, before anything is issued.
+      groups = [userGroup(replaySubjectFor(principal, request.subject) ?? principal.userId)];
+    } else if (request.subject !== undefined) {
       groups = [subjectGroup(request.subject)];
-    } else if (scope.subjects) {
-      groups = scope.subjects.map(subjectGroup);
     } else if (request.types && request.types.length > 0) {
       groups = [...new Set(request.types)].map(typeGroup);
     } else {

@@ -10,12 +10,14 @@ import {
   startLocalHostProcess,
   type LocalHostProcess,
 } from '../helpers/local-host-process';
+import { issuerSettings, startOidcIssuer, type OidcIssuer } from '../helpers/oidc-issuer';
 import { SseClient, type SseFrame } from '../helpers/sse-client';
 import { client, expectProblem, type Client } from './client';
 
 let host: LocalHostProcess;
 let admin: Client;
 let portalKey: string;
+let issuer: OidcIssuer;
 const clients: SseClient[] = [];
 
 const HOST_ENV = {
@@ -26,7 +28,8 @@ const HOST_ENV = {
 };
 
 beforeAll(async () => {
-  host = await startLocalHostProcess({ env: HOST_ENV });
+  issuer = await startOidcIssuer();
+  host = await startLocalHostProcess({ env: { ...HOST_ENV, ...issuerSettings(issuer) } });
   admin = client(host.baseUrl, host.adminKey);
   const key = await admin.post('/keys', { role: 'user', name: 'stream e2e user portal' });
   expect(key.status).toBe(201);
@@ -39,6 +42,7 @@ afterEach(() => {
 
 afterAll(async () => {
   await cleanupLocalHosts();
+  await issuer?.close();
 });
 
 async function stream(
@@ -182,6 +186,34 @@ test('who may stream: a key, or a short-lived ticket (for EventSource); nothing 
   expect((await stream('', { 'last-event-id': 'r1.x' })).status).toBe(400);
   expect((await stream('', { 'last-event-id': '1'.repeat(9000) })).status).toBe(400);
   expect((await stream('?types=bad%20type')).status).toBe(400);
+});
+
+test('an end user streams only events about themselves, with their bearer token or their own ticket', async () => {
+  const bearer = { authorization: `Bearer ${await issuer.sign({ sub: 'eu-ann' })}` };
+  expect((await stream('?subject=eu-bob', bearer, host, null)).status).toBe(403);
+  const direct = await stream('', bearer, host, null);
+  await ready(direct);
+  // The ticket carries the end user: it opens the same narrowed stream without a header.
+  const issued = await client(host.baseUrl).post('/events/stream/tickets', undefined, { headers: bearer });
+  expect(issued.status).toBe(201);
+  const viaTicket = await SseClient.connect(`http://127.0.0.1:${host.port}${issued.body.url}`);
+  clients.push(viaTicket);
+  await ready(viaTicket);
+  const other = await SseClient.connect(`http://127.0.0.1:${host.port}${issued.body.url}&subject=eu-bob`);
+  clients.push(other);
+  expect(other.status).toBe(403);
+  // Committed in this order: another user's change, a state entry keyed like her id (not about
+  // her), then her own change. Only the last reaches her streams.
+  await sync(host, 'eu-bob', { a: 1 });
+  expect((await admin.put('/state/eu-ann', { value: { on: true } })).status).toBe(200);
+  await sync(host, 'eu-ann', { a: 1 });
+  for (const c of [direct, viaTicket]) {
+    const [first] = await take(c, 1);
+    expect(first!.event).toEqual(expect.objectContaining({ type: 'user_update', subject: 'eu-ann' }));
+  }
+  // A key narrowed to other scopes gets no ticket (the ticket route is events:read).
+  const narrow = await admin.post('/keys', { role: 'user', name: 'narrow', scopes: ['users:read'] });
+  expectProblem(await client(host.baseUrl, narrow.body.key).post('/events/stream/tickets'), 403);
 });
 
 test('a stalled consumer is cut off with its cursor and resumes without loss; what the host holds for it stays bounded', async () => {

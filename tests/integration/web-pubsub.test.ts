@@ -16,7 +16,7 @@ import { WebPubSubPublisher } from '../../shared/adapters/azure/web-pubsub-publi
 import { loadConfig } from '../../shared/config';
 import { createServices, setServices, type Services } from '../../shared/container';
 import type { BridgeCloudEvent } from '../../shared/domain/cloud-event';
-import { keyPrincipal } from '../../shared/services/principal';
+import { endUserPrincipal, keyPrincipal } from '../../shared/services/principal';
 import { AcceptingSender } from '../contract/event-log.contract';
 import { invokeHandler } from '../helpers/invoke-handler';
 import { ManualClock, TEST_ADMIN_KEY } from '../helpers/test-services';
@@ -243,8 +243,37 @@ describe('realtime push through Web PubSub (fake REST API over HTTPS)', () => {
     expect(everything.received[0]).toEqual(events[0]);
     const sends = wps.requests.filter((r) => r.path.endsWith('/:send'));
     expect(sends[0]?.query.get('filter')).toBe(
-      "'all' in groups or 'type.note' in groups or 'subject.o''neil' in groups",
+      "'all' in groups or 'type.note' in groups or 'subject.o''neil' in groups or 'user.o''neil' in groups",
     );
+  });
+
+  it('an end user gets only their own user group: events about them, never another subject', async () => {
+    const ann = endUserPrincipal('ann');
+    const negotiated = await services.realtime!.negotiate(ann, { types: ['note'] });
+    expect(negotiated.groups).toEqual(['user.ann']);
+    expect(wps.tokens.get('tok-1')).toMatchObject({ userId: 'user:ann', groups: ['user.ann'], roles: [] });
+    expect((await services.realtime!.negotiate(ann, { subject: 'ann' })).groups).toEqual(['user.ann']);
+    await expect(services.realtime!.negotiate(ann, { subject: 'bob' })).rejects.toMatchObject({
+      kind: 'forbidden',
+    });
+    const connection = wps.connect(negotiated.url);
+    await publish('note', 'ann', 'about-ann');
+    await publish('note', 'bob', 'about-bob');
+    for (const event of (await services.events.replay({ limit: 10 })).events) {
+      await services.realtime!.publish(event);
+    }
+    // A state entry whose key happens to be "ann" is not about user ann: not in her group.
+    await services.realtime!.publish({
+      specversion: '1.0',
+      id: 'state:ann:1',
+      source: '/bridge/state/ann',
+      type: 'state_change',
+      subject: 'ann',
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+      data: {},
+    } as unknown as BridgeCloudEvent);
+    expect(connection.received.map((m) => (m as BridgeCloudEvent).id)).toEqual(['pub:key-portal:about-ann']);
   });
 
   it('a client that reconnects replays from its cursor over HTTP: pushes it missed are not lost', async () => {

@@ -317,12 +317,12 @@ test("a stream outlives the local host's header and body timeouts (they time the
   await ready(c);
   const openedAt = performance.now();
   let heartbeats = 0;
-  while (performance.now() - openedAt < 5_000) {
-    const frame = await c.next(5_000);
+  // Past node's 3 s requestTimeout, however slowly a busy machine sends the heartbeats.
+  while (performance.now() - openedAt < 5_000 || heartbeats < 3) {
+    const frame = await c.next(10_000);
     expect(frame.comment).toBe('heartbeat');
     heartbeats++;
   }
-  expect(heartbeats).toBeGreaterThanOrEqual(3);
   const ack = await sync(strict, 'outlives-timeouts', { n: 1 });
   expect(ack.status).toBe(200);
   const [live] = await take(c, 1);

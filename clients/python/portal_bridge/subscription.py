@@ -124,6 +124,10 @@ class Subscription:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=self._ready_timeout)
 
+    def reconnect(self) -> None:
+        """Drops the connection; the subscription resumes from ``cursor`` (which a caller may set)."""
+        self._lost("reconnect() was called")
+
     def join(self, timeout: Optional[float] = None) -> None:
         """Waits for the callback thread to end (after close() or a fatal error)."""
         if self._thread is not None:

@@ -153,7 +153,11 @@ class Subscription:
             except StopIteration:
                 self._lost("the stream ended without a close frame")
                 continue
-            except (OSError, http.client.HTTPException, StreamError) as error:
+            except StreamError:
+                # an oversized or malformed frame would come again on every resume: give up
+                self._drop_connection()
+                raise
+            except Exception as error:  # noqa: BLE001 - http.client raises several kinds on a cut connection
                 if self._stop.is_set():
                     break
                 self._lost(f"{error.__class__.__name__}: {error}")
@@ -283,7 +287,7 @@ class Subscription:
             self._sock, self._conn, self._frames = sock, conn, None
         try:
             ready = self._until_ready(frames)
-        except (OSError, http.client.HTTPException, StreamError) as error:
+        except Exception as error:  # noqa: BLE001 - a cut connection surfaces in several ways
             self._drop_connection()
             if self._stop.is_set():
                 return

@@ -51,6 +51,7 @@ class LocalHost:
         self.base_url = ""
         self.process: Optional[subprocess.Popen] = None
         self._output: List[str] = []
+        self._drainer = threading.Thread()
 
     def env(self) -> Dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_") and k != "PORT"}
@@ -87,7 +88,8 @@ class LocalHost:
             start_new_session=True,
         )
         self.process = process
-        threading.Thread(target=self._drain, args=(process,), daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain, args=(process,), daemon=True)
+        self._drainer.start()
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             match = LISTENING.search(self.output())
@@ -101,18 +103,29 @@ class LocalHost:
         self.kill9()
         raise RuntimeError(f"the local host did not start within {START_TIMEOUT} s\n--- output ---\n{self.output()}")
 
+    def _reap(self) -> None:
+        assert self.process is not None
+        self._drainer.join(STOP_TIMEOUT)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
     def kill9(self) -> None:
         """A crash: SIGKILL, nothing flushed."""
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(STOP_TIMEOUT)
+            self._reap()
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
+            return
+        if self.process.poll() is not None:
+            self._reap()
             return
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(STOP_TIMEOUT)
+            self._reap()
         except subprocess.TimeoutExpired:
             self.kill9()
 

@@ -247,6 +247,8 @@ class Subscription:
                 self._immediate = False
                 return
             except _Retryable as retry:
+                if self._stop.is_set():
+                    return
                 attempt += 1
                 if attempt > self._max_retries:
                     raise StreamError(
@@ -267,9 +269,12 @@ class Subscription:
         try:
             conn.connect()
             sock = conn.sock
+            with self._lock:  # from here on close() can interrupt the wait for the answer and `ready`
+                self._sock, self._conn, self._frames = sock, conn, None
             conn.request("GET", self._endpoint.target("/events/stream", query), headers=headers)
             response = conn.getresponse()
         except (OSError, http.client.HTTPException) as error:
+            self._drop_connection()
             conn.close()
             raise _Retryable(TransportError(f"cannot open the event stream: {error}")) from error
         if response.status != 200:
@@ -277,14 +282,12 @@ class Subscription:
                 body = response.read(64 * 1024)
             except (OSError, http.client.HTTPException):
                 body = b""
-            conn.close()
+            self._drop_connection()
             error = from_response(response.status, {k.lower(): v for k, v in response.getheaders()}, body)
             if isinstance(error, (ServerError, RateLimited)):
                 raise _Retryable(error, error.retry_after or 0.0)
             raise error
         frames = read_frames(response, max_line_bytes=self._max_line, max_frame_bytes=self._max_frame)  # type: ignore[arg-type]
-        with self._lock:
-            self._sock, self._conn, self._frames = sock, conn, None
         try:
             ready = self._until_ready(frames)
         except Exception as error:  # noqa: BLE001 - a cut connection surfaces in several ways

@@ -139,3 +139,10 @@ class HostRestartTest(unittest.TestCase):
         self.assertEqual(got, event_ids(acks))
         self.assertGreaterEqual(sub.connections, 2)
         self.assertIsNone(sub.error)
+        # While it retries against a host that is gone, close() ends the subscription promptly.
+        host.kill9()
+        time.sleep(0.5)
+        started = time.monotonic()
+        sub.close()
+        self.assertLess(time.monotonic() - started, 3.0)
+        self.assertIsNone(sub.error)

@@ -276,6 +276,27 @@ test('heartbeats keep an idle stream alive', async () => {
   expect(frame.comment).toBe('heartbeat');
 });
 
+test("a stream outlives the local host's header and body timeouts (they time the request, not the response)", async () => {
+  // The shortest allowed timeouts: node's requestTimeout becomes 1 + 1 + 1 = 3 s.
+  const strict = await startLocalHostProcess({
+    env: { ...HOST_ENV, BRIDGE_HTTP_HEADERS_TIMEOUT_MS: '1000', BRIDGE_HTTP_BODY_TIMEOUT_MS: '1000' },
+  });
+  const c = await stream('?types=user_update', {}, strict, strict.adminKey);
+  await ready(c);
+  const openedAt = performance.now();
+  let heartbeats = 0;
+  while (performance.now() - openedAt < 5_000) {
+    const frame = await c.next(5_000);
+    expect(frame.comment).toBe('heartbeat');
+    heartbeats++;
+  }
+  expect(heartbeats).toBeGreaterThanOrEqual(3);
+  const ack = await sync(strict, 'outlives-timeouts', { n: 1 });
+  expect(ack.status).toBe(200);
+  const [live] = await take(c, 1);
+  expect(live!.event.id).toBe(`user:outlives-timeouts:${ack.body.version}`);
+}, 60_000);
+
 function rssMb(on: LocalHostProcess): number {
   const status = fs.readFileSync(`/proc/${on.child.pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);

@@ -90,6 +90,10 @@ class MethodNotAllowed(BridgeError):
     """405."""
 
 
+class RequestTimeout(BridgeError):
+    """408: the request did not arrive in time (the bridge's header/body timeouts)."""
+
+
 class Conflict(BridgeError):
     """409: the write conflicts with the current state (e.g. a baseVersion ahead of the profile)."""
 
@@ -130,6 +134,9 @@ _BY_SLUG: Dict[str, Type[BridgeError]] = {
     "validation": ValidationError,
     "malformed-json": ValidationError,
     "bad-path": ValidationError,
+    "bad-request": ValidationError,
+    "json-too-deep": ValidationError,
+    "request-timeout": RequestTimeout,
     "unauthorized": Unauthorized,
     "payment-required": PaymentRequired,
     "forbidden": Forbidden,
@@ -147,6 +154,7 @@ _BY_SLUG: Dict[str, Type[BridgeError]] = {
     "unavailable": ServiceUnavailable,
     "store-unavailable": ServiceUnavailable,
     "too-many-streams": ServiceUnavailable,
+    "token-verification-unavailable": ServiceUnavailable,
 }
 
 _BY_STATUS: Dict[int, Type[BridgeError]] = {
@@ -156,6 +164,7 @@ _BY_STATUS: Dict[int, Type[BridgeError]] = {
     403: Forbidden,
     404: NotFound,
     405: MethodNotAllowed,
+    408: RequestTimeout,
     409: Conflict,
     412: PreconditionFailed,
     413: PayloadTooLarge,

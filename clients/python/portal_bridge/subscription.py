@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Seque
 from .errors import (
     BridgeError,
     RateLimited,
+    RequestTimeout,
     ServerError,
     StreamError,
     TransportError,
@@ -284,7 +285,7 @@ class Subscription:
                 body = b""
             self._drop_connection()
             error = from_response(response.status, {k.lower(): v for k, v in response.getheaders()}, body)
-            if isinstance(error, (ServerError, RateLimited)):
+            if isinstance(error, (ServerError, RateLimited, RequestTimeout)):
                 raise _Retryable(error, error.retry_after or 0.0)
             raise error
         frames = read_frames(response, max_line_bytes=self._max_line, max_frame_bytes=self._max_frame)  # type: ignore[arg-type]

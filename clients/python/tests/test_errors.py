@@ -21,6 +21,7 @@ from portal_bridge import (
     PreconditionFailed,
     RangeNotSatisfiable,
     RateLimited,
+    RequestTimeout,
     ServerError,
     ServiceUnavailable,
     StreamError,
@@ -215,6 +216,9 @@ class AnswersTheHostDoesNotGiveTest(unittest.TestCase):
         with self.assertRaises(NotFound) as caught:
             self.bridge.get_user("x")
         self.assertIsNone(caught.exception.type)
+        _Scripted.answers["/api/health"] = (408, {}, b"")
+        with self.assertRaises(RequestTimeout):
+            self.bridge.get_health()
         _Scripted.answers["/api/metrics"] = (502, {}, b"bad gateway")
         with self.assertRaises(ServerError):
             self.bridge.get_performance_metrics()

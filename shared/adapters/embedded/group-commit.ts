@@ -5,6 +5,14 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
+/** What an adapter does at the edges of a group, inside its transaction. */
+export interface GroupHooks {
+  /** Right after BEGIN IMMEDIATE (the write lock is held): e.g. read counters other processes move. */
+  begin?(): void;
+  /** Right before COMMIT: e.g. write back counters kept in memory during the group. */
+  beforeCommit?(): void;
+}
+
 /**
  * Group commit for a better-sqlite3 connection: every write issued during one event-loop turn runs
  * in a shared BEGIN IMMEDIATE transaction, each inside its own savepoint (a failing write rolls back
@@ -25,27 +33,45 @@ const openGroups = new Map<string, Set<GroupCommit>>();
 
 export class GroupCommit {
   private waiters: Waiter[] | undefined;
+  /**
+   * Runs a write in a savepoint of the open transaction (released on success, rolled back on a
+   * throw). Made once: better-sqlite3 builds several closures per `transaction()` call.
+   */
+  private readonly inSavepoint: <R>(write: () => R) => R;
 
   constructor(
     private readonly db: Database.Database,
     private readonly mapError: (error: unknown) => unknown,
-  ) {}
+    private readonly hooks: GroupHooks = {},
+  ) {
+    this.inSavepoint = db.transaction(<R>(write: () => R): R => write()) as <R>(write: () => R) => R;
+  }
+
+  /** Whether a group is open (its writes are not committed yet). */
+  get open(): boolean {
+    return this.waiters !== undefined;
+  }
 
   run<R>(write: () => R): Promise<R> {
     if (!this.waiters) {
       const file = this.db.memory ? undefined : this.db.name;
-      if (file !== undefined) {
-        const peers = openGroups.get(file) ?? new Set<GroupCommit>();
-        for (const peer of peers) peer.commit();
+      const peers = file === undefined ? undefined : (openGroups.get(file) ?? new Set<GroupCommit>());
+      if (peers) for (const peer of peers) peer.commit();
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        this.hooks.begin?.();
+      } catch (error) {
+        this.db.exec('ROLLBACK');
+        throw error;
+      }
+      if (peers && file !== undefined) {
         peers.add(this);
         openGroups.set(file, peers);
       }
-      this.db.exec('BEGIN IMMEDIATE');
       this.waiters = [];
       setImmediate(() => this.commit());
     }
-    // db.transaction inside an open transaction is a savepoint: released on success, rolled back on throw.
-    const result = this.db.transaction(write)();
+    const result = this.inSavepoint(write);
     return new Promise<R>((resolve, reject) =>
       this.waiters?.push({ resolve: () => resolve(result), reject }),
     );
@@ -58,6 +84,7 @@ export class GroupCommit {
     this.waiters = undefined;
     if (!this.db.memory) openGroups.get(this.db.name)?.delete(this);
     try {
+      this.hooks.beforeCommit?.();
       this.db.exec('COMMIT');
     } catch (error) {
       try {

@@ -52,29 +52,47 @@ export class GroupCommit {
     return this.waiters !== undefined;
   }
 
+  /** A write in its own savepoint of the group: it applies completely or not at all. */
   run<R>(write: () => R): Promise<R> {
-    if (!this.waiters) {
-      const file = this.db.memory ? undefined : this.db.name;
-      const peers = file === undefined ? undefined : (openGroups.get(file) ?? new Set<GroupCommit>());
-      if (peers) for (const peer of peers) peer.commit();
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        this.hooks.begin?.();
-      } catch (error) {
-        this.db.exec('ROLLBACK');
-        throw error;
-      }
-      if (peers && file !== undefined) {
-        peers.add(this);
-        openGroups.set(file, peers);
-      }
-      this.waiters = [];
-      setImmediate(() => this.commit());
-    }
+    this.ensureOpen();
     const result = this.inSavepoint(write);
+    return this.settled(result);
+  }
+
+  /**
+   * A write of at most one modifying statement, without a savepoint: SQLite undoes a failing
+   * statement by itself, so the savepoint's two extra statements would buy nothing.
+   */
+  runStatement<R>(write: () => R): Promise<R> {
+    this.ensureOpen();
+    const result = write();
+    return this.settled(result);
+  }
+
+  private settled<R>(result: R): Promise<R> {
     return new Promise<R>((resolve, reject) =>
       this.waiters?.push({ resolve: () => resolve(result), reject }),
     );
+  }
+
+  private ensureOpen(): void {
+    if (this.waiters) return;
+    const file = this.db.memory ? undefined : this.db.name;
+    const peers = file === undefined ? undefined : (openGroups.get(file) ?? new Set<GroupCommit>());
+    if (peers) for (const peer of peers) peer.commit();
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      this.hooks.begin?.();
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
+    if (peers && file !== undefined) {
+      peers.add(this);
+      openGroups.set(file, peers);
+    }
+    this.waiters = [];
+    setImmediate(() => this.commit());
   }
 
   /** Commits the open group, if any, and settles its waiters. */

@@ -5,10 +5,10 @@ import type Database from 'better-sqlite3';
  *
  * Version 1 of every file is the schema of the release before versioning existed, written with
  * `IF NOT EXISTS`, so a new file and a file of that release (user_version 0, tables present) take
- * the same first step. Each later migration runs once, in order, inside the same BEGIN IMMEDIATE
- * transaction that records its version, so a crash mid-upgrade leaves the file at the last
- * completed version and the next start resumes; concurrent openers serialise on the write lock and
- * the second finds nothing left to do. A file written by a newer release is refused, naming both
+ * the same first step. The missing steps run once, in order, in one BEGIN IMMEDIATE transaction that
+ * also records the new version: an upgrade applies completely or not at all (a crash mid-upgrade
+ * leaves the file as it was, and the next start runs it again), and concurrent openers serialise on
+ * the write lock, the second finding nothing left to do. A file written by a newer release is refused, naming both
  * versions, rather than read with the wrong layout.
  */
 export interface Migration {

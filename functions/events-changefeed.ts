@@ -19,8 +19,12 @@ export async function eventsChangefeed(documents: unknown[], context: Invocation
     items.push({ pk: doc.pk, docId: doc.id, seq: doc.seq, body: doc.body as EventDocumentBody });
   }
   if (items.length === 0) return;
-  const { published, alreadyPublished } = await getServices().propagator.propagate(items, { attempts: 5 });
-  context.debug(`events-changefeed: ${published} published, ${alreadyPublished} already published`);
+  const { published, alreadyPublished, quarantined } = await getServices().propagator.propagate(items, {
+    attempts: 5,
+  });
+  context.debug(
+    `events-changefeed: ${published} published, ${alreadyPublished} already published, ${quarantined} quarantined`,
+  );
 }
 
 const triggers = loadTriggerSettings();

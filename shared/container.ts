@@ -5,17 +5,22 @@ import { createServiceBusClient, ServiceBusMessageSender } from './adapters/azur
 import { openEmbeddedBus, type EmbeddedBus } from './adapters/embedded/embedded-bus';
 import { openSqliteDocumentStore } from './adapters/embedded/sqlite-document-store';
 import { openCosmosDocumentStore } from './adapters/azure/cosmos-document-store';
-import { BUS_TOPOLOGY } from './domain/bus-topology';
+import { BUS_TOPOLOGY, withoutPortalSubscriptions } from './domain/bus-topology';
 import { systemClock, type Clock } from './ports/clock';
 import type { DocumentStore } from './ports/document-store';
 import type { MessageSender } from './ports/message-sender';
 import type { WebhookTransport } from './ports/webhook-transport';
 import { ApiKeyService } from './services/api-key-service';
 import { CommandService } from './services/command-service';
+import { CommitFeed } from './services/commit-feed';
 import { EventLog } from './services/event-log';
 import type { EventMetrics } from './services/event-metrics';
-import type { OutboxItem } from './services/event-outbox';
+import type { EventLimits, OutboxItem } from './services/event-outbox';
 import { EventPropagator } from './services/event-propagator';
+import type { EventPublisher } from './services/event-publisher';
+import { EventQuarantine } from './services/event-quarantine';
+import { OutboxEventTopic } from './services/outbox-event-topic';
+import { WriteAdmission } from './services/write-admission';
 import { HealthService } from './services/health-service';
 import { LockstepService } from './services/lockstep-service';
 import { PublishService } from './services/publish-service';
@@ -60,7 +65,19 @@ export interface Services {
   state: StateService;
   health: HealthService;
   eventMetrics: EventMetrics;
-  propagator: EventPropagator;
+  /**
+   * Commit notifications: every commit's events, right after the commit, in this instance. Subscribe
+   * to react at once (an event stream); a durable path must still cover what a listener misses.
+   */
+  commits: Pick<CommitFeed, 'subscribe'>;
+  /** How committed events reach the bridge-events topic (config.events.topic). */
+  propagator: EventPublisher;
+  /** With BRIDGE_EVENT_TOPIC=outbox: the topic itself (the local host runs its consumers). */
+  outboxTopic?: OutboxEventTopic;
+  /** Events the bus or a consumer refused, set aside for admins. */
+  quarantine: EventQuarantine;
+  /** Backpressure for event-producing writes (outbox topic only). */
+  admission?: WriteAdmission;
   events: EventLog;
   publisher: PublishService;
   webhooks: WebhookService;
@@ -116,7 +133,7 @@ export function createServices(config: BridgeConfig, overrides: Overrides = {}):
     bus = new ServiceBusMessageSender(client);
     closeBusClient = () => client.close();
   } else if (!bus) {
-    embeddedBus = openEmbeddedBus(config.store.dataDir, BUS_TOPOLOGY, {
+    embeddedBus = openEmbeddedBus(config.store.dataDir, withoutPortalSubscriptions(BUS_TOPOLOGY), {
       durability: config.store.durability,
       clock,
     });
@@ -128,39 +145,71 @@ export function createServices(config: BridgeConfig, overrides: Overrides = {}):
   const { blobStore, secretStore, telemetry } = buildFilesSecretsTelemetry(config, clock, overrides);
   const syncMetrics = new TelemetrySyncMetrics(clock, telemetry);
   const eventMetrics = new TelemetryEventMetrics(telemetry);
-  const propagator = new EventPropagator(
-    store,
-    container,
-    bus,
-    clock,
-    eventMetrics,
-    config.events.retentionSeconds,
-  );
+  const warn = (message: string) => console.warn(message);
   const events = new EventLog(store, container, clock);
-  // Commits notify the lockstep monitor and, on the fast path, publish at once; the change feed
-  // and the sweeper remain the guarantee, so a failure here only costs latency.
-  const commitHooks: ((items: OutboxItem[]) => void)[] = [];
-  const onCommit = (items: OutboxItem[]) => {
-    for (const hook of commitHooks) hook(items);
-    if (config.events.fastPath) propagator.publishSoon(items);
+  const limits: EventLimits = {
+    retentionSeconds: config.events.retentionSeconds,
+    maxEventBytes: config.events.maxEventBytes,
   };
-  const retention = config.events.retentionSeconds;
+  const quarantine = new EventQuarantine(store, container, clock, limits.retentionSeconds);
+  // Every commit notification fans out from here: the fast path (bus) or the topic's consumers
+  // (outbox), the lockstep monitor, and whoever subscribes through `services.commits`. The durable
+  // paths (change feed and sweeper, or the outbox topic's checkpoint) cover what a listener misses.
+  const commits = new CommitFeed(warn);
+  const onCommit = (items: OutboxItem[]) => commits.publish(items);
+  let propagator: EventPublisher;
+  let outboxTopic: OutboxEventTopic | undefined;
+  let admission: WriteAdmission | undefined;
+  if (config.events.topic === 'outbox') {
+    const topic = new OutboxEventTopic({
+      store,
+      container,
+      leaseContainer: config.triggers.COSMOS_LEASE_CONTAINER,
+      clock,
+      metrics: eventMetrics,
+      quarantine,
+      log: events,
+      maxQueued: config.events.backlogMax,
+      onProgress: () => admission?.progress(),
+      warn,
+    });
+    admission = new WriteAdmission(() => topic.backlog(), {
+      backlogMax: config.events.backlogMax,
+      waitMs: config.events.backpressureWaitMs,
+    });
+    commits.subscribe((items) => topic.publishSoon(items));
+    propagator = outboxTopic = topic;
+  } else {
+    const busPropagator = new EventPropagator({
+      store,
+      container,
+      sender: bus,
+      clock,
+      metrics: eventMetrics,
+      retentionSeconds: limits.retentionSeconds,
+      log: events,
+      quarantine,
+      warn,
+    });
+    if (config.events.fastPath) commits.subscribe((items) => busPropagator.publishSoon(items));
+    propagator = busPropagator;
+  }
   const sync = new SyncService(
     store,
     container,
     clock,
     syncMetrics,
-    { ...config.sync, eventRetentionSeconds: retention },
+    { ...config.sync, events: limits, ...(admission ? { admission } : {}) },
     onCommit,
   );
   const state = new StateService(
     store,
     container,
     clock,
-    { maxRetries: config.sync.maxRetries, eventRetentionSeconds: retention },
+    { maxRetries: config.sync.maxRetries, events: limits, ...(admission ? { admission } : {}) },
     onCommit,
   );
-  const publisher = new PublishService(store, container, clock, retention, onCommit);
+  const publisher = new PublishService(store, container, clock, limits, onCommit, admission);
   // AI providers are built once; the lock lives in the store so every instance agrees on it.
   // A key named by AI_<NAME>_API_KEY_SECRET is read through the secret store, which caches it.
   const chatModels =
@@ -194,15 +243,15 @@ export function createServices(config: BridgeConfig, overrides: Overrides = {}):
     container,
     clock,
     sync,
-    events,
     propagator,
     eventMetrics,
     config.events.sweepGraceSeconds * 1000,
+    quarantine,
   );
-  commitHooks.push((items) => lockstep.noteCommitted(items));
+  commits.subscribe((items) => lockstep.noteCommitted(items));
   const jobTitles = new JobTitleService(store, container, clock);
   const marketPostings = new MarketPostingsService(store, container, clock, jobTitles);
-  const tokens = new TokenService(store, container, clock, { eventRetentionSeconds: retention }, onCommit);
+  const tokens = new TokenService(store, container, clock, { events: limits }, onCommit);
 
   return {
     config,
@@ -212,7 +261,11 @@ export function createServices(config: BridgeConfig, overrides: Overrides = {}):
     embeddedBus,
     syncMetrics,
     eventMetrics,
+    commits,
     propagator,
+    ...(outboxTopic ? { outboxTopic } : {}),
+    quarantine,
+    ...(admission ? { admission } : {}),
     events,
     sync,
     state,
@@ -225,9 +278,7 @@ export function createServices(config: BridgeConfig, overrides: Overrides = {}):
     analysis,
     apiKeys: new ApiKeyService(store, container, clock, config.adminKey, config.auth.cacheSeconds),
     health: new HealthService(store, clock),
-    webhooks: new WebhookService(store, container, bus, transport, clock, config.webhooks, (m) =>
-      console.warn(m),
-    ),
+    webhooks: new WebhookService(store, container, bus, transport, clock, config.webhooks, warn),
     commands: new CommandService(store, container, bus, clock, sync, publisher, analysis),
     jobTitles,
     marketPostings,

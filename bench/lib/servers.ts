@@ -49,7 +49,7 @@ function exited(child: ChildProcess): Promise<void> {
 /** Starts one server and waits (polling its output file) for its "listening on" line. */
 export async function startServer(
   kind: 'bare' | 'host',
-  options: { accessLog?: boolean; env?: Record<string, string> } = {},
+  options: { accessLog?: boolean; env?: Record<string, string>; nodeArgs?: string[] } = {},
 ): Promise<ServerChild> {
   const script = kind === 'bare' ? BARE_SCRIPT : HOST_SCRIPT;
   if (!fs.existsSync(script)) throw new Error(`${script} is missing: run npm run build first.`);
@@ -66,7 +66,7 @@ export async function startServer(
       ...options.env,
     });
   }
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script], {
     cwd: path.dirname(DIST),
     env,
     stdio: ['ignore', out, out],

@@ -1,5 +1,4 @@
 import type { JsonValue } from '../ports/document-store';
-import type { OutgoingMessage } from '../ports/message-sender';
 
 /** The bridge's own event types (seed names); portals may publish their own types too. */
 export const BRIDGE_EVENT_TYPES = [
@@ -45,6 +44,8 @@ export interface EventDocumentBody {
 export interface EventMarkBody {
   eventId: string;
   publishedAt: number;
+  /** Set when the bus refused the event for a reason of its own: handled, but not on the bus. */
+  quarantined?: true;
 }
 
 /** Sequence numbers are carried as zero-padded strings so they also sort as text. */
@@ -58,21 +59,4 @@ export function parseSequence(text: string): number | undefined {
 
 export function withSequence(event: PendingEvent, seq: number): BridgeCloudEvent {
   return { ...event, sequence: formatSequence(seq) };
-}
-
-/**
- * The Service Bus shape of an event: body = the CloudEvent, messageId = its id (duplicate detection),
- * subject = its type, application property eventType = its type (for SQL filters).
- */
-export function toBusMessage(event: BridgeCloudEvent): OutgoingMessage {
-  return {
-    messageId: event.id,
-    body: event,
-    subject: event.type,
-    contentType: CLOUDEVENTS_CONTENT_TYPE,
-    applicationProperties: {
-      eventType: event.type,
-      ...(event.subject ? { eventSubject: event.subject } : {}),
-    },
-  };
 }

@@ -9,7 +9,7 @@ import {
   type EventDocumentBody,
 } from '../domain/cloud-event';
 import { ServiceError } from './errors';
-import type { EventPropagator } from './event-propagator';
+import type { EventPublisher } from './event-publisher';
 import type { OutboxItem } from './event-outbox';
 
 export interface ReplayQuery {
@@ -88,12 +88,36 @@ export class EventLog {
     return { events, next: formatSequence(cursor) };
   }
 
+  /** Where the sweeper stands: every event at or below it was published (0: from the start). */
+  async sweeperCheckpoint(): Promise<number> {
+    const doc = await this.store.read<{ continuation: string }>(
+      this.container,
+      SWEEPER_PK,
+      SWEEPER_CHECKPOINT_ID,
+    );
+    return doc ? Number(doc.body.continuation) : 0;
+  }
+
+  /** The sequence of the last event committed so far (0: none); reads the event feed to its end. */
+  async lastSequence(from = 0): Promise<number> {
+    let continuation = String(from);
+    for (;;) {
+      const page = await this.store.changeFeed(this.container, {
+        continuation,
+        maxItems: 1000,
+        types: [EVENT_DOC_TYPE],
+      });
+      if (page.items.length === 0) return Number(continuation);
+      continuation = page.continuation;
+    }
+  }
+
   /**
    * Walks events after the sweeper's checkpoint and returns those not yet published. The
    * checkpoint moves past the leading run of published events only, so nothing is ever skipped.
    */
   async scanPending(
-    propagator: EventPropagator,
+    propagator: Pick<EventPublisher, 'isPublished'>,
     options: { olderThanMs?: number; advanceCheckpoint?: boolean } = {},
   ): Promise<PendingScan> {
     const checkpoint = await this.store.read<{ continuation: string }>(

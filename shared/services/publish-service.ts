@@ -5,8 +5,9 @@ import { isStoreError } from '../ports/document-store';
 import { eventDocId, formatSequence, type EventDocumentBody, type PendingEvent } from '../domain/cloud-event';
 import type { Principal } from './api-key-service';
 import { ServiceError } from './errors';
-import { outboxOperation, toOutboxItem } from './event-outbox';
-import type { CommitListener } from './sync-service';
+import { outboxOperation, toOutboxItem, type EventLimits } from './event-outbox';
+import type { CommitListener } from './commit-feed';
+import type { WriteAdmission } from './write-admission';
 
 /** Types only the bridge itself emits: a portal publishing them could fake a state change. */
 export const BRIDGE_ONLY_TYPES: ReadonlySet<string> = new Set(['user_update', 'user_delete', 'state_change']);
@@ -25,8 +26,9 @@ export class PublishService {
     private readonly store: DocumentStore,
     private readonly container: string,
     private readonly clock: Clock,
-    private readonly retentionSeconds: number,
+    private readonly events: EventLimits,
     private readonly onCommit?: CommitListener,
+    private readonly admission?: WriteAdmission,
   ) {}
 
   async publish(
@@ -38,6 +40,7 @@ export class PublishService {
         { path: '/type', message: 'is reserved for the bridge' },
       ]);
     }
+    await this.admission?.admit();
     const id = `pub:${publisher.keyId}:${request.id ?? randomUUID()}`;
     const pk = `pub:${id}`;
     const now = this.clock.now();
@@ -51,7 +54,7 @@ export class PublishService {
       datacontenttype: 'application/json',
       data: request.data,
     };
-    const op = outboxOperation(0, event, now, this.retentionSeconds);
+    const op = outboxOperation(0, event, now, this.events);
     try {
       const [result] = await this.store.batch(this.container, pk, [op]);
       const item = toOutboxItem(pk, op, result?.seq);

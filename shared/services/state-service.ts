@@ -4,8 +4,9 @@ import type { BatchOperation, DocumentStore, JsonValue } from '../ports/document
 import { isStoreError } from '../ports/document-store';
 import type { PendingEvent } from '../domain/cloud-event';
 import { ServiceError } from './errors';
-import { outboxOperation, toOutboxItem } from './event-outbox';
-import type { CommitListener } from './sync-service';
+import { outboxOperation, toOutboxItem, type EventLimits } from './event-outbox';
+import type { CommitListener } from './commit-feed';
+import type { WriteAdmission } from './write-admission';
 
 export interface StateEntry {
   key: string;
@@ -48,7 +49,7 @@ export class StateService {
     private readonly store: DocumentStore,
     private readonly container: string,
     private readonly clock: Clock,
-    private readonly options: { maxRetries: number; eventRetentionSeconds: number },
+    private readonly options: { maxRetries: number; events: EventLimits; admission?: WriteAdmission },
     private readonly onCommit?: CommitListener,
   ) {}
 
@@ -58,6 +59,7 @@ export class StateService {
   }
 
   async put(key: string, put: StatePut): Promise<StateEntry & { etag: string }> {
+    await this.options.admission?.admit();
     const pk = statePartition(key);
     for (let attempt = 0; ; attempt++) {
       const current = await this.store.read<StateDocument>(this.container, pk, STATE_ID);
@@ -105,6 +107,7 @@ export class StateService {
 
   /** True when the key existed. */
   async delete(key: string, ifMatch?: string): Promise<boolean> {
+    await this.options.admission?.admit();
     const pk = statePartition(key);
     for (let attempt = 0; ; attempt++) {
       const current = await this.store.read<StateDocument>(this.container, pk, STATE_ID);
@@ -163,7 +166,7 @@ export class StateService {
       datacontenttype: 'application/json',
       data,
     };
-    return outboxOperation(position, event, now, this.options.eventRetentionSeconds);
+    return outboxOperation(position, event, now, this.options.events);
   }
 
   private committed(pk: string, eventOp: BatchOperation, seq: number | undefined): void {

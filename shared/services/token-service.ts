@@ -5,8 +5,8 @@ import type { BatchOperation, DocumentStore, JsonValue } from '../ports/document
 import { isStoreError } from '../ports/document-store';
 import type { Principal } from './api-key-service';
 import { ServiceError } from './errors';
-import { outboxOperation, toOutboxItem } from './event-outbox';
-import type { CommitListener } from './sync-service';
+import { outboxOperation, toOutboxItem, type EventLimits } from './event-outbox';
+import type { CommitListener } from './commit-feed';
 
 /**
  * Token balances and their ledger. Every change of a balance is ONE transactional batch in the
@@ -154,7 +154,7 @@ export class TokenService {
     private readonly store: DocumentStore,
     private readonly container: string,
     private readonly clock: Clock,
-    private readonly options: { eventRetentionSeconds: number },
+    private readonly options: { events: EventLimits },
     private readonly onCommit?: CommitListener,
   ) {}
 
@@ -377,6 +377,6 @@ export class TokenService {
       datacontenttype: 'application/json',
       data,
     };
-    return outboxOperation(`tokens:${version}`, event, now, this.options.eventRetentionSeconds);
+    return outboxOperation(`tokens:${version}`, event, now, this.options.events);
   }
 }

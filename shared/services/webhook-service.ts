@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore } from '../ports/document-store';
@@ -9,6 +9,7 @@ import { backoffDelayMs } from '../domain/backoff';
 import { WEBHOOK_RETRY_QUEUE } from '../domain/bus-topology';
 import { CLOUDEVENTS_CONTENT_TYPE, type BridgeCloudEvent } from '../domain/cloud-event';
 import { refusedWebhookUrl } from '../domain/webhook-target';
+import { busMessageId, eventRefusalReason } from './bus-messages';
 import { ServiceError } from './errors';
 
 export interface WebhookSubscription {
@@ -60,6 +61,14 @@ const MAX_BACKOFF_MS = 60 * 60 * 1000;
  * Changes made through this instance apply at once; those made on another instance within this time.
  */
 const SUBSCRIPTION_CACHE_MS = 1_000;
+const MAX_SIGNERS = 10_000;
+
+/** One dead letter per event and subscription: the event id when it is a safe document id, else its hash. */
+function deadLetterId(eventId: string): string {
+  return /^[A-Za-z0-9_.:-]{1,200}$/.test(eventId)
+    ? `dl_${eventId}`
+    : `dl_sha256_${createHash('sha256').update(eventId).digest('hex')}`;
+}
 
 /**
  * subscribe_to_events over signed webhooks (Standard Webhooks). The first attempt happens as the
@@ -78,6 +87,8 @@ export class WebhookService {
   ) {}
 
   private cached?: { at: number; subscriptions: Promise<SubscriptionDocument[]> };
+  /** Signers per subscription (a Webhook decodes its secret once), rebuilt when the list is re-read. */
+  private signers = new Map<string, { secret: string; webhook: Webhook }>();
 
   async subscribe(
     eventTypes: string[],
@@ -128,7 +139,12 @@ export class WebhookService {
     }
   }
 
-  /** First delivery of an event to every subscription of its type; failures go to the retry queue. */
+  /**
+   * First delivery of an event to every subscription of its type, all at once; a failed attempt is
+   * scheduled on the retry queue. Subscriptions do not wait for each other, and one whose retry
+   * cannot even be scheduled for a reason of the event itself is dead-lettered with that reason
+   * rather than failing the fan-out (which would repeat the others' deliveries).
+   */
   async fanOut(event: BridgeCloudEvent): Promise<{ delivered: number; scheduled: number }> {
     const now = this.clock.now();
     if (!this.cached || now - this.cached.at > SUBSCRIPTION_CACHE_MS) {
@@ -137,14 +153,34 @@ export class WebhookService {
       subscriptions.catch(() => (this.cached = undefined));
     }
     const targets = (await this.cached.subscriptions).filter((s) => s.eventTypes.includes(event.type));
+    if (targets.length === 0) return { delivered: 0, scheduled: 0 };
     const firstAttemptAt = this.clock.now();
-    const outcomes = await Promise.all(
-      targets.map((s) => this.attempt(s, { subscriptionId: s.id, event, attempt: 1, firstAttemptAt })),
+    const body = JSON.stringify(event);
+    const outcomes = await Promise.allSettled(
+      targets.map((s) => this.attempt(s, { subscriptionId: s.id, event, attempt: 1, firstAttemptAt }, body)),
     );
-    return {
-      delivered: outcomes.filter((o) => o === 'delivered').length,
-      scheduled: outcomes.filter((o) => o !== 'delivered').length,
-    };
+    let delivered = 0;
+    let scheduled = 0;
+    let failure: unknown;
+    for (const [index, outcome] of outcomes.entries()) {
+      if (outcome.status === 'fulfilled') {
+        if (outcome.value === 'delivered') delivered += 1;
+        else scheduled += 1;
+        continue;
+      }
+      const reason = eventRefusalReason(outcome.reason);
+      const task = {
+        subscriptionId: (targets[index] as SubscriptionDocument).id,
+        event,
+        attempt: 1,
+        firstAttemptAt,
+      };
+      if (reason === undefined) failure ??= outcome.reason;
+      else await this.deadLetter(task, `the retry could not be scheduled: ${reason}`);
+    }
+    // A passing failure (the retry queue unreachable): the trigger redelivers the event.
+    if (failure !== undefined) throw failure;
+    return { delivered, scheduled };
   }
 
   /** One retry from the queue. */
@@ -202,17 +238,26 @@ export class WebhookService {
     return subs;
   }
 
+  private signer(sub: SubscriptionDocument): Webhook {
+    const known = this.signers.get(sub.id);
+    if (known && known.secret === sub.secret) return known.webhook;
+    const webhook = new Webhook(sub.secret);
+    if (this.signers.size >= MAX_SIGNERS) this.signers.clear();
+    this.signers.set(sub.id, { secret: sub.secret, webhook });
+    return webhook;
+  }
+
   private async attempt(
     sub: SubscriptionDocument,
     task: DeliveryTask,
+    body = JSON.stringify(task.event),
   ): Promise<'delivered' | 'scheduled' | 'dead-lettered'> {
-    const body = JSON.stringify(task.event);
     const timestamp = new Date(this.clock.now());
     const headers = {
       'content-type': CLOUDEVENTS_CONTENT_TYPE,
       'webhook-id': task.event.id,
       'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-      'webhook-signature': new Webhook(sub.secret).sign(task.event.id, timestamp, body),
+      'webhook-signature': this.signer(sub).sign(task.event.id, timestamp, body),
       'user-agent': 'portal-bridge-webhooks',
     };
     let failure: string;
@@ -247,8 +292,9 @@ export class WebhookService {
   private async schedule(task: DeliveryTask, delayMs: number, kind: string): Promise<void> {
     await this.sender.send(WEBHOOK_RETRY_QUEUE, [
       {
-        // Deterministic per (event, subscription, attempt): a repeated fan-out schedules each retry once.
-        messageId: `${task.event.id}|${task.subscriptionId}|${kind}|${task.attempt}`,
+        // Deterministic per (event, subscription, attempt): a repeated fan-out schedules each retry
+        // once (hashed when longer than the bus accepts).
+        messageId: busMessageId(`${task.event.id}|${task.subscriptionId}|${kind}|${task.attempt}`),
         body: task,
         subject: 'webhook_delivery',
         contentType: 'application/json',
@@ -259,7 +305,7 @@ export class WebhookService {
 
   private async deadLetter(task: DeliveryTask, lastError: string): Promise<void> {
     const letter: DeadLetter = {
-      id: `dl_${task.event.id.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 200)}`,
+      id: deadLetterId(task.event.id),
       subscriptionId: task.subscriptionId,
       event: task.event,
       attempts: task.attempt,

@@ -44,6 +44,8 @@ export function makeEventHarness(env: Record<string, string> = {}, clock?: Clock
     BRIDGE_ADMIN_KEY: TEST_ADMIN_KEY,
     BRIDGE_DATA_DIR: dataDir,
     BRIDGE_WEBHOOK_ALLOW_PRIVATE: 'true',
+    // The broker path (Azure's): publication to the bus, marks, change feed, sweeper.
+    BRIDGE_EVENT_TOPIC: 'bus',
     ...env,
   });
   const bus = openEmbeddedBus(dataDir, BUS_TOPOLOGY, clock ? { clock } : {});

@@ -10,7 +10,8 @@
  *
  * Settings (environment): PROFILE_WORKLOAD (distinct|hot, default distinct), PROFILE_CONNECTIONS
  * (default 500), PROFILE_DURATION_S (default 10), PROFILE_WARMUP_S (default 3), PROFILE_ENV (extra host
- * settings, `A=1,B=2`), PROFILE_KEEP (a directory to copy the .cpuprofile into).
+ * settings, `A=1,B=2`), PROFILE_KEEP (a directory to copy the .cpuprofile into), PROFILE_HEAP=1 (also
+ * take a heap snapshot at the end of the measured window and print what holds the most memory).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -32,6 +33,13 @@ interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
+}
+
+/** The measured window on the bench's clock, and when the host was told to stop. */
+interface Window {
+  startMs: number;
+  endMs: number;
+  stopMs: number;
 }
 
 const env = process.env;
@@ -104,17 +112,46 @@ const STAGES: [string, (frame: CallFrame) => boolean][] = [
   ['parserOnIncoming (node http)', (f) => f.functionName === 'parserOnIncoming'],
 ];
 
-function analyse(profile: CpuProfile) {
+/**
+ * Only the samples of the measured window. The profile's clock is the host's, so the window is
+ * placed by its distance from the stop: the first sample inside the host's SIGTERM handler (`stop`
+ * in local/host.js) is when the bench sent SIGTERM.
+ */
+function windowSamples(
+  profile: CpuProfile,
+  byId: Map<number, ProfileNode>,
+  parent: Map<number, number>,
+  window: Window,
+) {
+  const times: number[] = [];
+  let t = 0;
+  for (const delta of profile.timeDeltas) times.push((t += delta));
+  const inStop = (id: number) => {
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const f = (byId.get(at) as ProfileNode).callFrame;
+      if (f.functionName === 'stop' && f.url.endsWith('/local/host.js')) return true;
+    }
+    return false;
+  };
+  const stopIndex = profile.samples.findIndex(inStop);
+  const stopUs = stopIndex >= 0 ? (times[stopIndex] as number) : (times[times.length - 1] ?? 0);
+  const endUs = stopUs - (window.stopMs - window.endMs) * 1000;
+  const startUs = stopUs - (window.stopMs - window.startMs) * 1000;
+  return profile.samples
+    .map((id, index) => ({ id, delta: profile.timeDeltas[index] ?? 0, at: times[index] as number }))
+    .filter((sample) => sample.at >= startUs && sample.at <= endUs);
+}
+
+function analyse(profile: CpuProfile, window: Window) {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const selfUs = new Map<number, number>();
   let totalUs = 0;
-  profile.samples.forEach((id, index) => {
-    const delta = profile.timeDeltas[index] ?? 0;
+  for (const { id, delta } of windowSamples(profile, byId, parent, window)) {
     selfUs.set(id, (selfUs.get(id) ?? 0) + delta);
     totalUs += delta;
-  });
+  }
   const areas = new Map<string, number>();
   const functions = new Map<string, number>();
   const stages = new Map<string, number>();
@@ -149,7 +186,12 @@ async function main(): Promise<void> {
   const profDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-prof-'));
   const server = await startServer('host', {
     env: extraEnv,
-    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--trace-gc'],
+    nodeArgs: [
+      '--cpu-prof',
+      `--cpu-prof-dir=${profDir}`,
+      '--trace-gc',
+      ...(env.PROFILE_HEAP ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${profDir}`] : []),
+    ],
   });
   const rss: number[] = [];
   const sampler = setInterval(() => {
@@ -162,6 +204,7 @@ async function main(): Promise<void> {
   }, 500);
   let peakMb = 0;
   let gcTail: string[] = [];
+  const window: Window = { startMs: 0, endMs: 0, stopMs: 0 };
   try {
     const keyRes = await fetch(`${server.origin}${server.prefix}/keys`, {
       method: 'POST',
@@ -178,7 +221,10 @@ async function main(): Promise<void> {
       rampCapS: 15,
       durationS,
     });
+    window.endMs = performance.now();
+    window.startMs = window.endMs - durationS * 1000;
     peakMb = server.peakRssBytes() / 1024 ** 2;
+    if (env.PROFILE_HEAP) await heapSnapshot(server.child.pid as number, profDir);
     console.log(
       `${workload} @ ${connections}: ${load.reqPerSec.toFixed(0)} req/s, p50 ${load.p50.toFixed(1)} p99 ${load.p99.toFixed(1)} ms, ` +
         `non-2xx ${load.non2xx}, errors ${load.errors}, peak RSS ${peakMb.toFixed(1)} MB (profiler on: slower than the bench)`,
@@ -187,6 +233,7 @@ async function main(): Promise<void> {
     gcTail = output.filter((line) => /Mark-Compact|Scavenge/.test(line)).slice(-3);
   } finally {
     clearInterval(sampler);
+    window.stopMs = performance.now();
     await server.stop();
   }
   const file = fs.readdirSync(profDir).find((name) => name.endsWith('.cpuprofile'));
@@ -197,8 +244,8 @@ async function main(): Promise<void> {
     fs.copyFileSync(path.join(profDir, file), path.join(env.PROFILE_KEEP, file));
   }
   fs.rmSync(profDir, { recursive: true, force: true });
-  const { totalUs, areas, functions, stages } = analyse(profile);
-  console.log(`\nSelf time by area (whole run, warm-up included; ${(totalUs / 1e6).toFixed(1)} s sampled):`);
+  const { totalUs, areas, functions, stages } = analyse(profile, window);
+  console.log(`\nSelf time by area (measured window only; ${(totalUs / 1e6).toFixed(1)} s sampled):`);
   console.log(table(areas, totalUs));
   console.log('\nInclusive time of the bridge stages:');
   console.log(table(stages, totalUs));
@@ -212,6 +259,61 @@ async function main(): Promise<void> {
       .join(' ')}; peak ${peakMb.toFixed(1)}`,
   );
   console.log(`Last GCs (heap used MB (committed) -> after):\n${gcTail.join('\n')}`);
+}
+
+/** Asks the host for a heap snapshot and prints the largest holders by constructor. */
+async function heapSnapshot(pid: number, dir: string): Promise<void> {
+  process.kill(pid, 'SIGUSR2');
+  let file: string | undefined;
+  for (let waited = 0; waited < 120_000 && !file; waited += 500) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const found = fs.readdirSync(dir).find((name) => name.endsWith('.heapsnapshot'));
+    // Written once its size stops changing.
+    if (found) {
+      const size = fs.statSync(path.join(dir, found)).size;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (size > 0 && fs.statSync(path.join(dir, found)).size === size) file = found;
+    }
+  }
+  if (!file) throw new Error('no heap snapshot written');
+  const snapshot = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
+    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+    nodes: number[];
+    strings: string[];
+  };
+  const fields = snapshot.snapshot.meta.node_fields;
+  const types = snapshot.snapshot.meta.node_types[0];
+  const width = fields.length;
+  const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f)) as [
+    number,
+    number,
+    number,
+  ];
+  const bySize = new Map<string, { size: number; count: number }>();
+  let total = 0;
+  for (let i = 0; i < snapshot.nodes.length; i += width) {
+    const type = types[snapshot.nodes[i + typeAt] as number] ?? '?';
+    const name =
+      type === 'object' || type === 'closure'
+        ? (snapshot.strings[snapshot.nodes[i + nameAt] as number] ?? '?')
+        : `(${type})`;
+    const size = snapshot.nodes[i + sizeAt] as number;
+    total += size;
+    const entry = bySize.get(name) ?? { size: 0, count: 0 };
+    entry.size += size;
+    entry.count += 1;
+    bySize.set(name, entry);
+  }
+  console.log(
+    `\nHeap snapshot at the end of the window: ${(total / 1024 ** 2).toFixed(1)} MB in JS objects; largest by constructor:`,
+  );
+  for (const [name, { size, count }] of [...bySize.entries()]
+    .sort((a, b) => b[1].size - a[1].size)
+    .slice(0, 25)) {
+    console.log(
+      `${(size / 1024 ** 2).toFixed(1).padStart(7)} MB ${String(count).padStart(9)}  ${name.slice(0, 80)}`,
+    );
+  }
 }
 
 main().catch((error: unknown) => {

@@ -27,6 +27,10 @@ export interface SummaryRow {
   rampS: number | undefined;
   /** Median over repeats of (this run's req/s ÷ the bare server's req/s in the same repeat). */
   ratioToBare: number | undefined;
+  /** Median server CPU µs per answered request (robust to a busy machine). */
+  cpuUsPerRequest: number | undefined;
+  /** Median over repeats of (bare server's CPU per request ÷ this run's), the CPU-cost view of "x bare". */
+  cpuRatioToBare: number | undefined;
 }
 
 export const TARGETS = { connections: 500, ratio: 0.6, p99Ms: 75, peakRssMb: 128 };
@@ -56,7 +60,14 @@ export function summarise(rows: RunRow[]): SummaryRow[] {
       const bare = bareOf(row.repeat, row.connections);
       return bare && bare.reqPerSec > 0 ? [row.reqPerSec / bare.reqPerSec] : [];
     });
+    const cpuRatios = group.flatMap((row) => {
+      const bare = bareOf(row.repeat, row.connections);
+      return bare?.cpuUsPerRequest && row.cpuUsPerRequest ? [bare.cpuUsPerRequest / row.cpuUsPerRequest] : [];
+    });
+    const cpus = group.flatMap((row) => (row.cpuUsPerRequest !== undefined ? [row.cpuUsPerRequest] : []));
     return {
+      cpuUsPerRequest: cpus.length > 0 ? median(cpus) : undefined,
+      cpuRatioToBare: cpuRatios.length > 0 ? median(cpuRatios) : undefined,
       workload: first.workload,
       connections: first.connections,
       runs: group.length,
@@ -124,6 +135,8 @@ const SUMMARY_COLUMNS: Column<SummaryRow>[] = [
   ['errors', (s) => String(s.errors)],
   ['ramp s', (s) => fmt(s.rampS, 1)],
   ['x bare', (s) => (s.workload === 'bare' ? '1.00' : fmt(s.ratioToBare, 2))],
+  ['CPU µs/req', (s) => fmt(s.cpuUsPerRequest, 0)],
+  ['CPU x bare', (s) => (s.workload === 'bare' ? '1.00' : fmt(s.cpuRatioToBare, 2))],
 ];
 
 const RUN_COLUMNS: Column<RunRow>[] = [
@@ -136,6 +149,7 @@ const RUN_COLUMNS: Column<RunRow>[] = [
   ['p99', (r) => fmt(r.p99, 1)],
   ['max', (r) => fmt(r.maxMs, 0)],
   ['peak RSS MB', (r) => fmt(r.peakRssBytes / MB, 1)],
+  ['CPU µs/req', (r) => fmt(r.cpuUsPerRequest, 0)],
   ['2xx', (r) => String(r.total2xx)],
   ['non-2xx', (r) => String(r.non2xx)],
   ['errors', (r) => String(r.errors)],

@@ -23,6 +23,40 @@ export function eventSizeBytes(event: PendingEvent): number {
 }
 
 /**
+ * Whether an event stays within `maxBytes` as it travels. Most events are far below the limit: a
+ * walk bounding the JSON size (each UTF-16 unit of a string is at most 6 bytes, escaped) settles
+ * those without building the JSON text; only events that might be near the limit are serialised.
+ */
+export function eventFits(event: PendingEvent, maxBytes: number): { fits: boolean; sizeBytes?: number } {
+  if (jsonSizeBound(event, maxBytes) + SEQUENCE_FIELD_BYTES <= maxBytes) return { fits: true };
+  const sizeBytes = eventSizeBytes(event);
+  return { fits: sizeBytes <= maxBytes, sizeBytes };
+}
+
+/** An upper bound of a JSON value's UTF-8 size, or a number above `cap` once it passes it. */
+function jsonSizeBound(value: unknown, cap: number): number {
+  let total = 0;
+  const visit = (v: unknown): void => {
+    if (total > cap) return;
+    if (typeof v === 'string') total += v.length * 6 + 2;
+    else if (typeof v === 'number') total += 24;
+    else if (typeof v === 'boolean' || v === null || v === undefined) total += 5;
+    else if (Array.isArray(v)) {
+      total += 2 + v.length;
+      for (const item of v) visit(item);
+    } else if (typeof v === 'object') {
+      for (const key in v) {
+        total += key.length * 6 + 4;
+        visit((v as Record<string, unknown>)[key]);
+      }
+      total += 2;
+    } else total = cap + 1; // not JSON: let JSON.stringify decide
+  };
+  visit(value);
+  return total;
+}
+
+/**
  * The Service Bus shape of an event: body = the CloudEvent, messageId = its id (duplicate
  * detection; hashed when longer than the bus accepts, the CloudEvent id itself is unchanged),
  * subject = its type, application property eventType = its type (for SQL filters).

@@ -1,6 +1,6 @@
 import type { BatchOperation } from '../ports/document-store';
 import { EVENT_DOC_TYPE, eventDocId, type EventDocumentBody, type PendingEvent } from '../domain/cloud-event';
-import { eventSizeBytes } from './bus-messages';
+import { eventFits } from './bus-messages';
 import { ServiceError } from './errors';
 
 /** An event document as the propagator needs it: where it lives, its commit position and content. */
@@ -51,8 +51,8 @@ export function outboxOperation(
   committedAt: number,
   limits: EventLimits,
 ): BatchOperation {
-  const size = eventSizeBytes(event);
-  if (size > limits.maxEventBytes) throw new EventTooLargeError(size, limits.maxEventBytes);
+  const { fits, sizeBytes } = eventFits(event, limits.maxEventBytes);
+  if (!fits) throw new EventTooLargeError(sizeBytes ?? 0, limits.maxEventBytes);
   const body: EventDocumentBody = { event, committedAt };
   return {
     op: 'create',

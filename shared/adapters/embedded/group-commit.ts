@@ -33,6 +33,8 @@ const openGroups = new Map<string, Set<GroupCommit>>();
 
 export class GroupCommit {
   private waiters: Waiter[] | undefined;
+  /** Set when a write failed midway: the group cannot commit, only roll back. */
+  private failure: { error: unknown } | undefined;
   /**
    * Runs a write in a savepoint of the open transaction (released on success, rolled back on a
    * throw). Made once: better-sqlite3 builds several closures per `transaction()` call.
@@ -69,6 +71,24 @@ export class GroupCommit {
     return this.settled(result);
   }
 
+  /**
+   * A write that checks everything it can fail on before its first statement (so a logical error
+   * leaves nothing behind) and needs no savepoint. If SQLite itself fails it midway (disk full, I/O
+   * error), its earlier statements cannot be undone alone: the whole group rolls back and every
+   * write of the group is rejected, as when a COMMIT fails.
+   */
+  runChecked<R>(write: () => R): Promise<R> {
+    this.ensureOpen();
+    let result: R;
+    try {
+      result = write();
+    } catch (error) {
+      if (isSqliteError(error)) this.failure ??= { error };
+      throw error;
+    }
+    return this.settled(result);
+  }
+
   private settled<R>(result: R): Promise<R> {
     return new Promise<R>((resolve, reject) =>
       this.waiters?.push({ resolve: () => resolve(result), reject }),
@@ -101,7 +121,10 @@ export class GroupCommit {
     if (!waiters) return;
     this.waiters = undefined;
     if (!this.db.memory) openGroups.get(this.db.name)?.delete(this);
+    const failure = this.failure;
+    this.failure = undefined;
     try {
+      if (failure) throw failure.error;
       this.hooks.beforeCommit?.();
       this.db.exec('COMMIT');
     } catch (error) {

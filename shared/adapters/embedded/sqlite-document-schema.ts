@@ -8,7 +8,9 @@
  * Version 2 keys each row by its seq (the commit position), so a write appends at the end of the
  * table instead of rewriting a page somewhere in the key order, and the change feed walks the
  * table itself. The (container, pk, id) lookup moves to a unique index of small entries, the seq
- * index goes (the key is the seq), and the etag is derived from the seq (as it always was).
+ * index goes (the key is the seq), the type index keeps (container, type) only (its entries end in
+ * the seq, so new ones append instead of landing at random places), and the etag is derived from
+ * the seq (as it always was).
  * Measured on a 2-core machine, this cut the SQLite time per sync (profile + event) by about half.
  */
 import type Database from 'better-sqlite3';
@@ -55,7 +57,7 @@ const V2_ROWS_KEYED_BY_SEQ = `
   DROP TABLE docs;
   ALTER TABLE docs_v2 RENAME TO docs;
   CREATE UNIQUE INDEX docs_by_key ON docs (container, pk, id);
-  CREATE INDEX docs_by_type ON docs (container, type, pk, id);
+  CREATE INDEX docs_by_type ON docs (container, type);
   CREATE INDEX docs_by_expiry ON docs (expires_at) WHERE expires_at IS NOT NULL;
   -- The counter never falls below a seq in use (a file written by hand or by an older build).
   UPDATE seq_counter SET seq = max(seq, (SELECT coalesce(max(seq), 0) FROM docs)) WHERE k = 0;

@@ -112,6 +112,8 @@ export class SqliteDocumentStore implements DocumentStore {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
       this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      // Sort and temporary tables in memory, not in temporary files.
+      this.db.pragma('temp_store = MEMORY');
       migrate(this.db, `the document store ${options.path}`, DOCUMENT_STORE_MIGRATIONS);
       this.statements = prepareStatements(this.db);
       this.group = new GroupCommit(this.db, toStoreError, {
@@ -150,7 +152,7 @@ export class SqliteDocumentStore implements DocumentStore {
     options?: WriteOptions,
   ): Promise<StoredDocument<T>> {
     const op = this.guard(() => prepareWrite({ op: 'create', ...doc, ttlSeconds: options?.ttlSeconds }));
-    return this.grouped(() => this.writeOne<T>(checkContainer(container), checkPk(pk), op));
+    return this.written(() => this.writeOne<T>(checkContainer(container), checkPk(pk), op));
   }
 
   async upsert<T>(
@@ -162,36 +164,43 @@ export class SqliteDocumentStore implements DocumentStore {
     const op = this.guard(() =>
       prepareWrite({ op: 'upsert', ...doc, ttlSeconds: options?.ttlSeconds, ifMatch: options?.ifMatch }),
     );
-    return this.grouped(() => this.writeOne<T>(checkContainer(container), checkPk(pk), op));
+    return this.written(() => this.writeOne<T>(checkContainer(container), checkPk(pk), op));
   }
 
   async delete(container: string, pk: string, id: string, options?: { ifMatch?: string }): Promise<void> {
     const op = this.guard(() => prepareOperation({ op: 'delete', id, ifMatch: options?.ifMatch }));
-    await this.grouped(() => {
-      this.applyOne(checkContainer(container), checkPk(pk), op, this.clock.now());
+    await this.written(() => {
+      const c = checkContainer(container);
+      const p = checkPk(pk);
+      const now = this.clock.now();
+      this.apply(c, p, [this.check(c, p, op, now, new Map())], now);
     });
   }
 
   async batch(container: string, pk: string, operations: BatchOperation[]): Promise<BatchResult[]> {
     const prepared = this.guard(() => prepareBatch(operations));
     if (prepared.length === 0) return [];
-    return this.grouped(() => {
+    return this.written(() => {
       const c = checkContainer(container);
       const p = checkPk(pk);
-      // Read the clock under the write lock so `ts` follows commit order. The group's savepoint
-      // makes the batch all or nothing.
+      // Read the clock under the write lock so `ts` follows commit order.
       const now = this.clock.now();
-      return prepared.map((op, index): BatchResult => {
-        let applied: Applied;
+      // Every operation is checked first, against the stored rows and the batch's own earlier
+      // operations; only then is anything written, so a batch applies completely or not at all
+      // without a savepoint (and its statement journal) per batch.
+      const planned = new Map<string, CurrentRow | undefined>();
+      const checked = prepared.map((op, index) => {
         try {
-          applied = this.applyOne(c, p, op, now);
+          return this.check(c, p, op, now, planned);
         } catch (error) {
           throw withOperationIndex(error, index);
         }
-        return applied.seq === undefined
-          ? { id: applied.id, ts: applied.ts }
-          : { id: applied.id, etag: etagOf(applied.seq), seq: applied.seq, ts: applied.ts };
       });
+      return this.apply(c, p, checked, now).map((applied): BatchResult =>
+        applied.seq === undefined
+          ? { id: applied.id, ts: applied.ts }
+          : { id: applied.id, etag: etagOf(applied.seq), seq: applied.seq, ts: applied.ts },
+      );
     });
   }
 
@@ -205,7 +214,10 @@ export class SqliteDocumentStore implements DocumentStore {
         Object.assign(params, { afterPk, afterId });
       }
       // One row more than asked tells whether another page exists, so the last page has no token.
-      const sql = `SELECT ${COLUMNS} FROM docs WHERE ${where.join(' AND ')} ORDER BY pk, id LIMIT @take`;
+      // Pages come in (pk, id) order: walk the key index in that order (checking the type as it goes)
+      // rather than letting the planner take the type index and sort everything of that type per page.
+      const sql = `SELECT ${COLUMNS} FROM docs INDEXED BY docs_by_key WHERE ${where.join(' AND ')}
+                   ORDER BY pk, id LIMIT @take`;
       const rows = this.statement(sql).all({ ...params, take: limit + 1 }) as DocRow[];
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
@@ -236,12 +248,7 @@ export class SqliteDocumentStore implements DocumentStore {
       // skips an item.
       const params = { container: checkContainer(container), after, now: this.clock.now(), maxItems };
       const types = options.types ?? [];
-      // A type filter walks the same seq order and skips other kinds (no extra index to maintain on writes).
-      const typeFilter =
-        types.length === 0 ? '' : ` AND type IN (${types.map((_, i) => `@t${i}`).join(', ')})`;
-      const sql = `SELECT ${COLUMNS} FROM docs WHERE seq > @after AND container = @container AND ${LIVE}${typeFilter}
-                   ORDER BY seq LIMIT @maxItems`;
-      const rows = this.statement(sql).all({
+      const rows = this.statement(changeFeedSql(types.length)).all({
         ...params,
         ...Object.fromEntries(types.map((t, i) => [`t${i}`, t])),
       }) as DocRow[];
@@ -287,9 +294,13 @@ export class SqliteDocumentStore implements DocumentStore {
     this.guard(() => this.statements.ping.get());
   }
 
-  /** Runs a write in the current commit group; resolves after the group's COMMIT. */
-  private grouped<R>(write: () => R): Promise<R> {
-    return this.guard(() => this.group.run(write));
+  /**
+   * Runs a write in the current commit group; resolves after the group's COMMIT. The write checks
+   * everything before its first statement (see `check`), so only SQLite itself can fail it midway,
+   * and then the whole group rolls back (GroupCommit.runChecked).
+   */
+  private written<R>(write: () => R): Promise<R> {
+    return this.guard(() => this.group.runChecked(write));
   }
 
   async close(): Promise<void> {
@@ -299,8 +310,9 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   private writeOne<T>(container: string, pk: string, op: PreparedOperation): StoredDocument<T> {
-    const applied = this.applyOne(container, pk, op, this.clock.now());
-    if (applied.seq === undefined || applied.json === undefined || applied.type === undefined) {
+    const now = this.clock.now();
+    const [applied] = this.apply(container, pk, [this.check(container, pk, op, now, new Map())], now);
+    if (applied?.seq === undefined || applied.json === undefined || applied.type === undefined) {
       throw new Error('write produced no document');
     }
     const doc: StoredDocument<T> = {
@@ -316,10 +328,24 @@ export class SqliteDocumentStore implements DocumentStore {
     return doc;
   }
 
-  /** One operation inside the open write transaction; an expired row counts as absent. */
-  private applyOne(container: string, pk: string, op: PreparedOperation, now: number): Applied {
-    const row = this.statements.current.get(container, pk, op.id) as CurrentRow | undefined;
-    const current = row && isLive(row.expires_at, now) ? row : undefined;
+  /**
+   * Checks one operation against the key's current row (an expired row counts as absent), or what
+   * an earlier operation of the same batch left there (`planned`, which it then updates); writes
+   * nothing. Returns the row the operation replaces or deletes.
+   */
+  private check(
+    container: string,
+    pk: string,
+    op: PreparedOperation,
+    now: number,
+    planned: Map<string, CurrentRow | undefined>,
+  ): { op: PreparedOperation; current: CurrentRow | undefined } {
+    let current: CurrentRow | undefined;
+    if (planned.has(op.id)) current = planned.get(op.id);
+    else {
+      const row = this.statements.current.get(container, pk, op.id) as CurrentRow | undefined;
+      current = row && isLive(row.expires_at, now) ? row : undefined;
+    }
     if (op.op === 'create' && current) {
       throw new StoreError('conflict', `document ${op.id} already exists`);
     }
@@ -329,16 +355,29 @@ export class SqliteDocumentStore implements DocumentStore {
     if (op.ifMatch !== undefined && (current === undefined || etagOf(current.seq) !== op.ifMatch)) {
       throw new StoreError('precondition-failed', `document ${op.id} does not have etag ${op.ifMatch}`);
     }
-    if (op.op === 'delete') {
-      this.statements.remove.run((current as CurrentRow).seq);
-      return { id: op.id, ts: now, expiresAt: null };
-    }
-    // Only inside a group (the write lock is held and the counter was read): see `lastSeq`.
-    const seq = ++this.lastSeq;
-    const expiresAt = op.ttlSeconds === undefined ? null : now + op.ttlSeconds * 1000;
-    // The key is unique: REPLACE drops the row's previous version (expired or not) in the same step.
-    this.statements.put.run(seq, container, pk, op.id, op.type, op.json, now, expiresAt);
-    return { id: op.id, type: op.type, json: op.json, seq, ts: now, expiresAt };
+    // A later operation on the same key sees this one: deleted, or a write with an etag nobody holds yet.
+    planned.set(op.id, op.op === 'delete' ? undefined : { seq: Number.NaN, expires_at: null });
+    return { op, current };
+  }
+
+  /** Writes checked operations (the write lock is held, inside a group: see `lastSeq`). */
+  private apply(
+    container: string,
+    pk: string,
+    checked: { op: PreparedOperation; current: CurrentRow | undefined }[],
+    now: number,
+  ): Applied[] {
+    return checked.map(({ op }): Applied => {
+      if (op.op === 'delete') {
+        this.statements.remove.run(container, pk, op.id);
+        return { id: op.id, ts: now, expiresAt: null };
+      }
+      const seq = ++this.lastSeq;
+      const expiresAt = op.ttlSeconds === undefined ? null : now + op.ttlSeconds * 1000;
+      // The key is unique: REPLACE drops the row's previous version (expired or not) in the same step.
+      this.statements.put.run(seq, container, pk, op.id, op.type, op.json, now, expiresAt);
+      return { id: op.id, type: op.type, json: op.json, seq, ts: now, expiresAt };
+    });
   }
 
   private statement(sql: string): Database.Statement {
@@ -379,13 +418,28 @@ function prepareStatements(db: Database.Database) {
       `INSERT OR REPLACE INTO docs (seq, container, pk, id, type, body, ts, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    remove: db.prepare('DELETE FROM docs WHERE seq = ?'),
+    remove: db.prepare('DELETE FROM docs WHERE container = ? AND pk = ? AND id = ?'),
     purge: db.prepare(
       `DELETE FROM docs WHERE seq IN
          (SELECT seq FROM docs WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ${PURGE_CHUNK})`,
     ),
     ping: db.prepare('SELECT 1'),
   };
+}
+
+/**
+ * The change feed's query: a walk of the table in key (= seq) order from the continuation. NOT
+ * INDEXED keeps the planner from taking the type or key index for the equality constraints and then
+ * sorting every matching row by seq (a cost growing with the table); a type filter skips other
+ * kinds during the walk (no extra index to maintain on every write).
+ */
+export function changeFeedSql(typeCount: number): string {
+  const typeFilter =
+    typeCount === 0
+      ? ''
+      : ` AND type IN (${Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ')})`;
+  return `SELECT ${COLUMNS} FROM docs NOT INDEXED WHERE seq > @after AND container = @container AND ${LIVE}${typeFilter}
+          ORDER BY seq LIMIT @maxItems`;
 }
 
 /** WHERE clauses and bound parameters shared by query and count. */

@@ -1,10 +1,8 @@
 import type { BridgeConfig } from './config';
 import { loadConfig } from './config';
 import { NodeWebhookTransport } from './adapters/http/node-webhook-transport';
-import { createServiceBusClient, ServiceBusMessageSender } from './adapters/azure/service-bus-sender';
 import { openEmbeddedBus, type EmbeddedBus } from './adapters/embedded/embedded-bus';
 import { openSqliteDocumentStore } from './adapters/embedded/sqlite-document-store';
-import { openCosmosDocumentStore } from './adapters/azure/cosmos-document-store';
 import { BUS_TOPOLOGY, withoutPortalSubscriptions } from './domain/bus-topology';
 import { systemClock, type Clock } from './ports/clock';
 import type { DocumentStore } from './ports/document-store';
@@ -36,10 +34,9 @@ import type { ChatModel } from './ports/chat-model';
 import { ProfileLocationIndex } from './services/analysis-market-service';
 import { AnalysisService } from './services/analysis-service';
 import { ProviderLockService, lockPolicyFor } from './services/provider-lock-service';
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
+import { azureAdapters } from './adapters/azure/lazy';
 import { createTelemetry } from './adapters/azure/app-insights-telemetry';
-import { createBlobServiceClient, openAzureBlobStore } from './adapters/azure/blob-store';
-import { KeyVaultSecretStore } from './adapters/azure/key-vault-secret-store';
 import { openFileBlobStore } from './adapters/embedded/file-blob-store';
 import { SettingsSecretStore } from './adapters/embedded/settings-secret-store';
 import type { BlobStore } from './ports/blob-store';
@@ -125,6 +122,7 @@ export function createServices(config: BridgeConfig, overrides: Overrides = {}):
   if (!bus && config.bus.kind === 'servicebus') {
     // The SDK's default 30 s between retries would stall a sync's fast path; the change feed and
     // the sweeper retry on their own schedule anyway.
+    const { createServiceBusClient, ServiceBusMessageSender } = azureAdapters.serviceBus();
     const client = createServiceBusClient({
       fullyQualifiedNamespace: config.bus.fullyQualifiedNamespace,
       connectionString: config.bus.connectionString,
@@ -298,7 +296,7 @@ export function createServices(config: BridgeConfig, overrides: Overrides = {}):
 function openStore(config: BridgeConfig, clock: Clock): DocumentStore {
   const cosmos = config.store.cosmos;
   if (config.store.kind === 'cosmos' && cosmos) {
-    return openCosmosDocumentStore({
+    return azureAdapters.cosmos().openCosmosDocumentStore({
       endpoint: cosmos.endpoint,
       key: cosmos.emulatorKey,
       databaseId: cosmos.database,
@@ -334,25 +332,29 @@ function buildFilesSecretsTelemetry(
   overrides: Overrides,
 ): { blobStore: BlobStore; secretStore: SecretStore; telemetry: Telemetry } {
   let credential: TokenCredential | undefined;
-  const azureCredential = () => (credential ??= new DefaultAzureCredential());
+  const azureCredential = () => (credential ??= new (azureAdapters.identity().DefaultAzureCredential)());
   const files = config.files;
   const blobStore =
     overrides.blobStore ??
     (files.kind === 'azure'
-      ? openAzureBlobStore(
-          createBlobServiceClient(
-            files.connectionString
-              ? { connectionString: files.connectionString }
-              : { endpoint: files.endpoint, credential: azureCredential() },
-          ),
-          files.container,
-        )
+      ? azureAdapters
+          .blob()
+          .openAzureBlobStore(
+            azureAdapters
+              .blob()
+              .createBlobServiceClient(
+                files.connectionString
+                  ? { connectionString: files.connectionString }
+                  : { endpoint: files.endpoint, credential: azureCredential() },
+              ),
+            files.container,
+          )
       : openFileBlobStore(config.store.dataDir, { clock, durability: config.store.durability }));
   const secrets = config.secrets;
   const secretStore =
     overrides.secretStore ??
     (secrets.kind === 'keyvault'
-      ? new KeyVaultSecretStore({
+      ? new (azureAdapters.keyVault().KeyVaultSecretStore)({
           vaultUrl: secrets.vaultUri,
           credential: azureCredential(),
           cacheSeconds: secrets.cacheSeconds,
@@ -367,7 +369,7 @@ function buildFilesSecretsTelemetry(
   const entra = config.telemetry.connectionString ? config.telemetry.entra : undefined;
   const telemetryCredential = entra
     ? entra.clientId
-      ? new DefaultAzureCredential({ managedIdentityClientId: entra.clientId })
+      ? new (azureAdapters.identity().DefaultAzureCredential)({ managedIdentityClientId: entra.clientId })
       : azureCredential()
     : undefined;
   const telemetry =

@@ -69,6 +69,7 @@ const settingsSchema = triggerSettingsSchema.extend({
   // is headroom for the sequence, the application properties and the webhook retry wrapper.
   BRIDGE_MAX_EVENT_BYTES: intSetting(1024, 100 * 1024 * 1024).default(192 * 1024),
   BRIDGE_EVENT_BACKLOG_MAX: intSetting(1, 1_000_000).default(512),
+  BRIDGE_EVENT_MAX_LAG_MS: intSetting(1, 600_000).default(100),
   BRIDGE_BACKPRESSURE_WAIT_MS: intSetting(0, 60_000).default(2_000),
   BRIDGE_SWEEP_GRACE_SECONDS: intSetting(1, 86_400).default(10),
   BRIDGE_EVENT_RETENTION_DAYS: intSetting(1, 3650).default(7),
@@ -165,6 +166,8 @@ export interface BridgeConfig {
     maxEventBytes: number;
     /** Outbox topic: events committed but not yet taken by their consumers before new writes wait. */
     backlogMax: number;
+    /** Outbox topic: how long the oldest waiting event may wait before new writes wait. */
+    maxLagMs: number;
     /** How long a write waits for the backlog to shrink before it is refused with 503. */
     backpressureWaitMs: number;
   };
@@ -329,6 +332,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       topic: s.BRIDGE_EVENT_TOPIC ?? (s.BRIDGE_BUS === 'embedded' ? 'outbox' : 'bus'),
       maxEventBytes: s.BRIDGE_MAX_EVENT_BYTES,
       backlogMax: s.BRIDGE_EVENT_BACKLOG_MAX,
+      maxLagMs: s.BRIDGE_EVENT_MAX_LAG_MS,
       backpressureWaitMs: s.BRIDGE_BACKPRESSURE_WAIT_MS,
     },
     webhooks: {

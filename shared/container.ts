@@ -171,8 +171,9 @@ export function createServices(config: BridgeConfig, overrides: Overrides = {}):
       onProgress: () => admission?.progress(),
       warn,
     });
-    admission = new WriteAdmission(() => topic.backlog(), {
+    admission = new WriteAdmission(topic, {
       backlogMax: config.events.backlogMax,
+      lagMaxMs: config.events.maxLagMs,
       waitMs: config.events.backpressureWaitMs,
     });
     commits.subscribe((items) => topic.publishSoon(items));

@@ -143,6 +143,13 @@ export class OutboxEventTopic implements EventPublisher {
     for (const consumer of this.consumers.values()) backlog = Math.max(backlog, consumer.backlog());
     return backlog;
   }
+
+  /** How long the oldest event waiting for a consumer (not yet being handled) has waited, ms. */
+  lagMs(): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const consumer of this.consumers.values()) oldest = Math.min(oldest, consumer.oldestWaitingAt());
+    return oldest === Number.POSITIVE_INFINITY ? 0 : Math.max(0, this.o.clock.now() - oldest);
+  }
 }
 
 /** One subscription's consumer of the outbox topic. */
@@ -245,6 +252,13 @@ class OutboxConsumer {
     return this.known.size + this.redeliveries.length + (this.missed ? this.o.maxQueued : 0);
   }
 
+  /** Commit time of the oldest event queued and not yet being handled (Infinity: none). */
+  oldestWaitingAt(): number {
+    const first = this.queue[0];
+    if (first) return first.body.committedAt;
+    return this.missed ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  }
+
   pending(): { count: number; oldestAt?: number } {
     let oldestAt: number | undefined;
     const consider = (item: OutboxItem) => {
@@ -290,6 +304,8 @@ class OutboxConsumer {
       }
       const item = this.queue.shift();
       if (!item) return;
+      // The oldest waiting event changed: backpressure may let writes through.
+      this.o.onProgress?.();
       const deliveryCount = (this.attempts.get(item.seq) ?? 0) + 1;
       const work = this.deliver(item, deliveryCount, false);
       this.inFlight.set(item.seq, { item, work });

@@ -1,6 +1,4 @@
-import { app } from '@azure/functions';
 import { ok } from '../shared/http/http-response';
-import { readJsonBody } from '../shared/http/request-body';
 import { route } from '../shared/http/route';
 import { geographicBodySchema } from '../shared/services/analysis-schemas';
 
@@ -9,17 +7,13 @@ import { geographicBodySchema } from '../shared/services/analysis-schemas';
  * places with distances and commute estimates, a labour-market size proxy and market trends from the
  * bridge's own profiles. Computed locally.
  */
-export const analysisGeographicRun = route(
-  { roles: ['admin', 'user', 'service'] },
-  async ({ request, services }) => {
-    const body = await readJsonBody(request, geographicBodySchema, services.config.http.maxBodyBytes);
-    return ok(await services.analysis.geographic(body), { 'cache-control': 'no-store' });
-  },
-);
-
-app.http('analysis-geographic-run', {
+export const analysisGeographicRun = route('analysis-geographic-run', {
   methods: ['POST'],
   route: 'analysis/geographic',
-  authLevel: 'anonymous',
-  handler: analysisGeographicRun,
+  access: { roles: ['admin', 'user', 'service'] },
+  body: geographicBodySchema,
+  summary: 'portal_geographic_analysis: nearby places, commute estimates and market trends for a place',
+  tags: ['analysis'],
+  handler: async ({ body, services }) =>
+    ok(await services.analysis.geographic(body), { 'cache-control': 'no-store' }),
 });

@@ -1,32 +1,42 @@
-import { app } from '@azure/functions';
+import { z } from 'zod';
 import { EVENT_TYPE_PATTERN } from '../shared/domain/cloud-event';
 import { ok } from '../shared/http/http-response';
+import { intQuery } from '../shared/http/params';
 import { route } from '../shared/http/route';
-import { validationProblem } from '../shared/http/validation';
 
-/** Replay: committed events after a cursor, in commit order, with the cursor to continue from. */
-export const eventsList = route({ roles: ['admin', 'user', 'service'] }, async ({ request, services }) => {
-  const q = request.query;
-  const limitText = q.get('limit') ?? '100';
-  const limit = Number(limitText);
-  const types = q
-    .get('types')
-    ?.split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
-  const errors = [];
-  if (!/^\d+$/.test(limitText) || limit < 1 || limit > 1000)
-    errors.push({ path: 'limit', message: 'must be a whole number from 1 to 1000' });
-  if (types?.some((t) => !EVENT_TYPE_PATTERN.test(t)))
-    errors.push({ path: 'types', message: 'must be comma-separated event types' });
-  if (errors.length > 0) throw validationProblem(errors);
-  const page = await services.events.replay({
-    after: q.get('after') ?? undefined,
-    types,
-    subject: q.get('subject') ?? undefined,
-    limit,
-  });
-  return ok(page, { 'cache-control': 'no-store' });
+const TYPES_RULE = 'must be comma-separated event types';
+
+const querySchema = z.object({
+  after: z.string().optional(),
+  types: z
+    .string()
+    .transform((text) =>
+      text
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    )
+    .refine((types) => types.every((t) => EVENT_TYPE_PATTERN.test(t)), TYPES_RULE)
+    .optional(),
+  subject: z.string().optional(),
+  limit: intQuery(1, 1000).optional(),
 });
 
-app.http('events-list', { methods: ['GET'], route: 'events', authLevel: 'anonymous', handler: eventsList });
+/** Replay: committed events after a cursor, in commit order, with the cursor to continue from. */
+export const eventsList = route('events-list', {
+  methods: ['GET'],
+  route: 'events',
+  access: { roles: ['admin', 'user', 'service'] },
+  query: querySchema,
+  summary: 'Replay committed events after a cursor, in commit order',
+  tags: ['events'],
+  handler: async ({ query, services }) => {
+    const page = await services.events.replay({
+      after: query.after,
+      types: query.types,
+      subject: query.subject,
+      limit: query.limit ?? 100,
+    });
+    return ok(page, { 'cache-control': 'no-store' });
+  },
+});

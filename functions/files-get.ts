@@ -1,5 +1,6 @@
-import { app, type HttpHandler } from '@azure/functions';
+import { z } from 'zod';
 import { problem } from '../shared/http/http-response';
+import { filePathParam } from '../shared/http/params';
 import { forbidden } from '../shared/http/problem-error';
 import { route } from '../shared/http/route';
 import { filesList } from './files-list';
@@ -16,60 +17,57 @@ const SAFE_CONTENT = {
  * `Range: bytes=…` gives 206 with content-range (416 when it lies beyond the file);
  * `If-None-Match` with the current ETag gives 304.
  */
-const getFile = route({ roles: ['admin', 'user', 'service'] }, async ({ request, services, principal }) => {
-  const access = services.files.access(principal.role, request.params.path);
-  if (!access.allowed) throw forbidden(access.reason);
-  const result = await services.files.read(access.path, {
-    range: request.headers.get('range'),
-    ifNoneMatch: request.headers.get('if-none-match'),
-  });
-  if (result.kind === 'not-modified') {
-    const { etag, lastModified } = result.properties;
-    return {
-      status: 304,
-      headers: { etag, 'last-modified': new Date(lastModified).toUTCString(), ...SAFE_CONTENT },
-    };
-  }
-  if (result.kind === 'unsatisfiable') {
-    const { size, etag } = result.properties;
-    return problem(
-      {
-        status: 416,
-        type: 'range-not-satisfiable',
-        title: 'Range not satisfiable',
-        detail: `The requested range lies outside the file (${size} bytes).`,
-      },
-      { 'content-range': `bytes */${size}`, 'accept-ranges': 'bytes', etag },
-    );
-  }
-  const { properties, body } = result.content;
-  const headers: Record<string, string> = {
-    'content-type': properties.contentType,
-    etag: properties.etag,
-    'last-modified': new Date(properties.lastModified).toUTCString(),
-    'accept-ranges': 'bytes',
-    ...SAFE_CONTENT,
-  };
-  if (result.range) {
-    const { start, end } = result.range;
-    headers['content-range'] = `bytes ${start}-${end}/${properties.size}`;
-    headers['content-length'] = String(end - start + 1);
-    return { status: 206, headers, body };
-  }
-  headers['content-length'] = String(properties.size);
-  return { status: 200, headers, body };
-});
-
-/**
- * `files/{*path}` also matches `/api/files` itself (an empty catch-all) on some hosts; without a
- * path, GET is the listing, whichever registration the host picked.
- */
-export const filesGet: HttpHandler = (request, context) =>
-  request.params.path ? getFile(request, context) : filesList(request, context);
-
-app.http('files-get', {
+export const filesGet = route('files-get', {
   methods: ['GET'],
   route: 'files/{*path}',
-  authLevel: 'anonymous',
-  handler: filesGet,
+  access: { roles: ['admin', 'user', 'service'] },
+  // `files/{*path}` also matches `/api/files` itself (an empty catch-all) on some hosts; without a
+  // path, GET is the listing, whichever registration the host picked.
+  params: z.object({ path: z.preprocess((p) => (p === '' ? undefined : p), filePathParam.optional()) }),
+  summary: 'Download a file, streamed, with ranges and conditional requests (no path: the listing)',
+  tags: ['files'],
+  handler: async ({ request, context, params, services, principal }) => {
+    if (!params.path) return filesList(request, context);
+    const access = services.files.access(principal.role, params.path);
+    if (!access.allowed) throw forbidden(access.reason);
+    const result = await services.files.read(access.path, {
+      range: request.headers.get('range'),
+      ifNoneMatch: request.headers.get('if-none-match'),
+    });
+    if (result.kind === 'not-modified') {
+      const { etag, lastModified } = result.properties;
+      return {
+        status: 304,
+        headers: { etag, 'last-modified': new Date(lastModified).toUTCString(), ...SAFE_CONTENT },
+      };
+    }
+    if (result.kind === 'unsatisfiable') {
+      const { size, etag } = result.properties;
+      return problem(
+        {
+          status: 416,
+          type: 'range-not-satisfiable',
+          title: 'Range not satisfiable',
+          detail: `The requested range lies outside the file (${size} bytes).`,
+        },
+        { 'content-range': `bytes */${size}`, 'accept-ranges': 'bytes', etag },
+      );
+    }
+    const { properties, body } = result.content;
+    const headers: Record<string, string> = {
+      'content-type': properties.contentType,
+      etag: properties.etag,
+      'last-modified': new Date(properties.lastModified).toUTCString(),
+      'accept-ranges': 'bytes',
+      ...SAFE_CONTENT,
+    };
+    if (result.range) {
+      const { start, end } = result.range;
+      headers['content-range'] = `bytes ${start}-${end}/${properties.size}`;
+      headers['content-length'] = String(end - start + 1);
+      return { status: 206, headers, body };
+    }
+    headers['content-length'] = String(properties.size);
+    return { status: 200, headers, body };
+  },
 });

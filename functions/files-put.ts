@@ -1,17 +1,24 @@
-import { app } from '@azure/functions';
+import { z } from 'zod';
 import { json } from '../shared/http/http-response';
+import { filePathParam } from '../shared/http/params';
 import { forbidden } from '../shared/http/problem-error';
-import { route } from '../shared/http/route';
+import { rawBody, route } from '../shared/http/route';
 
 /**
  * Uploads a file, streamed: the body goes to the store as it arrives and stops at
  * BRIDGE_FILES_MAX_BYTES (413, nothing changes); a declared content-length over it is refused
  * before reading. The content type is kept. 201 when the path was new, 200 when it was replaced.
  */
-export const filesPut = route(
-  { roles: ['admin', 'user', 'service'] },
-  async ({ request, services, principal }) => {
-    const access = services.files.access(principal.role, request.params.path);
+export const filesPut = route('files-put', {
+  methods: ['PUT'],
+  route: 'files/{*path}',
+  access: { roles: ['admin', 'user', 'service'] },
+  params: z.object({ path: filePathParam }),
+  body: rawBody(['*/*'], 'The file content, streamed; its content type is kept.'),
+  summary: 'Upload a file, streamed, up to BRIDGE_FILES_MAX_BYTES (a user key only under users/{userId}/)',
+  tags: ['files'],
+  handler: async ({ request, params, services, principal }) => {
+    const access = services.files.access(principal.role, params.path);
     if (!access.allowed) throw forbidden(access.reason);
     const { file, created } = await services.files.put(access.path, {
       contentType: request.headers.get('content-type'),
@@ -23,11 +30,4 @@ export const filesPut = route(
       ...(created ? { location: `/api/files/${file.path}` } : {}),
     });
   },
-);
-
-app.http('files-put', {
-  methods: ['PUT'],
-  route: 'files/{*path}',
-  authLevel: 'anonymous',
-  handler: filesPut,
 });

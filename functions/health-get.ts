@@ -1,11 +1,15 @@
-import { app } from '@azure/functions';
 import { json } from '../shared/http/http-response';
 import { route } from '../shared/http/route';
 
 /** Liveness and store check; open without a key so load balancers and monitors can call it. */
-export const healthGet = route('public', async ({ services }) => {
-  const report = await services.health.check();
-  return json(report.status === 'ok' ? 200 : 503, report, { 'cache-control': 'no-store' });
+export const healthGet = route('health-get', {
+  methods: ['GET'],
+  route: 'health',
+  access: 'public',
+  summary: 'Liveness and a store check (no key needed)',
+  tags: ['health'],
+  handler: async ({ services }) => {
+    const report = await services.health.check();
+    return json(report.status === 'ok' ? 200 : 503, report, { 'cache-control': 'no-store' });
+  },
 });
-
-app.http('health-get', { methods: ['GET'], route: 'health', authLevel: 'anonymous', handler: healthGet });

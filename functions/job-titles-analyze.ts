@@ -1,13 +1,12 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
-import type { JsonValue } from '../shared/ports/document-store';
-import { chargeAndRecord, meteredResponse, titleSchema, userIdSchema } from '../shared/http/metered';
-import { readJsonBody } from '../shared/http/request-body';
+import { toJsonObject } from '../shared/domain/json';
+import { idempotencyKeyOf, meteredResponse } from '../shared/http/metered';
+import { titleParam, userIdParam } from '../shared/http/params';
 import { route } from '../shared/http/route';
 
 const bodySchema = z.strictObject({
-  userId: userIdSchema,
-  title: titleSchema,
+  userId: userIdParam,
+  title: titleParam,
   context: z
     .strictObject({
       skills: z.array(z.string().max(100)).max(200).optional(),
@@ -20,22 +19,23 @@ const bodySchema = z.strictObject({
  * analyze_job_title (metered, BRIDGE_TOKEN_COST_ANALYZE_TITLE): normalised title, family, seniority,
  * typical skills (compared with `context.skills`), related titles and a confidence.
  */
-export const jobTitlesAnalyze = route({ roles: ['admin', 'user', 'service'] }, async (args) => {
-  const body = await readJsonBody(args.request, bodySchema, args.services.config.http.maxBodyBytes);
-  const analysis = await args.services.jobTitles.analyze(body.title, body.context ?? {});
-  const outcome = await chargeAndRecord(
-    args,
-    'analyze-title',
-    body.userId,
-    body.title,
-    analysis as unknown as JsonValue,
-  );
-  return meteredResponse('analyze-title', body.userId, outcome);
-});
-
-app.http('job-titles-analyze', {
+export const jobTitlesAnalyze = route('job-titles-analyze', {
   methods: ['POST'],
   route: 'job-titles/analyze',
-  authLevel: 'anonymous',
-  handler: jobTitlesAnalyze,
+  access: { roles: ['admin', 'user', 'service'] },
+  body: bodySchema,
+  summary: 'analyze_job_title (metered): normalised title, family, seniority, skills, related titles',
+  tags: ['job-titles'],
+  handler: async ({ request, body, services, principal }) => {
+    const outcome = await services.metering.run({
+      operation: 'analyze-title',
+      userId: body.userId,
+      principal,
+      idempotencyKey: idempotencyKeyOf(request),
+      request: { body },
+      subject: body.title,
+      compute: async () => toJsonObject(await services.jobTitles.analyze(body.title, body.context ?? {})),
+    });
+    return meteredResponse('analyze-title', body.userId, outcome);
+  },
 });

@@ -1,17 +1,20 @@
-import { app } from '@azure/functions';
+import { z } from 'zod';
 import { noContent } from '../shared/http/http-response';
+import { apiKeyIdParam } from '../shared/http/params';
 import { route } from '../shared/http/route';
 import { ServiceError } from '../shared/services/errors';
 
-export const keysDelete = route({ roles: ['admin'] }, async ({ request, services }) => {
-  const id = request.params.id ?? '';
-  if (!(await services.apiKeys.revoke(id))) throw new ServiceError('not-found', `No API key with id ${id}.`);
-  return noContent();
-});
-
-app.http('keys-delete', {
+/** Revokes an API key: 204, 404 when there is none with that id. */
+export const keysDelete = route('keys-delete', {
   methods: ['DELETE'],
   route: 'keys/{id}',
-  authLevel: 'anonymous',
-  handler: keysDelete,
+  access: { roles: ['admin'] },
+  params: z.object({ id: apiKeyIdParam }),
+  summary: 'Revoke an API key',
+  tags: ['keys'],
+  handler: async ({ params, services }) => {
+    if (!(await services.apiKeys.revoke(params.id)))
+      throw new ServiceError('not-found', `No API key with id ${params.id}.`);
+    return noContent();
+  },
 });

@@ -1,9 +1,12 @@
-import { app } from '@azure/functions';
 import { ok } from '../shared/http/http-response';
 import { route } from '../shared/http/route';
 
-export const keysList = route({ roles: ['admin'] }, async ({ services }) =>
-  ok({ keys: await services.apiKeys.list() }),
-);
-
-app.http('keys-list', { methods: ['GET'], route: 'keys', authLevel: 'anonymous', handler: keysList });
+/** The API keys (never the keys themselves). */
+export const keysList = route('keys-list', {
+  methods: ['GET'],
+  route: 'keys',
+  access: { roles: ['admin'] },
+  summary: 'List API keys (ids, roles, names; never the keys)',
+  tags: ['keys'],
+  handler: async ({ services }) => ok({ keys: await services.apiKeys.list() }),
+});

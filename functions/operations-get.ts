@@ -1,18 +1,20 @@
-import { app } from '@azure/functions';
+import { z } from 'zod';
 import { ok } from '../shared/http/http-response';
+import { operationIdParam } from '../shared/http/params';
 import { route } from '../shared/http/route';
 import { ServiceError } from '../shared/services/errors';
 
-export const operationsGet = route({ roles: ['admin', 'user', 'service'] }, async ({ request, services }) => {
-  const id = request.params.id ?? '';
-  const operation = await services.commands.get(id);
-  if (!operation) throw new ServiceError('not-found', `No operation ${id}.`);
-  return ok(operation, { 'cache-control': 'no-store' });
-});
-
-app.http('operations-get', {
+/** An operation's status and, once done, its result or error. */
+export const operationsGet = route('operations-get', {
   methods: ['GET'],
   route: 'operations/{id}',
-  authLevel: 'anonymous',
-  handler: operationsGet,
+  access: { roles: ['admin', 'user', 'service'] },
+  params: z.object({ id: operationIdParam }),
+  summary: "An async operation's status, result or error",
+  tags: ['operations'],
+  handler: async ({ params, services }) => {
+    const operation = await services.commands.get(params.id);
+    if (!operation) throw new ServiceError('not-found', `No operation ${params.id}.`);
+    return ok(operation, { 'cache-control': 'no-store' });
+  },
 });

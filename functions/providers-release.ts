@@ -1,19 +1,17 @@
-import { app } from '@azure/functions';
 import { ok } from '../shared/http/http-response';
-import { readJsonBody } from '../shared/http/request-body';
 import { route } from '../shared/http/route';
 import { providerReleaseBodySchema } from '../shared/services/analysis-schemas';
 
 /** An admin releases the lock: `{reason}` → the providers view; the next analysis gives it to the first in line. */
-export const providersRelease = route({ roles: ['admin'] }, async ({ request, services }) => {
-  const body = await readJsonBody(request, providerReleaseBodySchema, services.config.http.maxBodyBytes);
-  await services.providerLock.release(body.reason);
-  return ok(await services.analysis.providers(), { 'cache-control': 'no-store' });
-});
-
-app.http('providers-release', {
+export const providersRelease = route('providers-release', {
   methods: ['POST'],
   route: 'providers/release',
-  authLevel: 'anonymous',
-  handler: providersRelease,
+  access: { roles: ['admin'] },
+  body: providerReleaseBodySchema,
+  summary: 'Release the AI provider lock (the next analysis gives it to the first in line)',
+  tags: ['providers'],
+  handler: async ({ body, services }) => {
+    await services.providerLock.release(body.reason);
+    return ok(await services.analysis.providers(), { 'cache-control': 'no-store' });
+  },
 });

@@ -1,15 +1,13 @@
-import { app } from '@azure/functions';
 import { ok } from '../shared/http/http-response';
 import { route } from '../shared/http/route';
 
 /** Secret names and metadata (`{secrets:[{name, enabled, source, readOnly, contentType?, createdOn?, updatedOn?}]}`), never values. */
-export const secretsList = route({ roles: ['admin'] }, async ({ services }) => {
-  return ok({ secrets: await services.secrets.list() }, { 'cache-control': 'no-store' });
-});
-
-app.http('secrets-list', {
+export const secretsList = route('secrets-list', {
   methods: ['GET'],
   route: 'secrets',
-  authLevel: 'anonymous',
-  handler: secretsList,
+  access: { roles: ['admin'] },
+  summary: 'Secret names and metadata, never values',
+  tags: ['secrets'],
+  handler: async ({ services }) =>
+    ok({ secrets: await services.secrets.list() }, { 'cache-control': 'no-store' }),
 });

@@ -1,19 +1,20 @@
-import { app } from '@azure/functions';
+import { z } from 'zod';
 import { noContent } from '../shared/http/http-response';
-import { readJsonBody } from '../shared/http/request-body';
+import { secretNameParam } from '../shared/http/params';
 import { route } from '../shared/http/route';
 import { secretPutSchema } from '../shared/services/secret-service';
 
 /** Writes a secret: `{value}` → 204. Write-only: no route ever returns a value. */
-export const secretsPut = route({ roles: ['admin'] }, async ({ request, services }) => {
-  const body = await readJsonBody(request, secretPutSchema, services.config.http.maxBodyBytes);
-  await services.secrets.put(request.params.name ?? '', body.value);
-  return noContent();
-});
-
-app.http('secrets-put', {
+export const secretsPut = route('secrets-put', {
   methods: ['PUT'],
   route: 'secrets/{name}',
-  authLevel: 'anonymous',
-  handler: secretsPut,
+  access: { roles: ['admin'] },
+  params: z.object({ name: secretNameParam }),
+  body: secretPutSchema,
+  summary: 'Write a secret (write-only)',
+  tags: ['secrets'],
+  handler: async ({ params, body, services }) => {
+    await services.secrets.put(params.name, body.value);
+    return noContent();
+  },
 });

@@ -1,20 +1,20 @@
-import { app } from '@azure/functions';
-import { STATE_KEY_PATTERN, STATE_KEY_RULE } from '../shared/domain/ids';
+import { z } from 'zod';
 import { noContent } from '../shared/http/http-response';
+import { stateKeyParam } from '../shared/http/params';
 import { route } from '../shared/http/route';
-import { checkedParam } from '../shared/http/validation';
 import { ServiceError } from '../shared/services/errors';
 
-export const stateDelete = route({ roles: ['admin', 'service'] }, async ({ request, services }) => {
-  const key = checkedParam(request.params.key, 'key', STATE_KEY_PATTERN, STATE_KEY_RULE);
-  const removed = await services.state.delete(key, request.headers.get('if-match') ?? undefined);
-  if (!removed) throw new ServiceError('not-found', `No state key ${key}.`);
-  return noContent();
-});
-
-app.http('state-delete', {
+/** Deletes a shared state entry; honours If-Match (412 otherwise). */
+export const stateDelete = route('state-delete', {
   methods: ['DELETE'],
   route: 'state/{key}',
-  authLevel: 'anonymous',
-  handler: stateDelete,
+  access: { roles: ['admin', 'service'] },
+  params: z.object({ key: stateKeyParam }),
+  summary: 'Delete a shared state entry (If-Match honoured)',
+  tags: ['state'],
+  handler: async ({ request, params, services }) => {
+    const removed = await services.state.delete(params.key, request.headers.get('if-match') ?? undefined);
+    if (!removed) throw new ServiceError('not-found', `No state key ${params.key}.`);
+    return noContent();
+  },
 });

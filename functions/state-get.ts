@@ -1,16 +1,21 @@
-import { app } from '@azure/functions';
-import { STATE_KEY_PATTERN, STATE_KEY_RULE } from '../shared/domain/ids';
+import { z } from 'zod';
 import { ok } from '../shared/http/http-response';
+import { stateKeyParam } from '../shared/http/params';
 import { route } from '../shared/http/route';
-import { checkedParam } from '../shared/http/validation';
 import { ServiceError } from '../shared/services/errors';
 
-export const stateGet = route({ roles: ['admin', 'user', 'service'] }, async ({ request, services }) => {
-  const key = checkedParam(request.params.key, 'key', STATE_KEY_PATTERN, STATE_KEY_RULE);
-  const entry = await services.state.get(key);
-  if (!entry) throw new ServiceError('not-found', `No state key ${key}.`);
-  const { etag, ...body } = entry;
-  return ok(body, { etag });
+/** Reads a shared state entry, with its ETag. */
+export const stateGet = route('state-get', {
+  methods: ['GET'],
+  route: 'state/{key}',
+  access: { roles: ['admin', 'user', 'service'] },
+  params: z.object({ key: stateKeyParam }),
+  summary: 'Read a shared state entry (with its ETag)',
+  tags: ['state'],
+  handler: async ({ params, services }) => {
+    const entry = await services.state.get(params.key);
+    if (!entry) throw new ServiceError('not-found', `No state key ${params.key}.`);
+    const { etag, ...body } = entry;
+    return ok(body, { etag });
+  },
 });
-
-app.http('state-get', { methods: ['GET'], route: 'state/{key}', authLevel: 'anonymous', handler: stateGet });

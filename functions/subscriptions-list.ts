@@ -1,14 +1,12 @@
-import { app } from '@azure/functions';
 import { ok } from '../shared/http/http-response';
 import { route } from '../shared/http/route';
 
-export const subscriptionsList = route({ roles: ['admin', 'user', 'service'] }, async ({ services }) =>
-  ok({ subscriptions: await services.webhooks.list() }),
-);
-
-app.http('subscriptions-list', {
+/** The caller's subscriptions (an admin sees all), without secrets. */
+export const subscriptionsList = route('subscriptions-list', {
   methods: ['GET'],
   route: 'subscriptions',
-  authLevel: 'anonymous',
-  handler: subscriptionsList,
+  access: { roles: ['admin', 'user', 'service'] },
+  summary: "The calling key's subscriptions (an admin sees all), without secrets",
+  tags: ['subscriptions'],
+  handler: async ({ services, principal }) => ok({ subscriptions: await services.webhooks.list(principal) }),
 });

@@ -1,20 +1,20 @@
-import { app } from '@azure/functions';
-import { USER_ID_PATTERN, USER_ID_RULE } from '../shared/domain/ids';
+import { z } from 'zod';
 import { noContent } from '../shared/http/http-response';
+import { userIdParam } from '../shared/http/params';
 import { route } from '../shared/http/route';
-import { checkedParam } from '../shared/http/validation';
 import { ServiceError } from '../shared/services/errors';
 
-export const usersDelete = route({ roles: ['admin'] }, async ({ request, services, principal }) => {
-  const userId = checkedParam(request.params.userId, 'userId', USER_ID_PATTERN, USER_ID_RULE);
-  if (!(await services.sync.delete(userId, principal.role)))
-    throw new ServiceError('not-found', `No user ${userId}.`);
-  return noContent();
-});
-
-app.http('users-delete', {
+/** Deletes a user's profile (admin): 204, 404 if unknown. */
+export const usersDelete = route('users-delete', {
   methods: ['DELETE'],
   route: 'users/{userId}',
-  authLevel: 'anonymous',
-  handler: usersDelete,
+  access: { roles: ['admin'] },
+  params: z.object({ userId: userIdParam }),
+  summary: "Delete a user's profile",
+  tags: ['users'],
+  handler: async ({ params, services, principal }) => {
+    if (!(await services.sync.delete(params.userId, principal.role)))
+      throw new ServiceError('not-found', `No user ${params.userId}.`);
+    return noContent();
+  },
 });

@@ -1,21 +1,21 @@
-import { app } from '@azure/functions';
-import { USER_ID_PATTERN, USER_ID_RULE } from '../shared/domain/ids';
+import { z } from 'zod';
 import { ok } from '../shared/http/http-response';
+import { userIdParam } from '../shared/http/params';
 import { route } from '../shared/http/route';
-import { checkedParam } from '../shared/http/validation';
 import { ServiceError } from '../shared/services/errors';
 
-export const usersGet = route({ roles: ['admin', 'user', 'service'] }, async ({ request, services }) => {
-  const userId = checkedParam(request.params.userId, 'userId', USER_ID_PATTERN, USER_ID_RULE);
-  const profile = await services.sync.get(userId);
-  if (!profile) throw new ServiceError('not-found', `No user ${userId}.`);
-  const { etag, ...body } = profile;
-  return ok(body, { etag });
-});
-
-app.http('users-get', {
+/** A user's profile with field metadata and its ETag. */
+export const usersGet = route('users-get', {
   methods: ['GET'],
   route: 'users/{userId}',
-  authLevel: 'anonymous',
-  handler: usersGet,
+  access: { roles: ['admin', 'user', 'service'] },
+  params: z.object({ userId: userIdParam }),
+  summary: "A user's profile, with per-field versions and its ETag",
+  tags: ['users'],
+  handler: async ({ params, services }) => {
+    const profile = await services.sync.get(params.userId);
+    if (!profile) throw new ServiceError('not-found', `No user ${params.userId}.`);
+    const { etag, ...body } = profile;
+    return ok(body, { etag });
+  },
 });

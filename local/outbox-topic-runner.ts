@@ -1,7 +1,7 @@
 import { InvocationContext } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import type { OutboxEventTopic } from '../shared/services/outbox-event-topic';
-import { busMessageId } from '../shared/services/bus-messages';
+import { busMessageId } from '../shared/domain/cloud-event';
 import type { Registration } from './function-registry';
 import { triggerSubscription } from './service-bus-runner';
 

@@ -16,7 +16,10 @@ export interface ServiceBusRunnerOptions {
 }
 
 /** The topic subscription a serviceBusTopic trigger listens on, from the topology. */
-export function triggerSubscription(registration: Registration): { topic: string; subscription: SubscriptionSpec } {
+export function triggerSubscription(registration: Registration): {
+  topic: string;
+  subscription: SubscriptionSpec;
+} {
   const o = registration.options as { topicName?: string; subscriptionName?: string };
   const topic = BUS_TOPOLOGY.topics.find((t) => t.name === o.topicName);
   const subscription = topic?.subscriptions.find((s) => s.name === o.subscriptionName);

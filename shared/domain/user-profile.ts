@@ -1,4 +1,4 @@
-import type { JsonValue } from '../ports/document-store';
+import type { JsonValue } from './json';
 
 /** Who wrote: the admin portal, the user portal, or a backend service. */
 export type WriterRole = 'admin' | 'user' | 'service';

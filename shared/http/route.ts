@@ -1,13 +1,29 @@
-import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import {
+  app,
+  type HttpHandler,
+  type HttpMethod,
+  type HttpRequest,
+  type HttpResponseInit,
+  type InvocationContext,
+} from '@azure/functions';
+import type { z } from 'zod';
 import { ConfigError } from '../config';
 import { getServices, type Services } from '../container';
+import { RESERVED_KEYS } from '../domain/ids';
 import { isStoreError } from '../ports/document-store';
 import { operationFromTraceParent, runWithTelemetryOperation } from '../ports/telemetry';
-import type { Principal, Role } from '../services/api-key-service';
 import { ServiceError, type ServiceErrorKind } from '../services/errors';
+import { keyPrincipal, type Principal } from '../services/principal';
 import { problem } from './http-response';
 import { ProblemError, forbidden, unauthorized } from './problem-error';
+import { readJsonBody } from './request-body';
+import { recordRoute, type Access, type RawBody, type RouteResponses } from './route-registry';
+import { validationProblem } from './validation';
 
+export type { Access, RawBody } from './route-registry';
+export { rawBody } from './route-registry';
+
+/** What every handler gets, whatever its route declares. */
 export interface RouteArgs {
   request: HttpRequest;
   context: InvocationContext;
@@ -15,20 +31,61 @@ export interface RouteArgs {
   principal: Principal;
 }
 
-export type Access = { roles: readonly Role[] } | 'public';
+type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
+type ObjectSchema = z.ZodObject<z.ZodRawShape, z.core.$ZodObjectConfig>;
+
+/** A handler's arguments: the validated params, query and body typed from the route's schemas. */
+export interface HandlerArgs<P, Q, B> extends RouteArgs {
+  params: Parsed<P>;
+  query: Parsed<Q>;
+  body: Parsed<B>;
+}
+
+/**
+ * One HTTP route, declared at the bottom of its function file. `route(name, definition)` registers
+ * it with the Functions host (anonymous at the host: the bridge checks keys itself) and records it
+ * in the route registry (OpenAPI, the authorization matrix).
+ */
+export interface RouteDefinition<
+  P extends ObjectSchema | undefined,
+  Q extends ObjectSchema | undefined,
+  B extends z.ZodType | RawBody | undefined,
+> {
+  methods: readonly HttpMethod[];
+  /** Azure route template under /api, e.g. `users/{userId}/sync`. */
+  route: string;
+  access: Access;
+  /** Every `{param}` of the template; checked before the handler (400 naming the parameter). */
+  params?: P;
+  /** The query string (strings in; unknown parameters are ignored). */
+  query?: Q;
+  /** A zod schema: a JSON body read and validated with the body limit. `rawBody(…)`: the handler reads it. */
+  body?: B;
+  /** A JSON body may be left out entirely (it then reads as `{}`). */
+  bodyOptional?: boolean;
+  /** One line for the API reference; starts with the seed's operation name where there is one. */
+  summary: string;
+  tags: readonly string[];
+  responses?: RouteResponses;
+  /** Called when params, query or body are refused (e.g. to count a client rejection). */
+  onRejectedInput?: (services: Services, elapsedMs: number) => void;
+  handler: (args: HandlerArgs<P, Q, B>) => Promise<HttpResponseInit>;
+}
 
 const SERVICE_ERROR_STATUS: Record<ServiceErrorKind, [number, string]> = {
   validation: [400, 'Validation failed'],
   'not-found': [404, 'Not found'],
+  forbidden: [403, 'Forbidden'],
   conflict: [409, 'Conflict'],
   'precondition-failed': [412, 'Precondition failed'],
   'payload-too-large': [413, 'Payload too large'],
   'unsupported-media-type': [415, 'Unsupported media type'],
   'payment-required': [402, 'Payment required'],
+  'idempotency-key-reused': [422, 'Idempotency key reused'],
   unavailable: [503, 'Service unavailable'],
 };
 
-const PUBLIC: Principal = { keyId: 'anonymous', role: 'user', name: 'anonymous' };
+const PUBLIC: Principal = keyPrincipal('anonymous', 'user', 'anonymous');
 
 async function authenticate(request: HttpRequest, services: Services, access: Access): Promise<Principal> {
   if (access === 'public') return PUBLIC;
@@ -98,19 +155,109 @@ export function toProblemResponse(error: unknown, context: InvocationContext): H
   });
 }
 
-/** Wraps a handler with authentication, role checks and error mapping. */
-export function route(access: Access, handler: (args: RouteArgs) => Promise<HttpResponseInit>): HttpHandler {
-  return async (request, context) => {
+/** Path or query values checked against a schema; a 400 naming each bad parameter otherwise. */
+function parseParameters<S extends ObjectSchema>(schema: S, values: Record<string, string>): z.output<S> {
+  const parsed = schema.safeParse(values);
+  if (parsed.success) return parsed.data;
+  const errors = parsed.error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(parameters)',
+    message: issue.message,
+  }));
+  throw validationProblem(errors, `Invalid ${[...new Set(errors.map((e) => e.path))].join(', ')}.`);
+}
+
+/** The query string as an object: the first value of each name; prototype-reaching names are dropped. */
+function queryValues(request: HttpRequest): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, value] of request.query) {
+    if (!RESERVED_KEYS.has(name) && !Object.hasOwn(values, name)) values[name] = value;
+  }
+  return values;
+}
+
+function pathValues(request: HttpRequest): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.params ?? {})) {
+    if (!RESERVED_KEYS.has(name)) values[name] = value;
+  }
+  return values;
+}
+
+const isZod = (body: z.ZodType | RawBody | undefined): body is z.ZodType =>
+  body !== undefined && !('kind' in body && body.kind === 'raw');
+
+/**
+ * Declares an HTTP route (see RouteDefinition): registers it with `app.http` and the route
+ * registry, and returns the wrapped handler, which in order authenticates and checks the role,
+ * validates path parameters, the query and the JSON body, calls the handler, and maps whatever is
+ * thrown to a problem response.
+ */
+export function route<
+  P extends ObjectSchema | undefined = undefined,
+  Q extends ObjectSchema | undefined = undefined,
+  B extends z.ZodType | RawBody | undefined = undefined,
+>(name: string, definition: RouteDefinition<P, Q, B>): HttpHandler {
+  const { params, query, body, access } = definition;
+  const jsonBody = isZod(body) ? body : undefined;
+  recordRoute({
+    name,
+    methods: definition.methods,
+    route: definition.route,
+    access,
+    ...(params ? { params } : {}),
+    ...(query ? { query } : {}),
+    ...(jsonBody ? { body: jsonBody } : {}),
+    bodyKind: jsonBody ? 'json' : body ? 'raw' : 'none',
+    bodyOptional: definition.bodyOptional ?? false,
+    ...(body && !jsonBody ? { rawBody: body as RawBody } : {}),
+    summary: definition.summary,
+    tags: definition.tags,
+    responses: definition.responses ?? {},
+  });
+
+  const handler: HttpHandler = async (request, context) => {
     try {
+      const started = performance.now();
       const services = getServices();
       const principal = await authenticate(request, services, access);
       // Telemetry emitted while handling carries the invocation's operation id.
       const operation = operationFromTraceParent(context.traceContext?.traceParent);
-      return await runWithTelemetryOperation(operation, () =>
-        handler({ request, context, services, principal }),
-      );
+      return await runWithTelemetryOperation(operation, async () => {
+        let input;
+        try {
+          input = {
+            params: params ? parseParameters(params, pathValues(request)) : undefined,
+            query: query ? parseParameters(query, queryValues(request)) : undefined,
+            body: jsonBody
+              ? await readJsonBody(request, jsonBody, services.config.http.maxBodyBytes, {
+                  allowEmpty: definition.bodyOptional ?? false,
+                })
+              : undefined,
+          };
+        } catch (error) {
+          definition.onRejectedInput?.(services, performance.now() - started);
+          throw error;
+        }
+        // The casts tie each parsed value to its schema's output type (undefined when not declared).
+        return definition.handler({
+          request,
+          context,
+          services,
+          principal,
+          params: input.params as Parsed<P>,
+          query: input.query as Parsed<Q>,
+          body: input.body as Parsed<B>,
+        });
+      });
     } catch (error) {
       return toProblemResponse(error, context);
     }
   };
+  app.http(name, {
+    methods: [...definition.methods],
+    route: definition.route,
+    authLevel: 'anonymous',
+    handler,
+  });
+  return handler;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FIELD_NAME_PATTERN, FIELD_NAME_RULE } from '../domain/ids';
-import { ROLES } from '../services/api-key-service';
+import { ROLES } from '../services/principal';
 import type { JsonValue } from '../ports/document-store';
 import { eventTypeSchema } from '../services/command-schemas';
 

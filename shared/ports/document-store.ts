@@ -13,7 +13,8 @@
  *   / \ ? or #; ttlSeconds is a positive integer; a batch holds at most 100 operations.
  */
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+/** JSON values are a domain type; re-exported here for the adapters and services that store them. */
+export type { JsonValue } from '../domain/json';
 
 export interface StoredDocument<T = unknown> {
   id: string;
@@ -97,9 +98,56 @@ export interface DocumentStore {
     container: string,
     options: { continuation?: string; maxItems?: number; types?: readonly string[] },
   ): Promise<ChangeFeedPage>;
+  /** The store bound to one container: what services use, so they never pass a container name. */
+  collection(name: string): DocumentCollection;
   /** Cheap liveness probe. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One container of a DocumentStore: the same operations without the container argument. */
+export interface DocumentCollection {
+  readonly name: string;
+  read<T>(pk: string, id: string): Promise<StoredDocument<T> | undefined>;
+  create<T>(
+    pk: string,
+    doc: { id: string; type: string; body: T },
+    options?: WriteOptions,
+  ): Promise<StoredDocument<T>>;
+  upsert<T>(
+    pk: string,
+    doc: { id: string; type: string; body: T },
+    options?: WriteOptions,
+  ): Promise<StoredDocument<T>>;
+  delete(pk: string, id: string, options?: { ifMatch?: string }): Promise<void>;
+  batch(pk: string, operations: BatchOperation[]): Promise<BatchResult[]>;
+  query<T>(filter: QueryFilter): Promise<QueryPage<T>>;
+  count(filter: Omit<QueryFilter, 'limit' | 'continuation'>): Promise<number>;
+  changeFeed(options: {
+    continuation?: string;
+    maxItems?: number;
+    types?: readonly string[];
+  }): Promise<ChangeFeedPage>;
+}
+
+/**
+ * The one implementation of `DocumentStore.collection`. It calls through the store on every
+ * operation (nothing is captured), so a wrapped or patched store method is honoured.
+ */
+export function bindCollection(store: Omit<DocumentStore, 'collection'>, name: string): DocumentCollection {
+  return {
+    name,
+    read: <T>(pk: string, id: string) => store.read<T>(name, pk, id),
+    create: <T>(pk: string, doc: { id: string; type: string; body: T }, options?: WriteOptions) =>
+      store.create<T>(name, pk, doc, options),
+    upsert: <T>(pk: string, doc: { id: string; type: string; body: T }, options?: WriteOptions) =>
+      store.upsert<T>(name, pk, doc, options),
+    delete: (pk, id, options) => store.delete(name, pk, id, options),
+    batch: (pk, operations) => store.batch(name, pk, operations),
+    query: <T>(filter: QueryFilter) => store.query<T>(name, filter),
+    count: (filter) => store.count(name, filter),
+    changeFeed: (options) => store.changeFeed(name, options),
+  };
 }
 
 export type StoreErrorCode =

@@ -9,7 +9,7 @@
  */
 import { normalisePlaceName } from '../domain/analysis/geo';
 import type { Clock } from '../ports/clock';
-import type { DocumentStore, JsonValue } from '../ports/document-store';
+import type { DocumentCollection, JsonValue } from '../ports/document-store';
 import type { MarketTrends } from './analysis-schemas';
 
 /** Most profiles read per scan: bounds the cost of one geographic request on a large store. */
@@ -69,8 +69,7 @@ export class ProfileLocationIndex {
   private pending: Promise<ProfileLocations> | undefined;
 
   constructor(
-    private readonly store: DocumentStore,
-    private readonly container: string,
+    private readonly store: DocumentCollection,
     private readonly clock: Clock,
     private readonly options: { scanLimit?: number; cacheMs?: number } = {},
   ) {}
@@ -95,7 +94,7 @@ export class ProfileLocationIndex {
     let withLocation = 0;
     let continuation: string | undefined;
     do {
-      const page = await this.store.query<ProfileBody>(this.container, {
+      const page = await this.store.query<ProfileBody>({
         type: PROFILE_TYPE,
         limit: Math.min(PAGE_SIZE, limit - scanned),
         ...(continuation ? { continuation } : {}),

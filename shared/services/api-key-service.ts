@@ -1,17 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../ports/clock';
-import type { DocumentStore } from '../ports/document-store';
+import type { DocumentCollection } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
 import { API_KEY_ID_PATTERN } from '../domain/ids';
-
-export type Role = 'admin' | 'user' | 'service';
-export const ROLES: readonly Role[] = ['admin', 'user', 'service'];
-
-export interface Principal {
-  keyId: string;
-  role: Role;
-  name: string;
-}
+import { keyPrincipal, type Principal, type Role } from './principal';
 
 export interface ApiKeyRecord {
   id: string;
@@ -33,6 +25,14 @@ const MAX_CACHE_ENTRIES = 10_000;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
+/** What ApiKeyService is built from (the composition root passes these). */
+export interface ApiKeyServiceDeps {
+  store: DocumentCollection;
+  clock: Clock;
+  bootstrapAdminKey: string;
+  cacheSeconds: number;
+}
+
 /**
  * Issues, lists, revokes and checks API keys. Keys are shown once and stored only as hashes.
  * Successful look-ups are cached for `cacheSeconds` so a hot key costs no store read;
@@ -42,14 +42,15 @@ export class ApiKeyService {
   private readonly bootstrapHash: Buffer;
   private readonly cache = new Map<string, { principal: Principal; expiresAt: number }>();
 
-  constructor(
-    private readonly store: DocumentStore,
-    private readonly container: string,
-    private readonly clock: Clock,
-    bootstrapAdminKey: string,
-    private readonly cacheSeconds: number,
-  ) {
-    this.bootstrapHash = sha256(bootstrapAdminKey);
+  private readonly store: DocumentCollection;
+  private readonly clock: Clock;
+  private readonly cacheSeconds: number;
+
+  constructor(deps: ApiKeyServiceDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.cacheSeconds = deps.cacheSeconds;
+    this.bootstrapHash = sha256(deps.bootstrapAdminKey);
   }
 
   async issue(role: Role, name: string): Promise<ApiKeyRecord & { key: string }> {
@@ -62,7 +63,7 @@ export class ApiKeyService {
       createdAt: new Date(this.clock.now()).toISOString(),
       hash: sha256(key).toString('hex'),
     };
-    await this.store.create(this.container, KEY_PARTITION, { id, type: KEY_TYPE, body: record });
+    await this.store.create(KEY_PARTITION, { id, type: KEY_TYPE, body: record });
     return { id, key, role, name, createdAt: record.createdAt };
   }
 
@@ -70,7 +71,7 @@ export class ApiKeyService {
     const records: ApiKeyRecord[] = [];
     let continuation: string | undefined;
     do {
-      const page = await this.store.query<ApiKeyDocument>(this.container, {
+      const page = await this.store.query<ApiKeyDocument>({
         pk: KEY_PARTITION,
         type: KEY_TYPE,
         limit: 1000,
@@ -90,7 +91,7 @@ export class ApiKeyService {
     for (const [hash, entry] of this.cache) if (entry.principal.keyId === id) this.cache.delete(hash);
     if (!API_KEY_ID_PATTERN.test(id)) return false;
     try {
-      await this.store.delete(this.container, KEY_PARTITION, id);
+      await this.store.delete(KEY_PARTITION, id);
       return true;
     } catch (error) {
       if (isStoreError(error, 'not-found')) return false;
@@ -102,7 +103,7 @@ export class ApiKeyService {
   async authenticate(presented: string): Promise<Principal | undefined> {
     const hash = sha256(presented);
     if (hash.length === this.bootstrapHash.length && timingSafeEqual(hash, this.bootstrapHash)) {
-      return { keyId: 'bootstrap', role: 'admin', name: 'bootstrap admin key (BRIDGE_ADMIN_KEY)' };
+      return keyPrincipal('bootstrap', 'admin', 'bootstrap admin key (BRIDGE_ADMIN_KEY)');
     }
     const match = KEY_FORMAT.exec(presented);
     if (!match) return undefined;
@@ -111,12 +112,12 @@ export class ApiKeyService {
     const cached = this.cache.get(hex);
     if (cached && cached.expiresAt > now) return cached.principal;
 
-    const doc = await this.store.read<ApiKeyDocument>(this.container, KEY_PARTITION, match[1] as string);
+    const doc = await this.store.read<ApiKeyDocument>(KEY_PARTITION, match[1] as string);
     if (!doc || !timingSafeEqual(Buffer.from(doc.body.hash, 'hex'), hash)) {
       this.cache.delete(hex);
       return undefined;
     }
-    const principal: Principal = { keyId: doc.body.id, role: doc.body.role, name: doc.body.name };
+    const principal = keyPrincipal(doc.body.id, doc.body.role, doc.body.name);
     if (this.cacheSeconds > 0) {
       if (this.cache.size >= MAX_CACHE_ENTRIES) this.cache.clear();
       this.cache.set(hex, { principal, expiresAt: now + this.cacheSeconds * 1000 });

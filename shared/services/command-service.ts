@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../ports/clock';
-import type { DocumentStore, JsonValue } from '../ports/document-store';
+import type { DocumentCollection, JsonValue } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
 import { COMMANDS_QUEUE } from '../domain/bus-topology';
-import type { Principal } from './api-key-service';
+import { toJsonObject } from '../domain/json';
+import { keyPrincipal, type Principal } from './principal';
 import { commandMessageSchema, type Command, type CommandMessage } from './command-schemas';
 import { ServiceError } from './errors';
 import type { AnalysisService } from './analysis-service';
@@ -34,20 +35,36 @@ export class PoisonCommandError extends Error {
   override name = 'PoisonCommandError';
 }
 
+/** What CommandService is built from (the composition root passes these). */
+export interface CommandServiceDeps {
+  store: DocumentCollection;
+  sender: MessageSender;
+  clock: Clock;
+  sync: SyncService;
+  publisher: PublishService;
+  analysis: AnalysisService;
+}
+
 /**
  * The asynchronous form of bridge operations: a command is recorded as an operation, queued on
  * bridge-commands, run by commands-process through the same services, and its result recorded.
  */
 export class CommandService {
-  constructor(
-    private readonly store: DocumentStore,
-    private readonly container: string,
-    private readonly sender: MessageSender,
-    private readonly clock: Clock,
-    private readonly sync: SyncService,
-    private readonly publisher: PublishService,
-    private readonly analysis: AnalysisService,
-  ) {}
+  private readonly store: DocumentCollection;
+  private readonly sender: MessageSender;
+  private readonly clock: Clock;
+  private readonly sync: SyncService;
+  private readonly publisher: PublishService;
+  private readonly analysis: AnalysisService;
+
+  constructor(deps: CommandServiceDeps) {
+    this.store = deps.store;
+    this.sender = deps.sender;
+    this.clock = deps.clock;
+    this.sync = deps.sync;
+    this.publisher = deps.publisher;
+    this.analysis = deps.analysis;
+  }
 
   async enqueue(command: Command, principal: Principal): Promise<Operation> {
     if (command.command === 'delete_user' && principal.role !== 'admin') {
@@ -66,7 +83,6 @@ export class CommandService {
       attempts: 0,
     };
     await this.store.create(
-      this.container,
       operationPartition(id),
       { id: OPERATION_ID, type: OPERATION_TYPE, body: operation },
       { ttlSeconds: OPERATION_TTL_SECONDS },
@@ -95,7 +111,7 @@ export class CommandService {
 
   async get(id: string): Promise<Operation | undefined> {
     if (!/^op_[a-f0-9]{24}$/.test(id)) return undefined;
-    return (await this.store.read<Operation>(this.container, operationPartition(id), OPERATION_ID))?.body;
+    return (await this.store.read<Operation>(operationPartition(id), OPERATION_ID))?.body;
   }
 
   /**
@@ -144,7 +160,7 @@ export class CommandService {
     actor: CommandMessage['actor'],
     operationId: string,
   ): Promise<JsonValue> {
-    const principal = { keyId: actor.keyId, role: actor.role, name: actor.keyId };
+    const principal = keyPrincipal(actor.keyId, actor.role, actor.keyId);
     switch (command.command) {
       case 'sync_user_data': {
         const result = await this.sync.sync(
@@ -152,7 +168,7 @@ export class CommandService {
           { data: command.data, baseVersion: command.baseVersion },
           actor.role,
         );
-        return result as unknown as JsonValue;
+        return toJsonObject(result);
       }
       case 'publish_event': {
         const { command: _c, ...request } = command;
@@ -161,17 +177,15 @@ export class CommandService {
       case 'comprehensive_analysis': {
         const { command: _c, ...request } = command;
         // The operation id names the analysis_complete event, so a redelivery commits no second one.
-        return (await this.analysis.comprehensive(request, principal, {
-          eventId: operationId,
-        })) as unknown as JsonValue;
+        return toJsonObject(await this.analysis.comprehensive(request, principal, { eventId: operationId }));
       }
       case 'geographic_analysis': {
         const { command: _c, ...request } = command;
-        return (await this.analysis.geographic(request)) as unknown as JsonValue;
+        return toJsonObject(await this.analysis.geographic(request));
       }
       case 'bayesian_inference': {
         const { command: _c, ...request } = command;
-        return (await this.analysis.bayesian(request)) as unknown as JsonValue;
+        return toJsonObject(await this.analysis.bayesian(request));
       }
       case 'delete_user': {
         if (actor.role !== 'admin') throw new ServiceError('validation', 'delete_user needs an admin actor.');
@@ -182,7 +196,7 @@ export class CommandService {
 
   private async record(id: string, patch: Partial<Operation>, command?: Command['command']): Promise<void> {
     const pk = operationPartition(id);
-    const current = await this.store.read<Operation>(this.container, pk, OPERATION_ID);
+    const current = await this.store.read<Operation>(pk, OPERATION_ID);
     const now = new Date(this.clock.now()).toISOString();
     const base: Operation = current?.body ?? {
       id,
@@ -193,7 +207,6 @@ export class CommandService {
       attempts: 0,
     };
     await this.store.upsert(
-      this.container,
       pk,
       { id: OPERATION_ID, type: OPERATION_TYPE, body: { ...base, ...patch, updatedAt: now } },
       { ttlSeconds: OPERATION_TTL_SECONDS },

@@ -2,11 +2,15 @@
 export type ServiceErrorKind =
   | 'validation'
   | 'not-found'
+  /** The caller may not act on this object (access-policy.ts). */
+  | 'forbidden'
   | 'conflict'
   | 'precondition-failed'
   | 'payload-too-large'
   | 'unsupported-media-type'
   | 'payment-required'
+  /** An Idempotency-Key sent again with a different request (or operation). */
+  | 'idempotency-key-reused'
   | 'unavailable';
 
 export interface FieldError {

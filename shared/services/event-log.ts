@@ -1,5 +1,5 @@
 import type { Clock } from '../ports/clock';
-import type { DocumentStore, StoredDocument } from '../ports/document-store';
+import type { DocumentCollection, StoredDocument } from '../ports/document-store';
 import {
   EVENT_DOC_TYPE,
   formatSequence,
@@ -47,14 +47,13 @@ function toItem(doc: StoredDocument<EventDocumentBody>): OutboxItem | undefined 
  */
 export class EventLog {
   constructor(
-    private readonly store: DocumentStore,
-    private readonly container: string,
+    private readonly store: DocumentCollection,
     private readonly clock: Clock,
   ) {}
 
   /** Events retained in the store (published or not). */
   async count(): Promise<number> {
-    return this.store.count(this.container, { type: EVENT_DOC_TYPE });
+    return this.store.count({ type: EVENT_DOC_TYPE });
   }
 
   async replay(query: ReplayQuery): Promise<ReplayPage> {
@@ -67,7 +66,7 @@ export class EventLog {
     const events: BridgeCloudEvent[] = [];
     let scanned = 0;
     while (events.length < query.limit && scanned < MAX_SCAN) {
-      const page = await this.store.changeFeed(this.container, {
+      const page = await this.store.changeFeed({
         continuation: String(cursor),
         maxItems: Math.min(1000, Math.max(query.limit - events.length, 100)),
         types: [EVENT_DOC_TYPE],
@@ -90,11 +89,7 @@ export class EventLog {
 
   /** Where the sweeper stands: every event at or below it was published (0: from the start). */
   async sweeperCheckpoint(): Promise<number> {
-    const doc = await this.store.read<{ continuation: string }>(
-      this.container,
-      SWEEPER_PK,
-      SWEEPER_CHECKPOINT_ID,
-    );
+    const doc = await this.store.read<{ continuation: string }>(SWEEPER_PK, SWEEPER_CHECKPOINT_ID);
     return doc ? Number(doc.body.continuation) : 0;
   }
 
@@ -102,7 +97,7 @@ export class EventLog {
   async lastSequence(from = 0): Promise<number> {
     let continuation = String(from);
     for (;;) {
-      const page = await this.store.changeFeed(this.container, {
+      const page = await this.store.changeFeed({
         continuation,
         maxItems: 1000,
         types: [EVENT_DOC_TYPE],
@@ -120,11 +115,7 @@ export class EventLog {
     propagator: Pick<EventPublisher, 'isPublished'>,
     options: { olderThanMs?: number; advanceCheckpoint?: boolean } = {},
   ): Promise<PendingScan> {
-    const checkpoint = await this.store.read<{ continuation: string }>(
-      this.container,
-      SWEEPER_PK,
-      SWEEPER_CHECKPOINT_ID,
-    );
+    const checkpoint = await this.store.read<{ continuation: string }>(SWEEPER_PK, SWEEPER_CHECKPOINT_ID);
     let continuation = checkpoint?.body.continuation ?? '0';
     let leadingRunEnd = continuation;
     let leadingRun = true;
@@ -133,7 +124,7 @@ export class EventLog {
     let scanned = 0;
     const cutoff = this.clock.now() - (options.olderThanMs ?? 0);
     while (scanned < MAX_SCAN) {
-      const page = await this.store.changeFeed(this.container, {
+      const page = await this.store.changeFeed({
         continuation,
         maxItems: 500,
         types: [EVENT_DOC_TYPE],
@@ -154,7 +145,7 @@ export class EventLog {
       continuation = page.continuation;
     }
     if (options.advanceCheckpoint && leadingRunEnd !== (checkpoint?.body.continuation ?? '0')) {
-      await this.store.upsert(this.container, SWEEPER_PK, {
+      await this.store.upsert(SWEEPER_PK, {
         id: SWEEPER_CHECKPOINT_ID,
         type: 'sweeper-checkpoint',
         body: { continuation: leadingRunEnd },

@@ -1,6 +1,11 @@
 import type { BatchOperation } from '../ports/document-store';
-import { EVENT_DOC_TYPE, eventDocId, type EventDocumentBody, type PendingEvent } from '../domain/cloud-event';
-import { eventFits } from './bus-messages';
+import {
+  EVENT_DOC_TYPE,
+  eventDocId,
+  eventFits,
+  type EventDocumentBody,
+  type PendingEvent,
+} from '../domain/cloud-event';
 import { ServiceError } from './errors';
 
 /** An event document as the propagator needs it: where it lives, its commit position and content. */

@@ -1,13 +1,19 @@
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../ports/clock';
-import type { DocumentStore } from '../ports/document-store';
+import type { DocumentCollection } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
 import type { MessageSender, OutgoingMessage } from '../ports/message-sender';
 import { EVENTS_TOPIC } from '../domain/bus-topology';
-import { EVENT_MARK_DOC_TYPE, eventMarkDocId, withSequence, type EventMarkBody } from '../domain/cloud-event';
-import { eventRefusalReason, toBusMessage } from './bus-messages';
+import {
+  EVENT_MARK_DOC_TYPE,
+  eventMarkDocId,
+  toBusMessage,
+  withSequence,
+  type EventMarkBody,
+} from '../domain/cloud-event';
+import { eventRefusalReason } from './bus-refusals';
 
-export { eventRefusalReason } from './bus-messages';
+export { eventRefusalReason } from './bus-refusals';
 import type { EventLog } from './event-log';
 import type { EventMetrics } from './event-metrics';
 import type { OutboxItem } from './event-outbox';
@@ -17,8 +23,8 @@ import type { EventQuarantine } from './event-quarantine';
 export type { PropagateOptions } from './event-publisher';
 
 export interface EventPropagatorOptions {
-  store: DocumentStore;
-  container: string;
+  /** The events' collection (where the publication marks go too). */
+  store: DocumentCollection;
   sender: MessageSender;
   clock: Clock;
   metrics: EventMetrics;
@@ -82,7 +88,7 @@ export class EventPropagator implements EventPublisher {
   }
 
   async isPublished(item: Pick<OutboxItem, 'pk' | 'docId'>): Promise<boolean> {
-    return (await this.o.store.read(this.o.container, item.pk, eventMarkDocId(item.docId))) !== undefined;
+    return (await this.o.store.read(item.pk, eventMarkDocId(item.docId))) !== undefined;
   }
 
   async propagate(items: OutboxItem[], options: PropagateOptions = {}): Promise<PropagationOutcome> {
@@ -150,7 +156,6 @@ export class EventPropagator implements EventPublisher {
     // The quarantine mark becomes a publication mark.
     const now = this.o.clock.now();
     await this.o.store.upsert(
-      this.o.container,
       item.pk,
       {
         id: eventMarkDocId(item.docId),
@@ -205,15 +210,13 @@ export class EventPropagator implements EventPublisher {
         ttlSeconds: this.o.retentionSeconds,
       }));
       try {
-        for (let i = 0; i < ops.length; i += 100)
-          await this.o.store.batch(this.o.container, pk, ops.slice(i, i + 100));
+        for (let i = 0; i < ops.length; i += 100) await this.o.store.batch(pk, ops.slice(i, i + 100));
       } catch (error) {
         if (!isStoreError(error, 'conflict')) throw error;
         // Another path marked some of them first: mark the rest one by one.
         for (const op of ops) {
           try {
             await this.o.store.create(
-              this.o.container,
               pk,
               { id: op.id, type: op.type, body: op.body },
               { ttlSeconds: op.ttlSeconds },

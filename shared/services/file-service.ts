@@ -10,7 +10,7 @@ import {
   type BlobStore,
   type ByteRange,
 } from '../ports/blob-store';
-import type { Role } from './api-key-service';
+import type { Role } from './principal';
 import { ServiceError } from './errors';
 
 /**

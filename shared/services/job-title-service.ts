@@ -5,7 +5,6 @@ import {
   getCareerPathways,
   getMarketIntelligence,
   getTitleRelationships,
-  loadBuiltInTaxonomy,
   loadTaxonomy,
   normalizeTitle,
   parseTaxonomyImport,
@@ -21,8 +20,9 @@ import {
   type WordCloudMode,
 } from '../domain/job-titles';
 import type { Clock } from '../ports/clock';
-import type { DocumentStore } from '../ports/document-store';
-import type { Principal } from './api-key-service';
+import type { DocumentCollection } from '../ports/document-store';
+import type { BuiltInTaxonomySource } from '../ports/reference-data';
+import type { Principal } from './principal';
 import { ServiceError } from './errors';
 
 /**
@@ -71,18 +71,19 @@ export class JobTitleService {
     { index: TaxonomyIndex; info: TaxonomyInfo; etag: string | null; checkedAt: number } | undefined;
 
   constructor(
-    private readonly store: DocumentStore,
-    private readonly container: string,
+    private readonly store: DocumentCollection,
     private readonly clock: Clock,
+    /** The taxonomy used until an admin imports one. */
+    private readonly builtInTaxonomy: BuiltInTaxonomySource,
   ) {}
 
   /** The taxonomy in use (re-checked against the store at most every TAXONOMY_REFRESH_MS). */
   async index(): Promise<{ index: TaxonomyIndex; info: TaxonomyInfo }> {
     const now = this.clock.now();
     if (this.cached && now - this.cached.checkedAt < TAXONOMY_REFRESH_MS) return this.cached;
-    const pointer = await this.store.read<TaxonomyPointer>(this.container, TAXONOMY_PK, POINTER_ID);
+    const pointer = await this.store.read<TaxonomyPointer>(TAXONOMY_PK, POINTER_ID);
     if (!pointer) {
-      const index = loadBuiltInTaxonomy();
+      const index = this.builtInTaxonomy();
       this.cached = { index, info: builtInInfo(index), etag: null, checkedAt: now };
     } else if (!this.cached || this.cached.etag !== pointer.etag) {
       const index = await this.loadGeneration(pointer.body);
@@ -155,7 +156,7 @@ export class JobTitleService {
     for (let i = 0; i < serialized.length; i += CHUNK_CHARS)
       chunks.push(serialized.slice(i, i + CHUNK_CHARS));
     for (const [i, data] of chunks.entries()) {
-      await this.store.upsert(this.container, TAXONOMY_PK, {
+      await this.store.upsert(TAXONOMY_PK, {
         id: `chunk:${generation}:${i}`,
         type: CHUNK_TYPE,
         body: { generation, index: i, data },
@@ -170,8 +171,8 @@ export class JobTitleService {
       importedBy: principal.keyId,
       stats: { ...index.stats },
     };
-    const previous = await this.store.read<TaxonomyPointer>(this.container, TAXONOMY_PK, POINTER_ID);
-    const written = await this.store.upsert(this.container, TAXONOMY_PK, {
+    const previous = await this.store.read<TaxonomyPointer>(TAXONOMY_PK, POINTER_ID);
+    const written = await this.store.upsert(TAXONOMY_PK, {
       id: POINTER_ID,
       type: POINTER_TYPE,
       body: pointerBody,
@@ -184,11 +185,7 @@ export class JobTitleService {
   private async loadGeneration(pointer: TaxonomyPointer): Promise<TaxonomyIndex> {
     const parts: string[] = [];
     for (let i = 0; i < pointer.chunks; i++) {
-      const chunk = await this.store.read<{ data: string }>(
-        this.container,
-        TAXONOMY_PK,
-        `chunk:${pointer.generation}:${i}`,
-      );
+      const chunk = await this.store.read<{ data: string }>(TAXONOMY_PK, `chunk:${pointer.generation}:${i}`);
       if (!chunk)
         throw new ServiceError(
           'unavailable',
@@ -201,9 +198,7 @@ export class JobTitleService {
 
   private async dropGeneration(pointer: TaxonomyPointer): Promise<void> {
     for (let i = 0; i < pointer.chunks; i++) {
-      await this.store
-        .delete(this.container, TAXONOMY_PK, `chunk:${pointer.generation}:${i}`)
-        .catch(() => undefined);
+      await this.store.delete(TAXONOMY_PK, `chunk:${pointer.generation}:${i}`).catch(() => undefined);
     }
   }
 }

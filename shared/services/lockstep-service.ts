@@ -1,5 +1,5 @@
 import type { Clock } from '../ports/clock';
-import type { DocumentStore } from '../ports/document-store';
+import type { DocumentCollection } from '../ports/document-store';
 import { eventDocId } from '../domain/cloud-event';
 import { lockstepBand } from '../domain/lockstep-health';
 import type { EventMetrics } from './event-metrics';
@@ -16,6 +16,19 @@ const QUARANTINE_SHOWN = 20;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What LockstepService is built from (the composition root passes these). */
+export interface LockstepServiceDeps {
+  store: DocumentCollection;
+  clock: Clock;
+  sync: SyncService;
+  /** How committed events reach the topic: what is pending, and whether an event is published. */
+  propagator: EventPublisher;
+  metrics: EventMetrics;
+  graceMs: number;
+  /** Events set aside; listed (and counted) in the status. */
+  quarantine?: EventQuarantine;
+}
+
 /**
  * The lockstep monitor (seed lockstep_monitor.py): change-feed lag, propagation latency, and
  * whether each recently changed user's latest state version has been published as an event.
@@ -24,16 +37,23 @@ export class LockstepService {
   /** Users changed through this instance, most recent last (bounded). */
   private readonly recentUsers = new Map<string, number>();
 
-  constructor(
-    private readonly store: DocumentStore,
-    private readonly container: string,
-    private readonly clock: Clock,
-    private readonly sync: SyncService,
-    private readonly propagator: EventPublisher,
-    private readonly metrics: EventMetrics,
-    private readonly graceMs: number,
-    private readonly quarantine?: EventQuarantine,
-  ) {}
+  private readonly store: DocumentCollection;
+  private readonly clock: Clock;
+  private readonly sync: SyncService;
+  private readonly propagator: EventPublisher;
+  private readonly metrics: EventMetrics;
+  private readonly graceMs: number;
+  private readonly quarantine: EventQuarantine | undefined;
+
+  constructor(deps: LockstepServiceDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.sync = deps.sync;
+    this.propagator = deps.propagator;
+    this.metrics = deps.metrics;
+    this.graceMs = deps.graceMs;
+    this.quarantine = deps.quarantine;
+  }
 
   /** Commit hook: remember which users changed, for the consistency check. */
   noteCommitted(items: OutboxItem[]): void {
@@ -53,15 +73,11 @@ export class LockstepService {
     const inconsistent: { userId: string; stateVersion: number; publishedThrough: 'pending' }[] = [];
     let checked = 0;
     for (const userId of this.recentUsers.keys()) {
-      const profile = await this.store.read<{ version: number }>(
-        this.container,
-        userPartition(userId),
-        'profile',
-      );
+      const profile = await this.store.read<{ version: number }>(userPartition(userId), 'profile');
       if (!profile) continue;
       checked += 1;
       const item = { pk: userPartition(userId), docId: eventDocId(profile.body.version) };
-      const event = await this.store.read<{ committedAt: number }>(this.container, item.pk, item.docId);
+      const event = await this.store.read<{ committedAt: number }>(item.pk, item.docId);
       if (!event) continue; // expired past retention: nothing to compare
       if (event.seq === undefined) continue;
       const published = await this.propagator.isPublished({ ...item, seq: event.seq });
@@ -120,7 +136,7 @@ export class LockstepService {
     const syncLatencyMs = performance.now() - started;
     const docId = eventDocId(result.version);
     const pk = userPartition(PROBE_USER_ID);
-    const seq = (await this.store.read(this.container, pk, docId))?.seq ?? Number.MAX_SAFE_INTEGER;
+    const seq = (await this.store.read(pk, docId))?.seq ?? Number.MAX_SAFE_INTEGER;
     const item = { pk, docId, seq };
     while (!(await this.propagator.isPublished(item))) {
       if (performance.now() - started > PROBE_TIMEOUT_MS) {

@@ -1,6 +1,6 @@
 import type { Clock } from '../ports/clock';
-import type { BatchOperation, DocumentStore } from '../ports/document-store';
-import type { Principal } from './api-key-service';
+import type { BatchOperation, DocumentCollection } from '../ports/document-store';
+import type { Principal } from './principal';
 import type { JobTitleService } from './job-title-service';
 
 /**
@@ -84,8 +84,7 @@ export interface PostingSeries {
 
 export class MarketPostingsService {
   constructor(
-    private readonly store: DocumentStore,
-    private readonly container: string,
+    private readonly store: DocumentCollection,
     private readonly clock: Clock,
     private readonly titles: JobTitleService,
   ) {}
@@ -136,7 +135,7 @@ export class MarketPostingsService {
         body: d,
       }));
       for (let i = 0; i < ops.length; i += 100)
-        await this.store.batch(this.container, marketPartition(titleId), ops.slice(i, i + 100));
+        await this.store.batch(marketPartition(titleId), ops.slice(i, i + 100));
     }
     return { applied: true, rows, summary };
   }
@@ -147,7 +146,7 @@ export class MarketPostingsService {
     const docs: PostingDocument[] = [];
     let continuation: string | undefined;
     do {
-      const page = await this.store.query<PostingDocument>(this.container, {
+      const page = await this.store.query<PostingDocument>({
         type: MARKET_POSTING_TYPE,
         pk: marketPartition(titleId),
         limit: 1000,

@@ -1,5 +1,5 @@
 import type { Clock } from '../ports/clock';
-import type { DocumentStore, StoredDocument } from '../ports/document-store';
+import type { DocumentCollection, StoredDocument } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
 import type { SubscriptionSpec } from '../domain/bus-topology';
 import {
@@ -32,11 +32,10 @@ export interface OutboxConsumerSpec {
 }
 
 export interface OutboxEventTopicOptions {
-  store: DocumentStore;
-  /** The container of the event documents. */
-  container: string;
+  /** The collection of the event documents. */
+  store: DocumentCollection;
   /** Where each consumer keeps its checkpoint (the change-feed lease container). */
-  leaseContainer: string;
+  leases: DocumentCollection;
   clock: Clock;
   metrics: EventMetrics;
   quarantine: EventQuarantine;
@@ -91,6 +90,7 @@ export class OutboxEventTopic implements EventPublisher {
     await consumer.start();
     this.consumers.set(where, consumer);
     return async () => {
+      if (this.consumers.get(where) !== consumer) return; // drained already
       this.consumers.delete(where);
       await consumer.stop();
     };
@@ -133,8 +133,11 @@ export class OutboxEventTopic implements EventPublisher {
     consumer.redeliver(item);
   }
 
+  /** Stops every consumer still running: in-flight deliveries finish and checkpoints are recorded. */
   async drain(): Promise<void> {
-    // Consumers settle in-flight deliveries when they are stopped.
+    const running = [...this.consumers.values()];
+    this.consumers.clear();
+    await Promise.allSettled(running.map((consumer) => consumer.stop()));
   }
 
   /** Events committed but not taken yet by the slowest consumer (backpressure reads it). */
@@ -193,7 +196,7 @@ class OutboxConsumer {
   }
 
   async start(): Promise<void> {
-    const lease = await this.o.store.read<Lease>(this.o.leaseContainer, LEASE_PK, this.leaseId);
+    const lease = await this.o.leases.read<Lease>(LEASE_PK, this.leaseId);
     if (lease) {
       this.checkpoint = Number(lease.body.continuation);
       this.legacyUntil = lease.body.legacyUntil;
@@ -426,7 +429,7 @@ class OutboxConsumer {
         continue;
       }
       // Read it again: a write this connection showed before its COMMIT may have been rolled back.
-      const doc = await this.o.store.read<EventDocumentBody>(this.o.container, item.pk, item.docId);
+      const doc = await this.o.store.read<EventDocumentBody>(item.pk, item.docId);
       if (doc?.seq !== seq) this.done.add(seq);
       else if (!this.accept(item, 'store')) continue;
       this.suspects.delete(seq);
@@ -435,7 +438,7 @@ class OutboxConsumer {
     let room = true;
     while (room && !reachedEnd && this.walked.length < this.o.maxQueued + CHECK_PAGE) {
       const from = this.walked[this.walked.length - 1] ?? this.checkpoint;
-      const page = await this.o.store.changeFeed(this.o.container, {
+      const page = await this.o.store.changeFeed({
         continuation: String(from),
         maxItems: CHECK_PAGE,
         types: [EVENT_DOC_TYPE],
@@ -480,15 +483,14 @@ class OutboxConsumer {
   }
 
   private async publishedByBus(item: OutboxItem): Promise<boolean> {
-    return (await this.o.store.read(this.o.container, item.pk, eventMarkDocId(item.docId))) !== undefined;
+    return (await this.o.store.read(item.pk, eventMarkDocId(item.docId))) !== undefined;
   }
 
   private async writeLease(): Promise<void> {
     this.dirty = false;
     const body: Lease = { continuation: String(this.checkpoint), legacyUntil: this.legacyUntil };
     try {
-      const written = await this.o.store.upsert<Lease>(
-        this.o.leaseContainer,
+      const written = await this.o.leases.upsert<Lease>(
         LEASE_PK,
         { id: this.leaseId, type: 'outbox-lease', body },
         this.leaseEtag === undefined ? {} : { ifMatch: this.leaseEtag },
@@ -500,7 +502,7 @@ class OutboxConsumer {
         throw error;
       }
       // Another process moved the lease: every event at or below its checkpoint was handled too.
-      const current = await this.o.store.read<Lease>(this.o.leaseContainer, LEASE_PK, this.leaseId);
+      const current = await this.o.leases.read<Lease>(LEASE_PK, this.leaseId);
       this.leaseEtag = current?.etag;
       const theirs = Number(current?.body.continuation ?? 0);
       if (theirs > this.checkpoint) {

@@ -34,7 +34,7 @@ import {
 } from '../domain/analysis/provider-lock';
 import type { AiConfig } from '../config';
 import type { Clock } from '../ports/clock';
-import type { DocumentStore } from '../ports/document-store';
+import type { DocumentCollection } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
 import { ServiceError } from './errors';
 
@@ -96,8 +96,7 @@ type Mutation<T> = (doc: LockDocument, now: number) => { doc: LockDocument; valu
 
 export class ProviderLockService {
   constructor(
-    private readonly store: DocumentStore,
-    private readonly container: string,
+    private readonly store: DocumentCollection,
     private readonly clock: Clock,
     readonly policy: LockPolicySettings,
   ) {}
@@ -201,7 +200,7 @@ export class ProviderLockService {
   }
 
   async read(): Promise<{ doc: LockDocument; etag?: string }> {
-    const stored = await this.store.read<LockDocument>(this.container, LOCK_PARTITION, LOCK_DOC_ID);
+    const stored = await this.store.read<LockDocument>(LOCK_PARTITION, LOCK_DOC_ID);
     return stored
       ? { doc: stored.body, etag: stored.etag }
       : { doc: { state: initialLockState(), manual: false } };
@@ -234,8 +233,8 @@ export class ProviderLockService {
       if (next === doc && etag !== undefined) return value;
       try {
         const body = { id: LOCK_DOC_ID, type: LOCK_DOC_TYPE, body: next };
-        if (etag === undefined) await this.store.create(this.container, LOCK_PARTITION, body);
-        else await this.store.upsert(this.container, LOCK_PARTITION, body, { ifMatch: etag });
+        if (etag === undefined) await this.store.create(LOCK_PARTITION, body);
+        else await this.store.upsert(LOCK_PARTITION, body, { ifMatch: etag });
         return value;
       } catch (error) {
         const lost = isStoreError(error, 'precondition-failed') || isStoreError(error, 'conflict');

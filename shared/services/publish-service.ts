@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../ports/clock';
-import type { DocumentStore, JsonValue } from '../ports/document-store';
+import type { DocumentCollection, JsonValue } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
 import { eventDocId, formatSequence, type EventDocumentBody, type PendingEvent } from '../domain/cloud-event';
-import type { Principal } from './api-key-service';
+import type { Principal } from './principal';
 import { ServiceError } from './errors';
 import { outboxOperation, toOutboxItem, type EventLimits } from './event-outbox';
 import type { CommitListener } from './commit-feed';
@@ -20,16 +20,32 @@ export interface PublishRequest {
   id?: string;
 }
 
+/** What PublishService is built from (the composition root passes these). */
+export interface PublishServiceDeps {
+  store: DocumentCollection;
+  clock: Clock;
+  /** What the events of a write must respect (retention, size). */
+  events: EventLimits;
+  onCommit?: CommitListener;
+  /** Backpressure: a publish waits here while the event backlog is full. */
+  admission?: WriteAdmission;
+}
+
 /** publish_event: a portal's own event, committed to the outbox like every other event. */
 export class PublishService {
-  constructor(
-    private readonly store: DocumentStore,
-    private readonly container: string,
-    private readonly clock: Clock,
-    private readonly events: EventLimits,
-    private readonly onCommit?: CommitListener,
-    private readonly admission?: WriteAdmission,
-  ) {}
+  private readonly store: DocumentCollection;
+  private readonly clock: Clock;
+  private readonly events: EventLimits;
+  private readonly onCommit: CommitListener | undefined;
+  private readonly admission: WriteAdmission | undefined;
+
+  constructor(deps: PublishServiceDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.events = deps.events;
+    this.onCommit = deps.onCommit;
+    this.admission = deps.admission;
+  }
 
   async publish(
     request: PublishRequest,
@@ -56,13 +72,13 @@ export class PublishService {
     };
     const op = outboxOperation(0, event, now, this.events);
     try {
-      const [result] = await this.store.batch(this.container, pk, [op]);
+      const [result] = await this.store.batch(pk, [op]);
       const item = toOutboxItem(pk, op, result?.seq);
       if (item) this.onCommit?.([item]);
       return { id, sequence: formatSequence(result?.seq ?? 0), duplicate: false };
     } catch (error) {
       if (!isStoreError(error, 'conflict')) throw error;
-      const existing = await this.store.read<EventDocumentBody>(this.container, pk, eventDocId(0));
+      const existing = await this.store.read<EventDocumentBody>(pk, eventDocId(0));
       return { id, sequence: formatSequence(existing?.seq ?? 0), duplicate: true };
     }
   }

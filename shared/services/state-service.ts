@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../ports/clock';
-import type { BatchOperation, DocumentStore, JsonValue } from '../ports/document-store';
+import type { BatchOperation, DocumentCollection, JsonValue } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
 import type { PendingEvent } from '../domain/cloud-event';
 import { ServiceError } from './errors';
@@ -40,21 +40,37 @@ function publicEntry(doc: StateDocument): StateEntry {
   return entry;
 }
 
+/** What StateService is built from (the composition root passes these). */
+export interface StateServiceDeps {
+  store: DocumentCollection;
+  clock: Clock;
+  maxRetries: number;
+  /** What the events of a write must respect (retention, size). */
+  events: EventLimits;
+  onCommit?: CommitListener;
+  /** Backpressure: a write waits here while the event backlog is full. */
+  admission?: WriteAdmission;
+}
+
 /**
  * SharedStateManager: versioned key/value entries with ETags and optional expiry. Every change
  * writes its state_change event in the same batch (deletes too: the event is the tombstone).
  */
 export class StateService {
-  constructor(
-    private readonly store: DocumentStore,
-    private readonly container: string,
-    private readonly clock: Clock,
-    private readonly options: { maxRetries: number; events: EventLimits; admission?: WriteAdmission },
-    private readonly onCommit?: CommitListener,
-  ) {}
+  private readonly store: DocumentCollection;
+  private readonly clock: Clock;
+  private readonly options: { maxRetries: number; events: EventLimits; admission?: WriteAdmission };
+  private readonly onCommit: CommitListener | undefined;
+
+  constructor(deps: StateServiceDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.options = deps;
+    this.onCommit = deps.onCommit;
+  }
 
   async get(key: string): Promise<(StateEntry & { etag: string }) | undefined> {
-    const doc = await this.store.read<StateDocument>(this.container, statePartition(key), STATE_ID);
+    const doc = await this.store.read<StateDocument>(statePartition(key), STATE_ID);
     return doc ? { ...publicEntry(doc.body), etag: doc.etag } : undefined;
   }
 
@@ -62,7 +78,7 @@ export class StateService {
     await this.options.admission?.admit();
     const pk = statePartition(key);
     for (let attempt = 0; ; attempt++) {
-      const current = await this.store.read<StateDocument>(this.container, pk, STATE_ID);
+      const current = await this.store.read<StateDocument>(pk, STATE_ID);
       this.checkPreconditions(key, current?.etag, put.ifMatch, put.ifNoneMatch);
       const now = this.clock.now();
       const doc: StateDocument = {
@@ -96,7 +112,7 @@ export class StateService {
         now,
       );
       try {
-        const [written, eventResult] = await this.store.batch(this.container, pk, [stateOp, eventOp]);
+        const [written, eventResult] = await this.store.batch(pk, [stateOp, eventOp]);
         this.committed(pk, eventOp, eventResult?.seq);
         return { ...publicEntry(doc), etag: written?.etag ?? '' };
       } catch (error) {
@@ -110,7 +126,7 @@ export class StateService {
     await this.options.admission?.admit();
     const pk = statePartition(key);
     for (let attempt = 0; ; attempt++) {
-      const current = await this.store.read<StateDocument>(this.container, pk, STATE_ID);
+      const current = await this.store.read<StateDocument>(pk, STATE_ID);
       if (!current) {
         if (ifMatch !== undefined)
           throw new ServiceError('precondition-failed', `State key ${key} does not exist (If-Match).`);
@@ -121,7 +137,7 @@ export class StateService {
       const tombstone = { ...current.body, version: current.body.version + 1 };
       const eventOp = this.eventOperation(tombstone, { key, version: tombstone.version, deleted: true }, now);
       try {
-        const [, eventResult] = await this.store.batch(this.container, pk, [
+        const [, eventResult] = await this.store.batch(pk, [
           { op: 'delete', id: STATE_ID, ifMatch: current.etag },
           eventOp,
         ]);
@@ -134,7 +150,7 @@ export class StateService {
   }
 
   async size(): Promise<number> {
-    return this.store.count(this.container, { type: STATE_TYPE });
+    return this.store.count({ type: STATE_TYPE });
   }
 
   private checkPreconditions(

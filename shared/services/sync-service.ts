@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../ports/clock';
-import type { BatchOperation, DocumentStore, JsonValue } from '../ports/document-store';
+import type { BatchOperation, DocumentCollection, JsonValue } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
 import type { PendingEvent } from '../domain/cloud-event';
 import {
@@ -52,20 +52,34 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export type { CommitListener } from './commit-feed';
 
+/** What SyncService is built from (the composition root passes these). */
+export interface SyncServiceDeps {
+  store: DocumentCollection;
+  clock: Clock;
+  metrics: SyncMetrics;
+  options: SyncServiceOptions;
+  onCommit?: CommitListener;
+}
+
 /**
  * sync_user_data and the user profile reads/deletes. A write is read → merge → one transactional
  * batch {profile (conditional on its ETag), event}; a lost race re-reads and re-merges (bounded,
  * jittered), so no update is lost and no state change exists without its event.
  */
 export class SyncService {
-  constructor(
-    private readonly store: DocumentStore,
-    private readonly container: string,
-    private readonly clock: Clock,
-    private readonly metrics: SyncMetrics,
-    private readonly options: SyncServiceOptions,
-    private readonly onCommit?: CommitListener,
-  ) {}
+  private readonly store: DocumentCollection;
+  private readonly clock: Clock;
+  private readonly metrics: SyncMetrics;
+  private readonly options: SyncServiceOptions;
+  private readonly onCommit: CommitListener | undefined;
+
+  constructor(deps: SyncServiceDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.metrics = deps.metrics;
+    this.options = deps.options;
+    this.onCommit = deps.onCommit;
+  }
 
   async sync(userId: string, request: SyncRequest, writer: WriterRole): Promise<SyncResult> {
     const started = performance.now();
@@ -94,7 +108,7 @@ export class SyncService {
   ): Promise<SyncResult> {
     const pk = userPartition(userId);
     for (let attempt = 0; ; attempt++) {
-      const current = await this.store.read<ProfileDocument>(this.container, pk, PROFILE_ID);
+      const current = await this.store.read<ProfileDocument>(pk, PROFILE_ID);
       const now = this.clock.now();
       const nowIso = new Date(now).toISOString();
       // After a delete, a new profile starts empty but continues the version line.
@@ -138,7 +152,7 @@ export class SyncService {
         : { op: 'create', id: PROFILE_ID, type: PROFILE_TYPE, body: outcome.profile };
       const eventOp = outboxOperation(outcome.profile.version, event, now, this.options.events);
       try {
-        const [, eventResult] = await this.store.batch(this.container, pk, [profileOp, eventOp]);
+        const [, eventResult] = await this.store.batch(pk, [profileOp, eventOp]);
         this.committed(pk, eventOp, eventResult?.seq);
         return result();
       } catch (error) {
@@ -193,7 +207,7 @@ export class SyncService {
   }
 
   async get(userId: string): Promise<(UserProfile & { etag: string }) | undefined> {
-    const doc = await this.store.read<ProfileDocument>(this.container, userPartition(userId), PROFILE_ID);
+    const doc = await this.store.read<ProfileDocument>(userPartition(userId), PROFILE_ID);
     return doc && !doc.body.deleted ? { ...doc.body, etag: doc.etag } : undefined;
   }
 
@@ -202,7 +216,7 @@ export class SyncService {
     await this.options.admission?.admit();
     const pk = userPartition(userId);
     for (let attempt = 0; ; attempt++) {
-      const current = await this.store.read<ProfileDocument>(this.container, pk, PROFILE_ID);
+      const current = await this.store.read<ProfileDocument>(pk, PROFILE_ID);
       if (!current || current.body.deleted) return false;
       const now = this.clock.now();
       const nowIso = new Date(now).toISOString();
@@ -228,7 +242,7 @@ export class SyncService {
       };
       const eventOp = outboxOperation(version, event, now, this.options.events);
       try {
-        const [, eventResult] = await this.store.batch(this.container, pk, [
+        const [, eventResult] = await this.store.batch(pk, [
           { op: 'replace', id: PROFILE_ID, type: PROFILE_TYPE, body: tombstone, ifMatch: current.etag },
           eventOp,
         ]);

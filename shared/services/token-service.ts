@@ -1,9 +1,11 @@
 import { createHash, randomInt } from 'node:crypto';
 import type { PendingEvent } from '../domain/cloud-event';
 import type { Clock } from '../ports/clock';
-import type { BatchOperation, DocumentStore, JsonValue } from '../ports/document-store';
+import type { BatchOperation, DocumentCollection, JsonValue } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
-import type { Principal } from './api-key-service';
+import { canonicalJson } from '../domain/json';
+import { idempotencyScopeOf } from './access-policy';
+import type { Principal } from './principal';
 import { ServiceError } from './errors';
 import { outboxOperation, toOutboxItem, type EventLimits } from './event-outbox';
 import type { CommitListener } from './commit-feed';
@@ -32,8 +34,12 @@ const MAX_ATTEMPTS = 200;
 
 export const tokenPartition = (userId: string) => `tokens:${userId}`;
 const ledgerId = (version: number) => `ledger:${String(LEDGER_ID_BASE - version).padStart(14, '0')}`;
-const idempotencyId = (key: string) =>
-  `idem:${createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 40)}`;
+const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+/** Idempotency records are per user *and* per caller: another caller's same key is another record. */
+const idempotencyId = (scope: string, key: string) => `idem:${sha256Hex(`${scope}\n${key}`).slice(0, 40)}`;
+/** What was asked, canonicalised: a key sent again with a different request is refused (422). */
+const requestHashOf = (operation: string, userId: string, request: unknown) =>
+  sha256Hex(canonicalJson({ operation, userId, request: request ?? null }));
 
 interface BalanceDocument {
   userId: string;
@@ -73,6 +79,10 @@ interface LedgerDocument extends LedgerEntry {
 interface IdempotencyDocument {
   ledgerId: string;
   operation: string;
+  /** SHA-256 of the canonical request the key was first used with. */
+  requestHash: string;
+  /** The caller the key belongs to (access-policy idempotencyScopeOf). */
+  scope: string;
 }
 
 export interface TokenReceipt {
@@ -91,6 +101,8 @@ export interface ChargeRequest {
   result: JsonValue;
   principal: Principal;
   idempotencyKey?: string;
+  /** What the caller asked (validated input), compared with an earlier use of the same key. */
+  request?: unknown;
   subject?: string;
 }
 
@@ -100,6 +112,20 @@ export interface GrantRequest {
   principal: Principal;
   reason?: string;
   idempotencyKey?: string;
+}
+
+/** Finds what an earlier request with the same Idempotency-Key (same caller, same user) recorded. */
+export interface RecordedLookup {
+  userId: string;
+  operation: string;
+  principal: Principal;
+  idempotencyKey: string;
+  request?: unknown;
+}
+
+export interface TokenOutcome {
+  result: JsonValue;
+  receipt: TokenReceipt;
 }
 
 export interface OperationUsage {
@@ -147,21 +173,40 @@ export class TokenMetrics {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const paymentRequired = (userId: string, balance: number, operation: string, cost: number) =>
+  new ServiceError(
+    'payment-required',
+    `User ${userId} has ${balance} tokens; ${operation} costs ${cost}. Nothing was charged.`,
+  );
+
+/** What TokenService is built from (the composition root passes these). */
+export interface TokenServiceDeps {
+  store: DocumentCollection;
+  clock: Clock;
+  /** What the events of a write must respect (retention, size). */
+  events: EventLimits;
+  onCommit?: CommitListener;
+}
+
 export class TokenService {
   readonly metrics = new TokenMetrics();
 
-  constructor(
-    private readonly store: DocumentStore,
-    private readonly container: string,
-    private readonly clock: Clock,
-    private readonly options: { events: EventLimits },
-    private readonly onCommit?: CommitListener,
-  ) {}
+  private readonly store: DocumentCollection;
+  private readonly clock: Clock;
+  private readonly options: { events: EventLimits };
+  private readonly onCommit: CommitListener | undefined;
+
+  constructor(deps: TokenServiceDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.options = deps;
+    this.onCommit = deps.onCommit;
+  }
 
   async balance(
     userId: string,
   ): Promise<{ balance: number; granted: number; spent: number; version: number; updatedAt: string | null }> {
-    const doc = await this.store.read<BalanceDocument>(this.container, tokenPartition(userId), BALANCE_ID);
+    const doc = await this.store.read<BalanceDocument>(tokenPartition(userId), BALANCE_ID);
     if (!doc) return { balance: 0, granted: 0, spent: 0, version: 0, updatedAt: null };
     const { balance, granted, spent, version, updatedAt } = doc.body;
     return { balance, granted, spent, version, updatedAt };
@@ -173,7 +218,7 @@ export class TokenService {
     limit: number,
     continuation?: string,
   ): Promise<{ entries: LedgerEntry[]; next: string | null }> {
-    const page = await this.store.query<LedgerDocument>(this.container, {
+    const page = await this.store.query<LedgerDocument>({
       type: TOKEN_LEDGER_TYPE,
       pk: tokenPartition(userId),
       limit,
@@ -193,7 +238,7 @@ export class TokenService {
    * one atomic write. With an Idempotency-Key already used for this user, returns the recorded answer
    * and charges nothing.
    */
-  async charge(request: ChargeRequest): Promise<{ result: JsonValue; receipt: TokenReceipt }> {
+  async charge(request: ChargeRequest): Promise<TokenOutcome> {
     const outcome = await this.write({
       userId: request.userId,
       kind: 'charge',
@@ -202,6 +247,7 @@ export class TokenService {
       result: request.result,
       principal: request.principal,
       idempotencyKey: request.idempotencyKey,
+      request: request.request,
       subject: request.subject,
     });
     if (outcome.receipt.replayed) this.metrics.replayed(request.operation);
@@ -210,7 +256,7 @@ export class TokenService {
   }
 
   /** Adds tokens to a balance (admin), idempotent with an Idempotency-Key. */
-  async grant(request: GrantRequest): Promise<{ result: JsonValue; receipt: TokenReceipt }> {
+  async grant(request: GrantRequest): Promise<TokenOutcome> {
     const outcome = await this.write({
       userId: request.userId,
       kind: 'grant',
@@ -219,26 +265,55 @@ export class TokenService {
       result: null,
       principal: request.principal,
       idempotencyKey: request.idempotencyKey,
+      request: { amount: request.amount, reason: request.reason },
       reason: request.reason,
     });
     if (!outcome.receipt.replayed) this.metrics.granted(request.amount);
     return outcome;
   }
 
+  /**
+   * The recorded answer of an earlier request with this Idempotency-Key by the same caller for the
+   * same user, or undefined when there is none. A key used before with another request: 422.
+   */
+  async recorded(lookup: RecordedLookup): Promise<TokenOutcome | undefined> {
+    const scope = idempotencyScopeOf(lookup.principal);
+    const earlier = await this.replay(
+      tokenPartition(lookup.userId),
+      idempotencyId(scope, lookup.idempotencyKey),
+      lookup.operation,
+      requestHashOf(lookup.operation, lookup.userId, lookup.request),
+    );
+    if (earlier) this.metrics.replayed(lookup.operation);
+    return earlier;
+  }
+
+  /** Refuses (402, nothing charged) when the balance cannot cover `cost`: checked before any work. */
+  async ensureAffordable(userId: string, operation: string, cost: number): Promise<void> {
+    const { balance } = await this.balance(userId);
+    if (balance < cost) {
+      this.metrics.refused(operation);
+      throw paymentRequired(userId, balance, operation, cost);
+    }
+  }
+
   private async replay(
     pk: string,
     markerId: string,
     operation: string,
-  ): Promise<{ result: JsonValue; receipt: TokenReceipt } | undefined> {
-    const marker = await this.store.read<IdempotencyDocument>(this.container, pk, markerId);
+    requestHash: string,
+  ): Promise<TokenOutcome | undefined> {
+    const marker = await this.store.read<IdempotencyDocument>(pk, markerId);
     if (!marker) return undefined;
-    if (marker.body.operation !== operation) {
+    if (marker.body.operation !== operation || marker.body.requestHash !== requestHash) {
       throw new ServiceError(
-        'conflict',
-        `The Idempotency-Key was already used for a ${marker.body.operation} request of this user; use a new key.`,
+        'idempotency-key-reused',
+        marker.body.operation !== operation
+          ? `The Idempotency-Key was already used for a ${marker.body.operation} request; use a new key.`
+          : 'The Idempotency-Key was already used with a different request; use a new key.',
       );
     }
-    const entry = await this.store.read<LedgerDocument>(this.container, pk, marker.body.ledgerId);
+    const entry = await this.store.read<LedgerDocument>(pk, marker.body.ledgerId);
     if (!entry) throw new ServiceError('unavailable', 'The recorded operation could not be read; retry.');
     return {
       result: entry.body.result,
@@ -259,24 +334,24 @@ export class TokenService {
     result: JsonValue;
     principal: Principal;
     idempotencyKey?: string;
+    request?: unknown;
     reason?: string;
     subject?: string;
-  }): Promise<{ result: JsonValue; receipt: TokenReceipt }> {
+  }): Promise<TokenOutcome> {
     const pk = tokenPartition(w.userId);
-    const markerId = w.idempotencyKey !== undefined ? idempotencyId(w.idempotencyKey) : undefined;
+    const scope = idempotencyScopeOf(w.principal);
+    const markerId = w.idempotencyKey !== undefined ? idempotencyId(scope, w.idempotencyKey) : undefined;
+    const requestHash = requestHashOf(w.operation, w.userId, w.request);
     for (let attempt = 0; ; attempt++) {
       if (markerId) {
-        const earlier = await this.replay(pk, markerId, w.operation);
+        const earlier = await this.replay(pk, markerId, w.operation, requestHash);
         if (earlier) return earlier;
       }
-      const current = await this.store.read<BalanceDocument>(this.container, pk, BALANCE_ID);
+      const current = await this.store.read<BalanceDocument>(pk, BALANCE_ID);
       const before = current?.body.balance ?? 0;
       if (before + w.delta < 0) {
         this.metrics.refused(w.operation);
-        throw new ServiceError(
-          'payment-required',
-          `User ${w.userId} has ${before} tokens; ${w.operation} costs ${-w.delta}. Nothing was charged.`,
-        );
+        throw paymentRequired(w.userId, before, w.operation, -w.delta);
       }
       const now = this.clock.now();
       const at = new Date(now).toISOString();
@@ -311,7 +386,12 @@ export class TokenService {
         { op: 'create', id: entry.id, type: TOKEN_LEDGER_TYPE, body: entry },
       ];
       if (markerId) {
-        const marker: IdempotencyDocument = { ledgerId: entry.id, operation: w.operation };
+        const marker: IdempotencyDocument = {
+          ledgerId: entry.id,
+          operation: w.operation,
+          requestHash,
+          scope,
+        };
         ops.push({ op: 'create', id: markerId, type: TOKEN_IDEMPOTENCY_TYPE, body: marker });
       }
       const eventOp = this.eventOperation(
@@ -330,7 +410,7 @@ export class TokenService {
       );
       ops.push(eventOp);
       try {
-        const results = await this.store.batch(this.container, pk, ops);
+        const results = await this.store.batch(pk, ops);
         const item = toOutboxItem(pk, eventOp, results[ops.length - 1]?.seq);
         if (item) this.onCommit?.([item]);
         return {

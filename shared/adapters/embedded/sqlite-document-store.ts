@@ -31,10 +31,12 @@ import { GroupCommit, isSqliteError } from './group-commit';
 import { migrate } from './sqlite-migrations';
 import { DOCUMENT_STORE_MIGRATIONS, etagOf } from './sqlite-document-schema';
 import {
+  bindCollection,
   StoreError,
   type BatchOperation,
   type BatchResult,
   type ChangeFeedPage,
+  type DocumentCollection,
   type DocumentStore,
   type QueryFilter,
   type QueryPage,
@@ -288,6 +290,10 @@ export class SqliteDocumentStore implements DocumentStore {
       else this.purging = false;
     };
     step();
+  }
+
+  collection(name: string): DocumentCollection {
+    return bindCollection(this, name);
   }
 
   async ping(): Promise<void> {

@@ -25,7 +25,7 @@
  * Evidence is applied in a fixed order (skills, experience, education) and each item reports the
  * posterior mean before and after it, so the shifts add up exactly to posterior mean − prior mean.
  */
-import type betaQuantileFn from '@stdlib/stats-base-dists-beta-quantile';
+import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
 import { z } from 'zod';
 
 // ---------------------------------------------------------------------------------------------------
@@ -131,21 +131,11 @@ export function betaMean({ alpha, beta }: BetaParams): number {
   return alpha / (alpha + beta);
 }
 
-/**
- * stdlib's Beta quantile, loaded on first use: the package holds ~4 MB of heap once loaded, which a
- * bridge that never runs a Bayesian analysis should not carry.
- */
-function quantile(): typeof betaQuantileFn {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('@stdlib/stats-base-dists-beta-quantile') as typeof betaQuantileFn;
-}
-
 /** Equal-tailed interval holding `mass` of Beta(α, β), from stdlib's Beta quantile. */
 export function betaCredibleInterval(params: BetaParams, mass: number = CREDIBLE_MASS): [number, number] {
   assertBetaParams(params, 'params');
   if (!(mass > 0 && mass < 1)) throw new RangeError(`mass must be in (0, 1), got ${mass}`);
   const tail = (1 - mass) / 2;
-  const betaQuantile = quantile();
   return [betaQuantile(tail, params.alpha, params.beta), betaQuantile(1 - tail, params.alpha, params.beta)];
 }
 

@@ -1,7 +1,7 @@
 import { analysisBayesianRun } from '../../../functions/analysis-bayesian-run';
 import { analysisComprehensiveRun } from '../../../functions/analysis-comprehensive-run';
 import { analysisGeographicRun } from '../../../functions/analysis-geographic-run';
-import { providersAcquire } from '../../../functions/providers-acquire';
+import { providersLockAcquire } from '../../../functions/providers-lock-acquire';
 import { providersGet } from '../../../functions/providers-get';
 import { providersRelease } from '../../../functions/providers-release';
 import { setServices, type Services } from '../../../shared/container';
@@ -249,17 +249,18 @@ describe('analysis routes with no AI provider configured', () => {
 
     it('lock and release are for admins; an unconfigured provider cannot be locked', async () => {
       expect(
-        (await call(providersAcquire, { key: userKey, body: { provider: 'heuristic', reason: 'x' } })).status,
+        (await call(providersLockAcquire, { key: userKey, body: { provider: 'heuristic', reason: 'x' } }))
+          .status,
       ).toBe(403);
       expect((await call(providersRelease, { key: userKey, body: { reason: 'x' } })).status).toBe(403);
-      const notConfigured = await call(providersAcquire, { body: { provider: 'openai', reason: 'try' } });
+      const notConfigured = await call(providersLockAcquire, { body: { provider: 'openai', reason: 'try' } });
       expect(notConfigured.status).toBe(409);
       expect(notConfigured.json.detail).toMatch(/not configured/);
-      expect((await call(providersAcquire, { body: { provider: 'mistral', reason: 'try' } })).status).toBe(
-        400,
-      );
-      expect((await call(providersAcquire, { body: { provider: 'openai' } })).status).toBe(400); // reason required
-      const locked = await call(providersAcquire, {
+      expect(
+        (await call(providersLockAcquire, { body: { provider: 'mistral', reason: 'try' } })).status,
+      ).toBe(400);
+      expect((await call(providersLockAcquire, { body: { provider: 'openai' } })).status).toBe(400); // reason required
+      const locked = await call(providersLockAcquire, {
         body: { provider: 'Heuristic', reason: 'keys are being rotated' },
       });
       expect(locked.status).toBe(200);

@@ -1,4 +1,4 @@
-import { unknownRole } from '../../../shared/adapters/ai/role-catalog';
+import { unknownRole } from '../../../shared/domain/analysis/role-catalog';
 import { Gazetteer, type GazetteerCity } from '../../../shared/domain/analysis/geo';
 import {
   ChatModelError,
@@ -9,6 +9,7 @@ import {
 import { ProfileLocationIndex } from '../../../shared/services/analysis-market-service';
 import { AnalysisService } from '../../../shared/services/analysis-service';
 import { ProviderLockService } from '../../../shared/services/provider-lock-service';
+import { keyPrincipal } from '../../../shared/services/principal';
 import { ManualClock, makeTestServices } from '../../helpers/test-services';
 import type { Services } from '../../../shared/container';
 
@@ -65,7 +66,7 @@ describe('AnalysisService', () => {
   afterEach(() => cleanup());
 
   function analysis(models: ChatModel[], gazetteer: () => Gazetteer = () => new Gazetteer([])) {
-    const lock = new ProviderLockService(services.store, 'state', clock, {
+    const lock = new ProviderLockService(services.store.collection('state'), clock, {
       order: ['a', 'b'],
       configured: models.map((m) => m.provider),
       failureThreshold: 3,
@@ -79,7 +80,7 @@ describe('AnalysisService', () => {
       priors: { default: { alpha: 1, beta: 1 } },
       publisher: services.publisher,
       gazetteer,
-      locations: new ProfileLocationIndex(services.store, 'state', clock),
+      locations: new ProfileLocationIndex(services.store.collection('state'), clock),
     });
   }
 
@@ -119,7 +120,7 @@ describe('AnalysisService', () => {
 
   it('an event id makes the analysis_complete event idempotent (a redelivered queued command)', async () => {
     const service = analysis([]);
-    const principal = { keyId: 'svc', role: 'service' as const, name: 'svc' };
+    const principal = keyPrincipal('svc', 'service', 'svc');
     const first = await service.comprehensive({ ...request, userId: 'ann' }, principal, { eventId: 'op_1' });
     const again = await service.comprehensive({ ...request, userId: 'ann' }, principal, { eventId: 'op_1' });
     expect(again.event).toEqual(first.event);

@@ -24,7 +24,8 @@ describe('ProviderLockService (the lock in the document store)', () => {
   let dir: string;
   let store: DocumentStore;
   let clock: ManualClock;
-  const lock = (p: LockPolicySettings = policy) => new ProviderLockService(store, 'state', clock, p);
+  const lock = (p: LockPolicySettings = policy) =>
+    new ProviderLockService(store.collection('state'), clock, p);
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-lock-'));

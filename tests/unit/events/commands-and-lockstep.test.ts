@@ -1,7 +1,10 @@
 import { makeEventHarness, type EventHarness } from '../../helpers/event-services';
+import { ManualClock } from '../../helpers/test-services';
 
-const admin = { keyId: 'bootstrap', role: 'admin' as const, name: 'admin' };
-const portal = { keyId: 'k1', role: 'user' as const, name: 'portal' };
+import { keyPrincipal } from '../../../shared/services/principal';
+
+const admin = keyPrincipal('bootstrap', 'admin', 'admin');
+const portal = keyPrincipal('k1', 'user', 'portal');
 
 describe('async commands', () => {
   let h: EventHarness;
@@ -101,12 +104,13 @@ describe('lockstep monitor', () => {
   afterEach(() => h.cleanup());
 
   it('reports pending events and inconsistency when nothing publishes, and recovers once published', async () => {
-    h = makeEventHarness({ BRIDGE_EVENTS_FAST_PATH: 'false', BRIDGE_SWEEP_GRACE_SECONDS: '1' });
+    const clock = new ManualClock();
+    h = makeEventHarness({ BRIDGE_EVENTS_FAST_PATH: 'false', BRIDGE_SWEEP_GRACE_SECONDS: '1' }, clock);
     await h.services.sync.sync('ann', { data: { a: 1 } }, 'admin');
     const fresh = await h.services.lockstep.status();
     expect(fresh.changeFeed.pendingEvents).toBe(1);
     expect(fresh.consistency).toMatchObject({ checkedUsers: 1, consistent: true });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    clock.advance(1100); // past the 1 s grace
     const stale = await h.services.lockstep.status();
     expect(stale.consistency.inconsistent).toEqual([
       { userId: 'ann', stateVersion: 1, publishedThrough: 'pending' },

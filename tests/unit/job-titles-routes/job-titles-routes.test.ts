@@ -6,16 +6,17 @@ import { invokeHandler } from '../../helpers/invoke-handler';
 import { type HttpHandler } from '@azure/functions';
 import { setServices, type Services } from '../../../shared/container';
 import { jobTitlesAnalyze } from '../../../functions/job-titles-analyze';
-import { marketGet } from '../../../functions/market-get';
+import { jobTitlesMarketGet } from '../../../functions/job-titles-market-get';
 import { metricsGet } from '../../../functions/metrics-get';
-import { pathwaysGet } from '../../../functions/pathways-get';
-import { postingsImport } from '../../../functions/postings-import';
-import { relationshipsGet } from '../../../functions/relationships-get';
-import { taxonomyImport } from '../../../functions/taxonomy-import';
+import { jobTitlesPathwaysGet } from '../../../functions/job-titles-pathways-get';
+import { marketPostingsImport } from '../../../functions/market-postings-import';
+import { jobTitlesRelationshipsGet } from '../../../functions/job-titles-relationships-get';
+import { jobTitlesTaxonomyImport } from '../../../functions/job-titles-taxonomy-import';
 import { tokensGet } from '../../../functions/tokens-get';
 import { tokensGrant } from '../../../functions/tokens-grant';
-import { wordCloudCreate } from '../../../functions/word-cloud-create';
+import { jobTitlesWordCloudCreate } from '../../../functions/job-titles-word-cloud-create';
 import { TEST_ADMIN_KEY, makeTestServices } from '../../helpers/test-services';
+import { fileBuiltInTaxonomy } from '../../../shared/adapters/reference/taxonomy-file';
 
 interface Call {
   method?: string;
@@ -99,7 +100,7 @@ describe('job-title and token routes', () => {
   it('word cloud: JSON terms with weights and SVG, ?format=svg answers image/svg+xml; charged per call', async () => {
     await grant('ann', 10);
     const titles = ['Sr. Software Engineer', 'Software Engineer', 'Data Scientist', 'software developer'];
-    const res = await call(wordCloudCreate, {
+    const res = await call(jobTitlesWordCloudCreate, {
       method: 'POST',
       key: userKey,
       body: { userId: 'ann', titles },
@@ -108,7 +109,7 @@ describe('job-title and token routes', () => {
     expect(res.json.terms[0]).toMatchObject({ weight: 1 });
     expect(res.json.svg).toMatch(/^<svg /);
     expect(res.json.tokens).toMatchObject({ userId: 'ann', operation: 'word-cloud', charged: 5, balance: 5 });
-    const svg = await call(wordCloudCreate, {
+    const svg = await call(jobTitlesWordCloudCreate, {
       method: 'POST',
       key: userKey,
       query: { format: 'svg' },
@@ -118,7 +119,7 @@ describe('job-title and token routes', () => {
     expect(svg.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
     expect(svg.raw).toContain('<svg xmlns="http://www.w3.org/2000/svg"');
     expect(svg.headers.get('x-tokens-balance')).toBe('0');
-    const short = await call(wordCloudCreate, {
+    const short = await call(jobTitlesWordCloudCreate, {
       method: 'POST',
       key: userKey,
       body: { userId: 'ann', titles },
@@ -126,11 +127,11 @@ describe('job-title and token routes', () => {
     expect(short.status).toBe(402);
     expect(short.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(
-      (await call(wordCloudCreate, { method: 'POST', body: { userId: 'ann', titles: [] } })).status,
+      (await call(jobTitlesWordCloudCreate, { method: 'POST', body: { userId: 'ann', titles: [] } })).status,
     ).toBe(400);
     expect(
       (
-        await call(wordCloudCreate, {
+        await call(jobTitlesWordCloudCreate, {
           method: 'POST',
           query: { format: 'png' },
           body: { userId: 'ann', titles },
@@ -150,7 +151,7 @@ describe('job-title and token routes', () => {
     });
     expect(a.json.skills.length).toBeGreaterThan(0);
     expect(a.json.relatedTitles.length).toBeGreaterThan(0);
-    const p = await call(pathwaysGet, {
+    const p = await call(jobTitlesPathwaysGet, {
       key: userKey,
       params: { title: 'Software Engineer' },
       query: { userId: 'bob' },
@@ -159,7 +160,7 @@ describe('job-title and token routes', () => {
     expect(p.json.nextRoles.length).toBeGreaterThan(0);
     expect(p.json.nextRoles[0].typicalYears).toEqual({ min: expect.any(Number), max: expect.any(Number) });
     expect(p.json.tokens).toMatchObject({ charged: 7, balance: 86 });
-    const r = await call(relationshipsGet, {
+    const r = await call(jobTitlesRelationshipsGet, {
       key: userKey,
       params: { title: 'Software Engineer' },
       query: { userId: 'bob' },
@@ -167,7 +168,9 @@ describe('job-title and token routes', () => {
     expect(r.status).toBe(200);
     expect(r.json.relationships[0]).toMatchObject({ kind: expect.any(String), strength: expect.any(Number) });
     expect(r.json.tokens).toMatchObject({ charged: 5, balance: 81 });
-    expect((await call(relationshipsGet, { params: { title: 'Software Engineer' } })).status).toBe(400);
+    expect((await call(jobTitlesRelationshipsGet, { params: { title: 'Software Engineer' } })).status).toBe(
+      400,
+    );
     expect((await call(jobTitlesAnalyze, { method: 'POST', body: { title: 'x' } })).status).toBe(400);
     const metrics = await call(metricsGet, { key: userKey });
     expect(metrics.json.tokenUsage.operations).toMatchObject({
@@ -207,7 +210,7 @@ describe('job-title and token routes', () => {
     expect(sum).toBe(read.json.balance);
   });
 
-  it('the same Idempotency-Key charges once and returns the same answer; another operation with it is a conflict', async () => {
+  it('the same Idempotency-Key charges once and returns the same answer; another operation with it is 422', async () => {
     await grant('eve', 20);
     const first = await analyze('eve', 'Product Manager', userKey, { 'idempotency-key': 'req-1' });
     const again = await analyze('eve', 'Product Manager', userKey, { 'idempotency-key': 'req-1' });
@@ -226,13 +229,14 @@ describe('job-title and token routes', () => {
     const read = await call(tokensGet, { params: { userId: 'eve' } });
     expect(read.json.balance).toBe(20 - 7 - 7);
     expect(read.json.ledger).toHaveLength(3);
-    const other = await call(pathwaysGet, {
+    const other = await call(jobTitlesPathwaysGet, {
       key: userKey,
       params: { title: 'Product Manager' },
       query: { userId: 'eve' },
       headers: { 'idempotency-key': 'req-1' },
     });
-    expect(other.status).toBe(409);
+    expect(other.status).toBe(422);
+    expect(other.json.type).toBe('urn:portal-bridge:problem:idempotency-key-reused');
     // grants are idempotent too
     const g1 = await grant('eve', 10, { 'idempotency-key': 'grant-1' });
     const g2 = await grant('eve', 10, { 'idempotency-key': 'grant-1' });
@@ -241,6 +245,69 @@ describe('job-title and token routes', () => {
     expect((await analyze('eve', 'PM', userKey, { 'idempotency-key': 'bad key with spaces' })).status).toBe(
       400,
     );
+  });
+
+  it('an Idempotency-Key reused with a different request is 422 and charges nothing', async () => {
+    await grant('ida', 20);
+    const first = await analyze('ida', 'Product Manager', userKey, { 'idempotency-key': 'k-1' });
+    expect(first.status).toBe(200);
+    const otherBody = await analyze('ida', 'Data Scientist', userKey, { 'idempotency-key': 'k-1' });
+    expect(otherBody.status).toBe(422);
+    expect(otherBody.json.type).toBe('urn:portal-bridge:problem:idempotency-key-reused');
+    const otherParams = await call(jobTitlesPathwaysGet, {
+      key: userKey,
+      params: { title: 'Data Scientist' },
+      query: { userId: 'ida' },
+      headers: { 'idempotency-key': 'k-2' },
+    });
+    expect(otherParams.status).toBe(200);
+    const sameOpOtherTitle = await call(jobTitlesPathwaysGet, {
+      key: userKey,
+      params: { title: 'Product Manager' },
+      query: { userId: 'ida' },
+      headers: { 'idempotency-key': 'k-2' },
+    });
+    expect(sameOpOtherTitle.status).toBe(422);
+    // the same request again still replays
+    const replay = await analyze('ida', 'Product Manager', userKey, { 'idempotency-key': 'k-1' });
+    expect(replay.status).toBe(200);
+    expect(replay.raw).toBe(first.raw);
+    const read = await call(tokensGet, { params: { userId: 'ida' } });
+    expect(read.json.balance).toBe(20 - 7 - 7);
+    // a grant is checked the same way
+    expect((await grant('ida', 5, { 'idempotency-key': 'g-1' })).status).toBe(200);
+    const otherGrant = await grant('ida', 6, { 'idempotency-key': 'g-1' });
+    expect(otherGrant.status).toBe(422);
+    expect((await call(tokensGet, { params: { userId: 'ida' } })).json.balance).toBe(20 - 14 + 5);
+  });
+
+  it("idempotency records are scoped to the caller: another key's same Idempotency-Key never replays", async () => {
+    await grant('joe', 30);
+    const mine = await analyze('joe', 'Product Manager', userKey, { 'idempotency-key': 'shared-key' });
+    expect(mine.status).toBe(200);
+    const theirs = await analyze('joe', 'Product Manager', serviceKey, { 'idempotency-key': 'shared-key' });
+    expect(theirs.status).toBe(200);
+    expect(theirs.headers.get('idempotent-replayed')).toBeNull();
+    expect(theirs.json.tokens.entryId).not.toBe(mine.json.tokens.entryId);
+    // a different request under the other caller's key is not "reuse" either: it is that caller's own key
+    const theirsOther = await analyze('joe', 'Data Scientist', TEST_ADMIN_KEY, {
+      'idempotency-key': 'shared-key',
+    });
+    expect(theirsOther.status).toBe(200);
+    expect((await call(tokensGet, { params: { userId: 'joe' } })).json.balance).toBe(30 - 21);
+  });
+
+  it('a user without enough tokens gets 402 before any work is done', async () => {
+    const wordCloud = jest.spyOn(services.jobTitles, 'wordCloud');
+    const res = await call(jobTitlesWordCloudCreate, {
+      method: 'POST',
+      key: userKey,
+      body: { userId: 'broke', titles: ['Software Engineer'] },
+    });
+    expect(res.status).toBe(402);
+    expect(res.json.type).toBe('urn:portal-bridge:problem:payment-required');
+    expect(wordCloud).not.toHaveBeenCalled();
+    wordCloud.mockRestore();
   });
 
   it('ledger pages newest first', async () => {
@@ -258,9 +325,9 @@ describe('job-title and token routes', () => {
     await grant('gus', 100);
     const months = ['2025-01', '2025-02', '2025-03', '2025-04', '2025-05', '2025-06', '2025-07', '2025-08'];
     expect(
-      (await call(postingsImport, { method: 'POST', key: userKey, body: { postings: [] } })).status,
+      (await call(marketPostingsImport, { method: 'POST', key: userKey, body: { postings: [] } })).status,
     ).toBe(403);
-    const bad = await call(postingsImport, {
+    const bad = await call(marketPostingsImport, {
       method: 'POST',
       key: serviceKey,
       body: {
@@ -273,27 +340,30 @@ describe('job-title and token routes', () => {
     expect(bad.status).toBe(400);
     expect(bad.json.rows).toHaveLength(2);
     expect(bad.json.rows.every((r: { ok: boolean }) => !r.ok)).toBe(true);
-    const few = await call(postingsImport, {
+    const few = await call(marketPostingsImport, {
       method: 'POST',
       body: {
         postings: months.slice(0, 3).map((period) => ({ title: 'Data Scientist', period, count: 10 })),
       },
     });
     expect(few.status).toBe(200);
-    const insufficient = await call(marketGet, {
+    const insufficient = await call(jobTitlesMarketGet, {
       params: { title: 'data scientist' },
       query: { userId: 'gus' },
     });
     expect(insufficient.status).toBe(200);
     expect(insufficient.json.market).toMatchObject({ status: 'insufficient-data', points: 3 });
-    const full = await call(postingsImport, {
+    const full = await call(marketPostingsImport, {
       method: 'POST',
       body: {
         postings: months.map((period, i) => ({ title: 'Data Scientist', period, count: 100 + 20 * i })),
       },
     });
     expect(full.json.summary).toMatchObject({ rows: 8, ok: 8, failed: 0, titles: 1 });
-    const market = await call(marketGet, { params: { title: 'Data Scientist' }, query: { userId: 'gus' } });
+    const market = await call(jobTitlesMarketGet, {
+      params: { title: 'Data Scientist' },
+      query: { userId: 'gus' },
+    });
     expect(market.json.market).toMatchObject({ status: 'ok', trend: 'increasing' });
     expect(market.json.series).toMatchObject({ granularity: 'month', from: '2025-01', to: '2025-08' });
     expect(market.json.tokens).toMatchObject({ charged: 7, balance: 86 });
@@ -301,10 +371,12 @@ describe('job-title and token routes', () => {
 
   it('taxonomy import (admin): invalid rows reported and nothing changes; a valid CSV is used afterwards', async () => {
     await grant('hal', 100);
-    expect((await call(taxonomyImport, { method: 'POST', key: userKey, body: {} })).status).toBe(403);
+    expect((await call(jobTitlesTaxonomyImport, { method: 'POST', key: userKey, body: {} })).status).toBe(
+      403,
+    );
     const csvHeaders = { 'content-type': 'text/csv' };
     const badCsv = 'id,name,family,seniority\nwidget-maker,Widget Maker,widgets,mid\nbad id,X,widgets,guru\n';
-    const bad = await call(taxonomyImport, { method: 'POST', body: badCsv, headers: csvHeaders });
+    const bad = await call(jobTitlesTaxonomyImport, { method: 'POST', body: badCsv, headers: csvHeaders });
     expect(bad.status).toBe(400);
     expect(bad.json.rows.find((r: { row: number }) => r.row === 3)).toMatchObject({ ok: false });
     expect(bad.json.current.source).toBe('built-in');
@@ -313,7 +385,7 @@ describe('job-title and token routes', () => {
       'widget-maker,Widget Maker,widgets,Widgets,mid,gadget maker,welding;design,senior-widget-maker:2-4',
       'senior-widget-maker,Senior Widget Maker,widgets,,senior,,welding;design;mentoring,',
     ].join('\n');
-    const good = await call(taxonomyImport, { method: 'POST', body: csv, headers: csvHeaders });
+    const good = await call(jobTitlesTaxonomyImport, { method: 'POST', body: csv, headers: csvHeaders });
     expect(good.status).toBe(200);
     expect(good.json).toMatchObject({
       applied: true,
@@ -321,18 +393,30 @@ describe('job-title and token routes', () => {
     });
     const a = await analyze('hal', 'Gadget Maker', userKey);
     expect(a.json).toMatchObject({ known: true, titleId: 'widget-maker', family: { id: 'widgets' } });
-    const p = await call(pathwaysGet, { params: { title: 'Widget Maker' }, query: { userId: 'hal' } });
+    const p = await call(jobTitlesPathwaysGet, {
+      params: { title: 'Widget Maker' },
+      query: { userId: 'hal' },
+    });
     expect(p.json.nextRoles[0]).toMatchObject({
       titleId: 'senior-widget-maker',
       typicalYears: { min: 2, max: 4 },
     });
     expect(
-      (await call(taxonomyImport, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } }))
-        .status,
+      (
+        await call(jobTitlesTaxonomyImport, {
+          method: 'POST',
+          body: 'x',
+          headers: { 'content-type': 'text/plain' },
+        })
+      ).status,
     ).toBe(415);
     // another instance over the same store picks the imported taxonomy up
     const { JobTitleService } = await import('../../../shared/services/job-title-service');
-    const other = new JobTitleService(services.store, services.config.store.container, services.clock);
+    const other = new JobTitleService(
+      services.store.collection(services.config.store.container),
+      services.clock,
+      fileBuiltInTaxonomy,
+    );
     expect((await other.index()).info.source).toBe('imported');
   });
 });

@@ -17,6 +17,7 @@ describe('ApiKeyService', () => {
   it('issues a key that authenticates with its role and is stored only as a hash', async () => {
     const issued = await services.apiKeys.issue('user', 'user portal');
     expect(await services.apiKeys.authenticate(issued.key)).toEqual({
+      kind: 'key',
       keyId: issued.id,
       role: 'user',
       name: 'user portal',

@@ -1,7 +1,5 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 import { ok, problem } from '../shared/http/http-response';
-import { readJsonBody } from '../shared/http/request-body';
 import { route } from '../shared/http/route';
 import { MAX_POSTINGS_PER_IMPORT } from '../shared/services/market-postings-service';
 
@@ -23,10 +21,14 @@ const bodySchema = z.strictObject({
  * stored per normalised taxonomy title. All or nothing: 200 with a report per row when stored, 400
  * with the same report (and nothing stored) when a row is invalid.
  */
-export const postingsImport = route(
-  { roles: ['admin', 'service'] },
-  async ({ request, services, principal }) => {
-    const body = await readJsonBody(request, bodySchema, services.config.http.maxBodyBytes);
+export const marketPostingsImport = route('market-postings-import', {
+  methods: ['POST'],
+  route: 'market/postings',
+  access: { roles: ['admin', 'service'] },
+  body: bodySchema,
+  summary: 'Import job-posting counts per title and period, all or nothing, with a report per row',
+  tags: ['market'],
+  handler: async ({ body, services, principal }) => {
     const report = await services.marketPostings.import(body.postings, principal);
     if (!report.applied) {
       return problem({
@@ -42,11 +44,4 @@ export const postingsImport = route(
     }
     return ok(report);
   },
-);
-
-app.http('postings-import', {
-  methods: ['POST'],
-  route: 'market/postings',
-  authLevel: 'anonymous',
-  handler: postingsImport,
 });

@@ -1,0 +1,251 @@
+import type { BridgeConfig } from '../config';
+import type { EmbeddedBus } from '../adapters/embedded/embedded-bus';
+import type { Clock } from '../ports/clock';
+import type { DocumentStore } from '../ports/document-store';
+import type { MessageSender } from '../ports/message-sender';
+import type { Telemetry } from '../ports/telemetry';
+import { ProfileLocationIndex } from '../services/analysis-market-service';
+import { AnalysisService } from '../services/analysis-service';
+import { ApiKeyService } from '../services/api-key-service';
+import { CommandService } from '../services/command-service';
+import { CommitFeed } from '../services/commit-feed';
+import { EventLog } from '../services/event-log';
+import type { EventMetrics } from '../services/event-metrics';
+import type { EventLimits, OutboxItem } from '../services/event-outbox';
+import { ChangeFeedIntake } from '../services/change-feed-intake';
+import { EventPropagator } from '../services/event-propagator';
+import type { EventPublisher } from '../services/event-publisher';
+import { EventQuarantine, QuarantineAdmin } from '../services/event-quarantine';
+import { OutboxEventTopic } from '../services/outbox-event-topic';
+import { WriteAdmission } from '../services/write-admission';
+import { FileService } from '../services/file-service';
+import { HealthService } from '../services/health-service';
+import { JobTitleService } from '../services/job-title-service';
+import { LockstepService } from '../services/lockstep-service';
+import { MarketPostingsService } from '../services/market-postings-service';
+import { MeteringService } from '../services/metering-service';
+import { ProviderLockService, lockPolicyFor } from '../services/provider-lock-service';
+import { PublishService } from '../services/publish-service';
+import { taxonomyRoleLookup } from '../services/role-lookup';
+import { SecretService } from '../services/secret-service';
+import { StateService } from '../services/state-service';
+import type { SyncMetrics } from '../services/sync-metrics';
+import { SyncService } from '../services/sync-service';
+import { TelemetryEventMetrics, TelemetrySyncMetrics } from '../services/telemetry-instruments';
+import { TokenService } from '../services/token-service';
+import { WebhookService } from '../services/webhook-service';
+import type { Adapters } from './adapters';
+import type { Shutdown } from './shutdown';
+
+export interface Services {
+  config: BridgeConfig;
+  clock: Clock;
+  store: DocumentStore;
+  /** The outgoing side of the bus (Service Bus or the embedded bus). */
+  bus: MessageSender;
+  /** Set when the bus is the embedded one: the local host receives from it to drive triggers. */
+  embeddedBus?: EmbeddedBus;
+  apiKeys: ApiKeyService;
+  sync: SyncService;
+  syncMetrics: SyncMetrics;
+  state: StateService;
+  health: HealthService;
+  eventMetrics: EventMetrics;
+  /**
+   * Commit notifications: every commit's events, right after the commit, in this instance. Subscribe
+   * to react at once (an event stream); a durable path must still cover what a listener misses.
+   */
+  commits: Pick<CommitFeed, 'subscribe'>;
+  /** How committed events reach the bridge-events topic (config.events.topic). */
+  propagator: EventPublisher;
+  /** With BRIDGE_EVENT_TOPIC=outbox: the topic itself (the local host runs its consumers). */
+  outboxTopic?: OutboxEventTopic;
+  /** Events the bus or a consumer refused, set aside: the admins' list, redelivery and dismissal. */
+  quarantine: QuarantineAdmin;
+  /** Backpressure for event-producing writes (outbox topic only). */
+  admission?: WriteAdmission;
+  /** The change-feed trigger's use case (events-changefeed): event documents → the bus. */
+  changeFeed: ChangeFeedIntake;
+  events: EventLog;
+  publisher: PublishService;
+  webhooks: WebhookService;
+  commands: CommandService;
+  lockstep: LockstepService;
+  /** The single-provider lock over the AI providers (GET /api/providers). */
+  providerLock: ProviderLockService;
+  /** Comprehensive (AI provider or heuristic), geographic and Bayesian analyses. */
+  analysis: AnalysisService;
+  /** Files (Blob Storage or the embedded file store): /api/files. */
+  files: FileService;
+  /** Secrets (Key Vault or settings + the embedded secrets file): /api/secrets, and the bridge's own keys. */
+  secrets: SecretService;
+  /** Custom metrics and events (Application Insights, or the no-op without a connection string). */
+  telemetry: Telemetry;
+  /** Job-title intelligence over the taxonomy in use (built-in or imported). */
+  jobTitles: JobTitleService;
+  /** Stored job-posting counts per title and period (the market operation's data). */
+  marketPostings: MarketPostingsService;
+  /** Token balances, charges and grants with their ledger. */
+  tokens: TokenService;
+  /** Metered operations: balance check, compute, charge and record, idempotent replay. */
+  metering: MeteringService;
+  /** Closes everything in the shutdown order (shutdown.ts). */
+  close(): Promise<void>;
+}
+
+/** Adapters → services: every service gets the store bound to the bridge's container. */
+export function buildServices(
+  config: BridgeConfig,
+  adapters: Adapters,
+  shutdown: Shutdown,
+): Omit<Services, 'close'> {
+  const { clock, store, bus, telemetry } = adapters;
+  const docs = store.collection(config.store.container);
+  const retention = config.events.retentionSeconds;
+
+  const syncMetrics = new TelemetrySyncMetrics(clock, telemetry);
+  const eventMetrics = new TelemetryEventMetrics(telemetry);
+  const warn = (message: string) => console.warn(message);
+  const events = new EventLog(docs, clock);
+  const limits: EventLimits = { retentionSeconds: retention, maxEventBytes: config.events.maxEventBytes };
+  const quarantine = new EventQuarantine(docs, clock, retention);
+  // Every commit notification fans out from here: the fast path (bus) or the topic's consumers
+  // (outbox), the lockstep monitor, and whoever subscribes through `services.commits`. The durable
+  // paths (change feed and sweeper, or the outbox topic's checkpoint) cover what a listener misses.
+  const commits = new CommitFeed(warn);
+  const onCommit = (items: OutboxItem[]) => commits.publish(items);
+  let propagator: EventPublisher;
+  let outboxTopic: OutboxEventTopic | undefined;
+  let admission: WriteAdmission | undefined;
+  if (config.events.topic === 'outbox') {
+    const topic = new OutboxEventTopic({
+      store: docs,
+      leases: store.collection(config.triggers.COSMOS_LEASE_CONTAINER),
+      clock,
+      metrics: eventMetrics,
+      quarantine,
+      log: events,
+      maxQueued: config.events.backlogMax,
+      onProgress: () => admission?.progress(),
+      warn,
+    });
+    admission = new WriteAdmission(topic, {
+      backlogMax: config.events.backlogMax,
+      lagMaxMs: config.events.maxLagMs,
+      waitMs: config.events.backpressureWaitMs,
+    });
+    commits.subscribe((items) => topic.publishSoon(items));
+    propagator = outboxTopic = topic;
+  } else {
+    const busPropagator = new EventPropagator({
+      store: docs,
+      sender: bus,
+      clock,
+      metrics: eventMetrics,
+      retentionSeconds: retention,
+      log: events,
+      quarantine,
+      warn,
+    });
+    if (config.events.fastPath) commits.subscribe((items) => busPropagator.publishSoon(items));
+    propagator = busPropagator;
+  }
+  // In-flight publications (bus) or deliveries (outbox consumers) finish before the bus closes.
+  shutdown.add('drain', 'event propagator', () => propagator.drain());
+  const sync = new SyncService({
+    store: docs,
+    clock,
+    metrics: syncMetrics,
+    options: { ...config.sync, events: limits, ...(admission ? { admission } : {}) },
+    onCommit,
+  });
+  const state = new StateService({
+    store: docs,
+    clock,
+    maxRetries: config.sync.maxRetries,
+    events: limits,
+    ...(admission ? { admission } : {}),
+    onCommit,
+  });
+  const publisher = new PublishService({
+    store: docs,
+    clock,
+    events: limits,
+    onCommit,
+    ...(admission ? { admission } : {}),
+  });
+  // The lock lives in the store so every instance agrees on it.
+  const providerLock = new ProviderLockService(
+    docs,
+    clock,
+    lockPolicyFor(config.ai, adapters.chatModels.keys()),
+  );
+  const jobTitles = new JobTitleService(docs, clock, adapters.builtInTaxonomy);
+  const analysis = new AnalysisService({
+    lock: providerLock,
+    models: adapters.chatModels,
+    // The taxonomy in use (built-in or imported).
+    roles: taxonomyRoleLookup(async () => (await jobTitles.index()).index),
+    priors: config.analysis.rolePriors,
+    publisher,
+    gazetteer: adapters.gazetteer,
+    locations: new ProfileLocationIndex(docs, clock),
+  });
+  const lockstep = new LockstepService({
+    store: docs,
+    clock,
+    sync,
+    propagator,
+    metrics: eventMetrics,
+    graceMs: config.events.sweepGraceSeconds * 1000,
+    quarantine,
+  });
+  commits.subscribe((items) => lockstep.noteCommitted(items));
+  const tokens = new TokenService({ store: docs, clock, events: limits, onCommit });
+
+  return {
+    config,
+    clock,
+    store,
+    bus,
+    ...(adapters.embeddedBus ? { embeddedBus: adapters.embeddedBus } : {}),
+    syncMetrics,
+    eventMetrics,
+    commits,
+    propagator,
+    ...(outboxTopic ? { outboxTopic } : {}),
+    quarantine: new QuarantineAdmin(quarantine, propagator),
+    ...(admission ? { admission } : {}),
+    changeFeed: new ChangeFeedIntake(adapters.changeFeedDecoder, propagator),
+    events,
+    sync,
+    state,
+    publisher,
+    lockstep,
+    files: new FileService(adapters.blobStore, { maxBytes: config.files.maxBytes }),
+    secrets: new SecretService(adapters.secretStore),
+    telemetry,
+    providerLock,
+    analysis,
+    apiKeys: new ApiKeyService({
+      store: docs,
+      clock,
+      bootstrapAdminKey: config.adminKey,
+      cacheSeconds: config.auth.cacheSeconds,
+    }),
+    health: new HealthService(store, clock),
+    webhooks: new WebhookService({
+      store: docs,
+      sender: bus,
+      transport: adapters.webhookTransport,
+      clock,
+      options: config.webhooks,
+      log: warn,
+    }),
+    commands: new CommandService({ store: docs, sender: bus, clock, sync, publisher, analysis }),
+    jobTitles,
+    marketPostings: new MarketPostingsService(docs, clock, jobTitles),
+    tokens,
+    metering: new MeteringService({ tokens, costs: config.tokens.costs }),
+  };
+}

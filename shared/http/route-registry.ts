@@ -1,0 +1,73 @@
+import type { HttpMethod } from '@azure/functions';
+import type { z } from 'zod';
+import type { Role } from '../services/principal';
+
+/**
+ * Every HTTP route of the bridge, as declared by its function file through `route(name, def)`.
+ * The registry is what OpenAPI and the role × route matrix are generated from; it holds the
+ * declaration only (schemas, access, documentation), never a handler.
+ *
+ * It fills as function files are loaded: load them all first (the Functions host and the local
+ * host load every file of package.json "main"; tests can require every file under functions/).
+ */
+
+/** Who may call a route at all; which *object* a caller may touch is access-policy.ts's call. */
+export type Access = { roles: readonly Role[] } | 'public';
+
+/**
+ * How a route reads its body: `json` (validated against `body` before the handler runs), `raw`
+ * (the handler streams or parses it itself: files, CSV/JSON taxonomy import), `none`.
+ */
+export type BodyKind = 'json' | 'raw' | 'none';
+
+/** A body the handler reads itself, with the content types it accepts (for documentation). */
+export interface RawBody {
+  readonly kind: 'raw';
+  readonly contentTypes: readonly string[];
+  readonly description: string;
+}
+
+export function rawBody(contentTypes: readonly string[], description: string): RawBody {
+  return { kind: 'raw', contentTypes, description };
+}
+
+/** Response schemas by status, where a route declares them (documentation only; not enforced). */
+export type RouteResponses = Readonly<Partial<Record<number, z.ZodType>>>;
+
+export interface RegisteredRoute {
+  /** The function name (= the file name under functions/). */
+  readonly name: string;
+  readonly methods: readonly HttpMethod[];
+  /** Azure route template under the /api prefix, e.g. `users/{userId}/sync`. */
+  readonly route: string;
+  readonly access: Access;
+  readonly params?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  /** The JSON body schema when `bodyKind` is `json`. */
+  readonly body?: z.ZodType;
+  readonly bodyKind: BodyKind;
+  /** For `json`: whether an empty body is accepted (and read as `{}`). */
+  readonly bodyOptional: boolean;
+  /** For `raw`: what the handler accepts. */
+  readonly rawBody?: RawBody;
+  readonly summary: string;
+  readonly tags: readonly string[];
+  readonly responses: RouteResponses;
+}
+
+const routes = new Map<string, RegisteredRoute>();
+
+/** Called by `route()`; a second route with the same name is a programming error. */
+export function recordRoute(definition: RegisteredRoute): void {
+  if (routes.has(definition.name)) throw new Error(`HTTP route ${definition.name} is registered twice`);
+  routes.set(definition.name, Object.freeze({ ...definition }));
+}
+
+/** Every route declared so far, in registration order. */
+export function registeredRoutes(): readonly RegisteredRoute[] {
+  return [...routes.values()];
+}
+
+export function registeredRoute(name: string): RegisteredRoute | undefined {
+  return routes.get(name);
+}

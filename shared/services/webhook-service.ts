@@ -65,6 +65,16 @@ const MAX_BACKOFF_MS = 60 * 60 * 1000;
  */
 const SUBSCRIPTION_CACHE_MS = 1_000;
 const MAX_SIGNERS = 10_000;
+/** A live first attempt unanswered after this goes to the retry queue (see fanOut). */
+export const LIVE_DEADLINE_MS = 1_000;
+/** How long a subscription that missed the deadline is served from the retry queue only. */
+const SLOW_FOR_MS = 30_000;
+const MAX_LATE_DELIVERIES = 10_000;
+
+/** The retry queue message id of a delivery task: deterministic, and within the bus's 128 characters. */
+function retryMessageId(task: DeliveryTask, kind: string): string {
+  return busMessageId(`${task.event.id}|${task.subscriptionId}|${kind}|${task.attempt}`);
+}
 
 /** One dead letter per event and subscription: the event id when it is a safe document id, else its hash. */
 function deadLetterId(eventId: string): string {
@@ -106,6 +116,10 @@ export class WebhookService {
   }
 
   private cached?: { at: number; subscriptions: Promise<SubscriptionDocument[]> };
+  /** Subscriptions that missed the live deadline, until when their first attempts go to the queue. */
+  private readonly slowUntil = new Map<string, number>();
+  /** Retry messages made unnecessary by a late success of the live attempt (bounded, oldest first). */
+  private readonly lateDelivered = new Set<string>();
   /** Signers per subscription (a Webhook decodes its secret once), rebuilt when the list is re-read. */
   private signers = new Map<string, { secret: string; webhook: Webhook }>();
 
@@ -174,9 +188,13 @@ export class WebhookService {
 
   /**
    * First delivery of an event to every subscription of its type, all at once; a failed attempt is
-   * scheduled on the retry queue. Subscriptions do not wait for each other, and one whose retry
-   * cannot even be scheduled for a reason of the event itself is dead-lettered with that reason
-   * rather than failing the fan-out (which would repeat the others' deliveries).
+   * scheduled on the retry queue. Subscriptions do not wait for each other, nor does the fan-out
+   * wait for a slow one: an attempt still unanswered after LIVE_DEADLINE_MS is handed to the retry
+   * queue (it may still succeed; then this instance drops that retry), and a subscription that
+   * missed the deadline gets its next events through the retry queue directly for SLOW_FOR_MS, so a
+   * slow or hanging endpoint never holds back the live path (or, through backpressure, the writes).
+   * One whose retry cannot even be scheduled for a reason of the event itself is dead-lettered with
+   * that reason rather than failing the fan-out (which would repeat the others' deliveries).
    */
   async fanOut(event: BridgeCloudEvent): Promise<{ delivered: number; scheduled: number }> {
     const now = this.clock.now();
@@ -190,7 +208,9 @@ export class WebhookService {
     const firstAttemptAt = this.clock.now();
     const body = JSON.stringify(event);
     const outcomes = await Promise.allSettled(
-      targets.map((s) => this.attempt(s, { subscriptionId: s.id, event, attempt: 1, firstAttemptAt }, body)),
+      targets.map((s) =>
+        this.liveAttempt(s, { subscriptionId: s.id, event, attempt: 1, firstAttemptAt }, body),
+      ),
     );
     let delivered = 0;
     let scheduled = 0;
@@ -216,11 +236,65 @@ export class WebhookService {
     return { delivered, scheduled };
   }
 
-  /** One retry from the queue. */
-  async retry(task: DeliveryTask): Promise<'delivered' | 'scheduled' | 'dead-lettered' | 'dropped'> {
+  /** A first attempt bounded by LIVE_DEADLINE_MS (see fanOut). */
+  private async liveAttempt(
+    sub: SubscriptionDocument,
+    task: DeliveryTask,
+    body: string,
+  ): Promise<'delivered' | 'scheduled' | 'dead-lettered'> {
+    const now = this.clock.now();
+    if ((this.slowUntil.get(sub.id) ?? 0) > now) {
+      await this.schedule(task, 0, 'deferred');
+      return 'scheduled';
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), LIVE_DEADLINE_MS);
+      timer.unref();
+    });
+    const attempt = this.post(sub, task, body);
+    const first = await Promise.race([attempt, deadline]);
+    clearTimeout(timer);
+    if (first !== 'late') {
+      return first === true ? 'delivered' : this.afterFailure(sub, task, first);
+    }
+    this.markSlow(sub.id);
+    const late = { ...task, attempt: task.attempt + 1 };
+    await this.schedule(late, 0, 'late');
+    // The attempt goes on: its success makes the retry unnecessary (in this instance); its failure
+    // is the retry's business.
+    void attempt.then((outcome) => {
+      if (outcome === true) this.noteLateDelivery(retryMessageId(late, 'late'));
+    });
+    return 'scheduled';
+  }
+
+  private markSlow(subscriptionId: string): void {
+    if (this.slowUntil.size >= MAX_SIGNERS) this.slowUntil.clear();
+    this.slowUntil.set(subscriptionId, this.clock.now() + SLOW_FOR_MS);
+  }
+
+  private noteLateDelivery(messageId: string): void {
+    if (this.lateDelivered.size >= MAX_LATE_DELIVERIES) {
+      this.lateDelivered.delete(this.lateDelivered.values().next().value as string);
+    }
+    this.lateDelivered.add(messageId);
+  }
+
+  /** One retry from the queue (`messageId`: the queue message's, to recognise a late success). */
+  async retry(
+    task: DeliveryTask,
+    messageId?: string,
+  ): Promise<'delivered' | 'scheduled' | 'dead-lettered' | 'dropped'> {
+    if (messageId !== undefined && this.lateDelivered.delete(messageId)) return 'dropped'; // delivered late
     const doc = await this.store.read<SubscriptionDocument>(SUBSCRIPTIONS_PK, task.subscriptionId);
     if (!doc) return 'dropped'; // unsubscribed meanwhile
-    return this.attempt(doc.body, task);
+    const started = this.clock.now();
+    const outcome = await this.attempt(doc.body, task);
+    // A quick answer again: the subscription goes back to live first attempts.
+    if (outcome === 'delivered' && this.clock.now() - started < LIVE_DEADLINE_MS)
+      this.slowUntil.delete(doc.id);
+    return outcome;
   }
 
   /** A subscription's dead letters, for its owner or an admin (404 for anyone else). */
@@ -291,6 +365,12 @@ export class WebhookService {
     task: DeliveryTask,
     body = JSON.stringify(task.event),
   ): Promise<'delivered' | 'scheduled' | 'dead-lettered'> {
+    const outcome = await this.post(sub, task, body);
+    return outcome === true ? 'delivered' : this.afterFailure(sub, task, outcome);
+  }
+
+  /** One signed POST: true when the endpoint answered 2xx, else what went wrong. */
+  private async post(sub: SubscriptionDocument, task: DeliveryTask, body: string): Promise<true | string> {
     const timestamp = new Date(this.clock.now());
     const headers = {
       'content-type': CLOUDEVENTS_CONTENT_TYPE,
@@ -299,14 +379,21 @@ export class WebhookService {
       'webhook-signature': this.signer(sub).sign(task.event.id, timestamp, body),
       'user-agent': 'portal-bridge-webhooks',
     };
-    let failure: string;
     try {
       const { status } = await this.transport.post(sub.url, headers, body, this.options.timeoutMs);
-      if (status >= 200 && status < 300) return 'delivered';
-      failure = `HTTP ${status}`;
+      if (status >= 200 && status < 300) return true;
+      return `HTTP ${status}`;
     } catch (error) {
-      failure = error instanceof WebhookTransportError ? `${error.kind}: ${error.message}` : String(error);
+      return error instanceof WebhookTransportError ? `${error.kind}: ${error.message}` : String(error);
     }
+  }
+
+  /** A failed attempt: the next one scheduled with backoff, or a dead letter past the limits. */
+  private async afterFailure(
+    sub: SubscriptionDocument,
+    task: DeliveryTask,
+    failure: string,
+  ): Promise<'scheduled' | 'dead-lettered'> {
     const ageMs = this.clock.now() - task.firstAttemptAt;
     if (task.attempt >= this.options.maxAttempts || ageMs >= this.options.maxAgeSeconds * 1000) {
       await this.deadLetter(task, failure);
@@ -333,7 +420,8 @@ export class WebhookService {
       {
         // Deterministic per (event, subscription, attempt): a repeated fan-out schedules each retry
         // once (hashed when longer than the bus accepts).
-        messageId: busMessageId(`${task.event.id}|${task.subscriptionId}|${kind}|${task.attempt}`),
+        messageId: retryMessageId(task, kind),
+        applicationProperties: { kind },
         body: task,
         subject: 'webhook_delivery',
         contentType: 'application/json',

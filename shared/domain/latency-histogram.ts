@@ -1,4 +1,6 @@
-import * as hdr from 'hdr-histogram-js';
+// The packed JS histogram alone: the package's index also loads its WebAssembly build, ~5 MB of
+// resident memory that a bridge recording a few latencies does not need.
+import PackedHistogram from 'hdr-histogram-js/dist/PackedHistogram';
 
 export interface LatencySummary {
   count: number;
@@ -15,13 +17,7 @@ export interface LatencySummary {
  * tail latency is what a portal user feels.
  */
 export class LatencyHistogram {
-  private readonly histogram = hdr.build({
-    bitBucketSize: 'packed',
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 600_000_000,
-    numberOfSignificantValueDigits: 3,
-    useWebAssembly: false,
-  });
+  private readonly histogram = new PackedHistogram(1, 600_000_000, 3);
 
   recordMs(ms: number): void {
     const micros = Math.min(600_000_000, Math.max(1, Math.round(ms * 1000)));

@@ -59,9 +59,10 @@ function exited(child: ChildProcess): Promise<void> {
 /** Starts one server and waits (polling its output file) for its "listening on" line. */
 export async function startServer(
   kind: 'bare' | 'host',
-  options: { accessLog?: boolean; env?: Record<string, string>; nodeArgs?: string[] } = {},
+  options: { accessLog?: boolean; env?: Record<string, string>; nodeArgs?: string[]; hostScript?: string } = {},
 ): Promise<ServerChild> {
-  const script = kind === 'bare' ? BARE_SCRIPT : HOST_SCRIPT;
+  // BENCH_HOST_SCRIPT: another build's dist/local/host.js (e.g. the previous release), to compare.
+  const script = kind === 'bare' ? BARE_SCRIPT : (options.hostScript ?? HOST_SCRIPT);
   if (!fs.existsSync(script)) throw new Error(`${script} is missing: run npm run build first.`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${kind}-`));
   const outFile = path.join(dir, 'output.log');
@@ -77,7 +78,7 @@ export async function startServer(
     });
   }
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script], {
-    cwd: path.dirname(DIST),
+    cwd: path.resolve(path.dirname(script), '..', '..'),
     env,
     stdio: ['ignore', out, out],
   });

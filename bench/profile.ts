@@ -105,7 +105,10 @@ const STAGES: [string, (frame: CallFrame) => boolean][] = [
   ['EmbeddedBus.receive', (f) => f.url.includes('embedded-bus') && f.functionName === 'receive'],
   ['EmbeddedBus.complete', (f) => f.url.includes('embedded-bus') && f.functionName === 'complete'],
   ['WebhookService.fanOut', (f) => f.functionName === 'fanOut'],
-  ['local host request handler', (f) => f.url.includes('/dist/local/host.js') && f.functionName === ''],
+  [
+    'local host request handler',
+    (f) => f.url.includes('/dist/local/request-loop.js') && f.functionName === '',
+  ],
   ['writeFunctionsResponse', (f) => f.functionName === 'writeFunctionsResponse'],
   ['toFunctionsRequest', (f) => f.functionName === 'toFunctionsRequest'],
   ['new InvocationContext', (f) => f.functionName === 'newInvocationContext'],
@@ -115,7 +118,7 @@ const STAGES: [string, (frame: CallFrame) => boolean][] = [
 /**
  * Only the samples of the measured window. The profile's clock is the host's, so the window is
  * placed by its distance from the stop: the first sample inside the host's SIGTERM handler (`stop`
- * in local/host.js) is when the bench sent SIGTERM.
+ * in local/main.js) is when the bench sent SIGTERM.
  */
 function windowSamples(
   profile: CpuProfile,
@@ -129,7 +132,7 @@ function windowSamples(
   const inStop = (id: number) => {
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const f = (byId.get(at) as ProfileNode).callFrame;
-      if (f.functionName === 'stop' && f.url.endsWith('/local/host.js')) return true;
+      if (f.functionName === 'stop' && f.url.endsWith('/local/main.js')) return true;
     }
     return false;
   };

@@ -27,7 +27,7 @@ export interface ServerChild {
 }
 
 const DIST = path.resolve(__dirname, '..', '..');
-export const HOST_SCRIPT = path.join(DIST, 'local', 'host.js');
+export const HOST_SCRIPT = path.join(DIST, 'local', 'main.js');
 export const BARE_SCRIPT = path.join(DIST, 'bench', 'bare-server.js');
 const LISTENING = /listening on (http:\/\/[^/\s]+)(\/\S*)?/;
 
@@ -59,9 +59,14 @@ function exited(child: ChildProcess): Promise<void> {
 /** Starts one server and waits (polling its output file) for its "listening on" line. */
 export async function startServer(
   kind: 'bare' | 'host',
-  options: { accessLog?: boolean; env?: Record<string, string>; nodeArgs?: string[]; hostScript?: string } = {},
+  options: {
+    accessLog?: boolean;
+    env?: Record<string, string>;
+    nodeArgs?: string[];
+    hostScript?: string;
+  } = {},
 ): Promise<ServerChild> {
-  // BENCH_HOST_SCRIPT: another build's dist/local/host.js (e.g. the previous release), to compare.
+  // BENCH_HOST_SCRIPT: another build's dist/local/main.js (e.g. the previous release), to compare.
   const script = kind === 'bare' ? BARE_SCRIPT : (options.hostScript ?? HOST_SCRIPT);
   if (!fs.existsSync(script)) throw new Error(`${script} is missing: run npm run build first.`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${kind}-`));

@@ -1,8 +1,10 @@
 import type { BatchOperation } from '../ports/document-store';
 import {
   EVENT_DOC_TYPE,
+  PUBLISHER_SOURCE_PREFIX,
   eventDocId,
   eventFits,
+  reservedEventType,
   type EventDocumentBody,
   type PendingEvent,
 } from '../domain/cloud-event';
@@ -56,6 +58,10 @@ export function outboxOperation(
   committedAt: number,
   limits: EventLimits,
 ): BatchOperation {
+  if (!event.source.startsWith(PUBLISHER_SOURCE_PREFIX) && reservedEventType(event.type) !== event.type) {
+    // A programming error: every type the bridge emits must be in BRIDGE_EVENT_TYPES (reserved).
+    throw new Error(`The bridge emits ${event.type}, which is missing from BRIDGE_EVENT_TYPES.`);
+  }
   const { fits, sizeBytes } = eventFits(event, limits.maxEventBytes);
   if (!fits) throw new EventTooLargeError(sizeBytes ?? 0, limits.maxEventBytes);
   const body: EventDocumentBody = { event, committedAt };

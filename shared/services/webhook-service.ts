@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import type { SecretSealer } from './secret-sealer';
 import type { Clock } from '../ports/clock';
 import type { DocumentCollection } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
@@ -71,6 +72,12 @@ export const LIVE_DEADLINE_MS = 1_000;
 const SLOW_FOR_MS = 30_000;
 const MAX_LATE_DELIVERIES = 10_000;
 
+/** Why an attempt failed, and whether trying again can help. */
+interface Failure {
+  failure: string;
+  permanent: boolean;
+}
+
 /** The retry queue message id of a delivery task: deterministic, and within the bus's 128 characters. */
 function retryMessageId(task: DeliveryTask, kind: string): string {
   return busMessageId(`${task.event.id}|${task.subscriptionId}|${kind}|${task.attempt}`);
@@ -90,6 +97,8 @@ export interface WebhookServiceDeps {
   transport: WebhookTransport;
   clock: Clock;
   options: WebhookOptions;
+  /** Seals signing secrets at rest (AES-256-GCM, key in the secret store). */
+  sealer: SecretSealer;
   log?: (message: string) => void;
 }
 
@@ -104,6 +113,7 @@ export class WebhookService {
   private readonly transport: WebhookTransport;
   private readonly clock: Clock;
   private readonly options: WebhookOptions;
+  private readonly sealer: SecretSealer;
   private readonly log: (message: string) => void;
 
   constructor(deps: WebhookServiceDeps) {
@@ -112,6 +122,7 @@ export class WebhookService {
     this.transport = deps.transport;
     this.clock = deps.clock;
     this.options = deps.options;
+    this.sealer = deps.sealer;
     this.log = deps.log ?? (() => undefined);
   }
 
@@ -142,10 +153,11 @@ export class WebhookService {
       createdBy: ownerIdOf(owner),
       secret: `whsec_${randomBytes(32).toString('base64')}`,
     };
+    // The secret is shown once, here; the document only ever holds it sealed.
     await this.store.create(SUBSCRIPTIONS_PK, {
       id: doc.id,
       type: SUBSCRIPTION_TYPE,
-      body: doc,
+      body: { ...doc, secret: await this.sealer.seal(doc.secret, doc.id) },
     });
     this.cached = undefined;
     return doc;
@@ -351,10 +363,29 @@ export class WebhookService {
     return subs;
   }
 
-  private signer(sub: SubscriptionDocument): Webhook {
+  /** The subscription's signing secret; one stored unsealed or under a rotated-out key is re-sealed. */
+  private async signingSecret(sub: SubscriptionDocument): Promise<string> {
+    const { plain, stale } = await this.sealer.open(sub.secret, sub.id);
+    if (stale) {
+      const sealed = await this.sealer.seal(plain, sub.id);
+      await this.store
+        .upsert(SUBSCRIPTIONS_PK, { id: sub.id, type: SUBSCRIPTION_TYPE, body: { ...sub, secret: sealed } })
+        .then(() => (sub.secret = sealed))
+        .catch((error: unknown) =>
+          this.log(`webhook ${sub.id}: re-sealing its secret failed: ${String(error)}`),
+        );
+    }
+    return plain;
+  }
+
+  /**
+   * The subscription's signer, kept per subscription while its stored (sealed) secret is the same:
+   * opening the secret and building a Webhook (which decodes it) once, not on every delivery.
+   */
+  private async signer(sub: SubscriptionDocument): Promise<Webhook> {
     const known = this.signers.get(sub.id);
     if (known && known.secret === sub.secret) return known.webhook;
-    const webhook = new Webhook(sub.secret);
+    const webhook = new Webhook(await this.signingSecret(sub));
     if (this.signers.size >= MAX_SIGNERS) this.signers.clear();
     this.signers.set(sub.id, { secret: sub.secret, webhook });
     return webhook;
@@ -370,21 +401,25 @@ export class WebhookService {
   }
 
   /** One signed POST: true when the endpoint answered 2xx, else what went wrong. */
-  private async post(sub: SubscriptionDocument, task: DeliveryTask, body: string): Promise<true | string> {
+  private async post(sub: SubscriptionDocument, task: DeliveryTask, body: string): Promise<true | Failure> {
     const timestamp = new Date(this.clock.now());
     const headers = {
       'content-type': CLOUDEVENTS_CONTENT_TYPE,
       'webhook-id': task.event.id,
       'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-      'webhook-signature': this.signer(sub).sign(task.event.id, timestamp, body),
+      'webhook-signature': (await this.signer(sub)).sign(task.event.id, timestamp, body),
       'user-agent': 'portal-bridge-webhooks',
     };
     try {
       const { status } = await this.transport.post(sub.url, headers, body, this.options.timeoutMs);
       if (status >= 200 && status < 300) return true;
-      return `HTTP ${status}`;
+      return { failure: `HTTP ${status}`, permanent: false };
     } catch (error) {
-      return error instanceof WebhookTransportError ? `${error.kind}: ${error.message}` : String(error);
+      return {
+        failure: error instanceof WebhookTransportError ? `${error.kind}: ${error.message}` : String(error),
+        // A refused address is the policy speaking, not the network: retrying cannot help.
+        permanent: error instanceof WebhookTransportError && error.kind === 'refused-address',
+      };
     }
   }
 
@@ -392,10 +427,10 @@ export class WebhookService {
   private async afterFailure(
     sub: SubscriptionDocument,
     task: DeliveryTask,
-    failure: string,
+    { failure, permanent }: Failure,
   ): Promise<'scheduled' | 'dead-lettered'> {
     const ageMs = this.clock.now() - task.firstAttemptAt;
-    if (task.attempt >= this.options.maxAttempts || ageMs >= this.options.maxAgeSeconds * 1000) {
+    if (permanent || task.attempt >= this.options.maxAttempts || ageMs >= this.options.maxAgeSeconds * 1000) {
       await this.deadLetter(task, failure);
       this.log(
         `webhook ${sub.id}: event ${task.event.id} dead-lettered after ${task.attempt} attempts (${failure})`,

@@ -25,8 +25,7 @@
  * statements, migrations), ./group-commit.ts (one COMMIT per event-loop turn).
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { systemClock, type Clock } from '../../ports/clock';
 import type { MessageSender, OutgoingMessage, ReceivedMessage } from '../../ports/message-sender';
 import { decodeMessage, encodeMessage } from './embedded-bus-codec';
@@ -44,6 +43,7 @@ import { AvailabilityNotifier } from './embedded-bus-notifier';
 import { BUS_MIGRATIONS, prepareShared, type DeadLetterRow } from './embedded-bus-schema';
 import { BusTransactions, targetsOf, type Lock, type TargetedMessage } from './embedded-bus-transactions';
 import { GroupCommit } from './group-commit';
+import { databaseOpenFailure, preparePrivateDatabase } from './private-files';
 import { migrate } from './sqlite-migrations';
 
 export { isEmbeddedBusError, EmbeddedBusError, type EmbeddedBusErrorCode } from './embedded-bus-errors';
@@ -125,8 +125,12 @@ export class EmbeddedBus implements MessageSender {
     const busyTimeout = nonNegativeInteger(options.busyTimeoutMs ?? 5000, 'busyTimeoutMs');
     const topology = validateTopology(options.topology);
 
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path);
+    if (options.path !== ':memory:') preparePrivateDatabase(options.path);
+    try {
+      this.db = new Database(options.path);
+    } catch (error) {
+      throw databaseOpenFailure(options.path, error) ?? error;
+    }
     let shared: ReturnType<typeof prepareShared>;
     try {
       // The busy timeout comes first: switching to WAL itself needs a lock another process may hold.
@@ -141,7 +145,7 @@ export class EmbeddedBus implements MessageSender {
       this.entities = this.db.transaction(() => new EntityRegistry(this.db, shared, topology)).immediate();
     } catch (error) {
       this.db.close();
-      throw toBusError(error);
+      throw databaseOpenFailure(options.path, error) ?? toBusError(error);
     }
     this.notifier = new AvailabilityNotifier(this.clock);
     this.tx = new BusTransactions(this.clock, shared, windowMs);

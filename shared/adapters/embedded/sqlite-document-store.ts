@@ -10,8 +10,8 @@
  * are handed out in memory inside a commit group and the counter is written once per group.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { databaseOpenFailure, preparePrivateDatabase } from './private-files';
+import { join } from 'node:path';
 import { systemClock, type Clock } from '../../ports/clock';
 import {
   checkContainer,
@@ -105,9 +105,13 @@ export class SqliteDocumentStore implements DocumentStore {
   private purging = false;
 
   constructor(options: SqliteDocumentStoreOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    if (options.path !== ':memory:') preparePrivateDatabase(options.path);
     this.clock = options.clock ?? systemClock;
-    this.db = new Database(options.path);
+    try {
+      this.db = new Database(options.path);
+    } catch (error) {
+      throw databaseOpenFailure(options.path, error) ?? error;
+    }
     try {
       // The busy timeout comes first: switching to WAL itself needs a lock another process may hold.
       this.db.pragma('busy_timeout = 5000');
@@ -130,7 +134,7 @@ export class SqliteDocumentStore implements DocumentStore {
       });
     } catch (error) {
       this.db.close();
-      throw toStoreError(error);
+      throw databaseOpenFailure(options.path, error) ?? toStoreError(error);
     }
 
     const interval = options.purgeIntervalMs ?? 60_000;

@@ -8,7 +8,7 @@ import { route } from '../shared/http/route';
 export const eventsQuarantineDelete = route('events-quarantine-delete', {
   methods: ['DELETE'],
   route: 'events/quarantine/{id}',
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'events:quarantine' },
   params: z.object({ id: quarantineIdParam }),
   summary: 'Dismiss a quarantined event without redelivering it',
   tags: ['events'],

@@ -12,7 +12,7 @@ const querySchema = z.object({
 export const eventsQuarantineList = route('events-quarantine-list', {
   methods: ['GET'],
   route: 'events/quarantine',
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'events:quarantine' },
   query: querySchema,
   summary: 'List quarantined events (refused by the bus or a consumer) with the reason',
   tags: ['events'],

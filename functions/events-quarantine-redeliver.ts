@@ -7,7 +7,7 @@ import { route } from '../shared/http/route';
 export const eventsQuarantineRedeliver = route('events-quarantine-redeliver', {
   methods: ['POST'],
   route: 'events/quarantine/{id}/redeliver',
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'events:quarantine' },
   params: z.object({ id: quarantineIdParam }),
   summary: 'Redeliver a quarantined event (409 with the reason if it is still refused)',
   tags: ['events'],

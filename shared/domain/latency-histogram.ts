@@ -1,5 +1,8 @@
-// The packed JS histogram alone: the package's index also loads its WebAssembly build, ~5 MB of
-// resident memory that a bridge recording a few latencies does not need.
+// The packed JS histogram and its V2 encoding alone: the package's index (and its encoding module)
+// also load its WebAssembly build, ~5 MB of resident memory that a bridge recording a few latencies
+// does not need. Importing JsHistogram.encoding adds encodeIntoCompressedBase64 to JsHistogram.
+import type { JsHistogram } from 'hdr-histogram-js/dist/JsHistogram';
+import { decompress, doDecode } from 'hdr-histogram-js/dist/JsHistogram.encoding';
 import PackedHistogram from 'hdr-histogram-js/dist/PackedHistogram';
 
 export interface LatencySummary {
@@ -11,17 +14,59 @@ export interface LatencySummary {
   max: number;
 }
 
+const HIGHEST_MICROS = 600_000_000;
+
+const newHistogram = (): JsHistogram => new PackedHistogram(1, HIGHEST_MICROS, 3);
+
+/** Longest encoded histogram accepted by decode() (a full one compresses to a few KiB). */
+export const MAX_ENCODED_HISTOGRAM_CHARS = 256 * 1024;
+
 /**
  * Latency percentiles from an HDR histogram (microsecond resolution, 3 significant digits,
  * up to 10 minutes), reported in milliseconds. Percentiles, not a moving average, because
  * tail latency is what a portal user feels.
+ *
+ * Histograms travel between instances as HdrHistogram's compressed base64 form (encode/decode)
+ * and add up exactly (merge), so percentiles over several instances are those of all their
+ * samples, not an average of their percentiles.
  */
 export class LatencyHistogram {
-  private readonly histogram = new PackedHistogram(1, 600_000_000, 3);
+  private readonly histogram = newHistogram();
+
+  /** The histogram encode() produced; throws RangeError for anything else. */
+  static decode(encoded: string): LatencyHistogram {
+    if (encoded.length > MAX_ENCODED_HISTOGRAM_CHARS || !/^[A-Za-z0-9+/=]*$/.test(encoded)) {
+      throw new RangeError('not an encoded histogram');
+    }
+    let decoded: JsHistogram;
+    try {
+      decoded = doDecode(decompress(Buffer.from(encoded.trim(), 'base64')), 'packed');
+    } catch (error) {
+      throw new RangeError(`not an encoded histogram: ${(error as Error).message}`);
+    }
+    // Copied into the standard layout, so every histogram here has the same range and precision.
+    const copy = new LatencyHistogram();
+    copy.histogram.add(decoded);
+    return copy;
+  }
 
   recordMs(ms: number): void {
-    const micros = Math.min(600_000_000, Math.max(1, Math.round(ms * 1000)));
+    const micros = Math.min(HIGHEST_MICROS, Math.max(1, Math.round(ms * 1000)));
     this.histogram.recordValue(micros);
+  }
+
+  /** Adds every sample of `other` to this histogram. */
+  merge(other: LatencyHistogram): void {
+    this.histogram.add(other.histogram);
+  }
+
+  /** HdrHistogram's compressed base64 form (V2 encoding, deflated). */
+  encode(): string {
+    return this.histogram.encodeIntoCompressedBase64();
+  }
+
+  get count(): number {
+    return this.histogram.totalCount;
   }
 
   summary(): LatencySummary {

@@ -10,7 +10,7 @@ import { backoffDelayMs } from '../domain/backoff';
 import { WEBHOOK_RETRY_QUEUE } from '../domain/bus-topology';
 import { busMessageId, CLOUDEVENTS_CONTENT_TYPE, type BridgeCloudEvent } from '../domain/cloud-event';
 import { refusedWebhookUrl } from '../domain/webhook-target';
-import { mayManageOwned, ownerIdOf } from './access-policy';
+import { eventFilterForOwner, mayManageOwned, ownerIdOf } from './access-policy';
 import { eventRefusalReason } from './bus-refusals';
 import { ServiceError } from './errors';
 import type { Principal } from './principal';
@@ -215,7 +215,10 @@ export class WebhookService {
       this.cached = { at: now, subscriptions };
       subscriptions.catch(() => (this.cached = undefined));
     }
-    const targets = (await this.cached.subscriptions).filter((s) => s.eventTypes.includes(event.type));
+    // A subscription owned by an end user receives only events about that user (access-policy).
+    const targets = (await this.cached.subscriptions).filter(
+      (s) => s.eventTypes.includes(event.type) && eventFilterForOwner(s.createdBy).matches(event),
+    );
     if (targets.length === 0) return { delivered: 0, scheduled: 0 };
     const firstAttemptAt = this.clock.now();
     const body = JSON.stringify(event);

@@ -9,6 +9,8 @@ export interface HttpRoute {
   handler: Registration['options']['handler'];
   /** Literal segments count: more specific templates win over parameterised ones. */
   specificity: number;
+  /** `{name:regex(…)}` constraints: a value that fails one means the route does not match. */
+  constraints: Record<string, RegExp>;
 }
 
 export type RouteMatch =
@@ -18,25 +20,38 @@ export type RouteMatch =
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Compiles an Azure Functions route template: `{name}`, `{name?}`, `{name:constraint}`, `{*rest}`. */
-export function compileTemplate(template: string): { regex: RegExp; params: string[]; specificity: number } {
+/**
+ * Compiles an Azure Functions route template: `{name}`, `{name?}`, `{name:constraint}`, `{*rest}`.
+ * A `regex(…)` constraint is checked as ASP.NET Core routing does (the expression matches the
+ * decoded value, ignoring case); other constraints are not checked here.
+ */
+export function compileTemplate(template: string): {
+  regex: RegExp;
+  params: string[];
+  specificity: number;
+  constraints: Record<string, RegExp>;
+} {
   const params: string[] = [];
+  const constraints: Record<string, RegExp> = {};
   let specificity = 0;
   const segments = template.replace(/^\/+|\/+$/g, '').split('/');
   const source = segments
     .map((segment) => {
-      const param = /^\{(\*)?([A-Za-z_][A-Za-z0-9_]*)(?::[^}?]+)?(\?)?\}$/.exec(segment);
+      const param = /^\{(\*)?([A-Za-z_][A-Za-z0-9_]*)(?::regex\((.+)\))?(?::[^}?]+)?(\?)?\}$/.exec(segment);
       if (!param) {
         specificity += 1;
         return `/${escapeRegex(segment)}`;
       }
-      const [, catchAll, name, optional] = param;
+      const [, catchAll, name, constraint, optional] = param;
       params.push(name as string);
+      if (constraint !== undefined) {
+        constraints[name as string] = new RegExp(constraint.replace(/\{\{/g, '{').replace(/\}\}/g, '}'), 'i');
+      }
       if (catchAll) return `(?:/(?<${name}>.*))?`;
       return optional ? `(?:/(?<${name}>[^/]+))?` : `/(?<${name}>[^/]+)`;
     })
     .join('');
-  return { regex: new RegExp(`^${source}/?$`, 'i'), params, specificity };
+  return { regex: new RegExp(`^${source}/?$`, 'i'), params, specificity, constraints };
 }
 
 export class RouteTable {
@@ -69,14 +84,16 @@ export class RouteTable {
     for (const route of this.routes) {
       const m = route.regex.exec(path);
       if (!m) continue;
-      if (route.methods.includes(method)) {
-        const params: Record<string, string> = {};
-        for (const name of route.params) {
-          const raw = m.groups?.[name];
-          if (raw !== undefined) params[name] = decodeURIComponent(raw);
-        }
-        return { kind: 'match', route, params };
+      const params: Record<string, string> = {};
+      for (const name of route.params) {
+        const raw = m.groups?.[name];
+        if (raw !== undefined) params[name] = decodeURIComponent(raw);
       }
+      const fails = Object.entries(route.constraints).some(
+        ([name, constraint]) => params[name] === undefined || !constraint.test(params[name] as string),
+      );
+      if (fails) continue;
+      if (route.methods.includes(method)) return { kind: 'match', route, params };
       route.methods.forEach((verb) => allowed.add(verb));
     }
     return allowed.size > 0 ? { kind: 'method-not-allowed', allowed: [...allowed] } : { kind: 'not-found' };

@@ -32,6 +32,25 @@ export interface SyncResult {
 /** A deleted user keeps a tombstone so versions (and with them event ids) never repeat. */
 type ProfileDocument = UserProfile & { deleted?: true };
 
+/**
+ * How one write is made. `createOnly`: refuse (conflict) when the user exists — POST /api/admin/users.
+ * `idempotencyId`: names the write (a queued operation's id): it commits a marker with its outcome
+ * in the same transactional batch, and the same id again returns the recorded outcome and changes
+ * nothing, so a redelivered command is never applied twice.
+ */
+export interface WriteOptions {
+  createOnly?: boolean;
+  idempotencyId?: string;
+}
+
+/** The marker of an applied idempotent write, next to the profile (same partition, same batch). */
+interface AppliedMarker {
+  idempotencyId: string;
+  outcome: Omit<SyncResult, 'latencyMs'> | { deleted: boolean };
+}
+const APPLIED_TYPE = 'sync-applied';
+const appliedId = (idempotencyId: string) => `applied:${idempotencyId}`;
+
 export interface SyncServiceOptions {
   protectedFields: ReadonlySet<string>;
   maxRetries: number;
@@ -77,10 +96,15 @@ export class SyncService {
     this.onCommit = deps.onCommit;
   }
 
-  async sync(userId: string, request: SyncRequest, writer: WriterRole): Promise<SyncResult> {
+  async sync(
+    userId: string,
+    request: SyncRequest,
+    writer: WriterRole,
+    options: WriteOptions = {},
+  ): Promise<SyncResult> {
     const started = performance.now();
     try {
-      const result = await this.syncWithRetries(userId, request, writer, started);
+      const result = await this.syncWithRetries(userId, request, writer, started, options);
       this.metrics.record('succeeded', result.latencyMs);
       this.metrics.recordDetail({
         conflicts: result.conflicts.length,
@@ -100,10 +124,19 @@ export class SyncService {
     request: SyncRequest,
     writer: WriterRole,
     started: number,
+    options: WriteOptions,
   ): Promise<SyncResult> {
     const pk = userPartition(userId);
+    const latencyMs = () => Math.round((performance.now() - started) * 1000) / 1000;
     for (let attempt = 0; ; attempt++) {
+      const recorded = await this.recorded(pk, options.idempotencyId);
+      if (recorded && 'success' in recorded) return { ...recorded, latencyMs: latencyMs() };
       const current = await this.store.read<ProfileDocument>(pk, PROFILE_ID);
+      if (options.createOnly && current && !current.body.deleted) {
+        throw new ServiceError('conflict', `User ${userId} already exists.`, [
+          { path: '/userId', message: 'already exists' },
+        ]);
+      }
       const now = this.clock.now();
       const nowIso = new Date(now).toISOString();
       // After a delete, a new profile starts empty but continues the version line.
@@ -137,9 +170,20 @@ export class SyncService {
         applied: outcome.applied,
         rejected: outcome.rejected,
         conflicts: outcome.conflicts,
-        latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+        latencyMs: latencyMs(),
       });
-      if (!outcome.changed) return result();
+      const marker = this.markerOperation(options.idempotencyId, result());
+      if (!outcome.changed) {
+        if (!marker) return result();
+        // Nothing changed, but the id is still spent: a redelivery later must not re-apply it.
+        try {
+          await this.store.batch(pk, [marker]);
+          return result();
+        } catch (error) {
+          await this.afterLostRace(error, attempt, `User ${userId}`);
+          continue;
+        }
+      }
 
       const event = this.updateEvent(userId, request, outcome, writer, nowIso);
       const profileOp: BatchOperation = current
@@ -152,13 +196,40 @@ export class SyncService {
         this.options.eventRetentionSeconds,
       );
       try {
-        const [, eventResult] = await this.store.batch(pk, [profileOp, eventOp]);
+        const [, eventResult] = await this.store.batch(pk, [profileOp, eventOp, ...(marker ? [marker] : [])]);
         this.committed(pk, eventOp, eventResult?.seq);
         return result();
       } catch (error) {
+        // A marker that already exists (index 2) is another delivery that won: the next attempt replays it.
         await this.afterLostRace(error, attempt, `User ${userId}`);
       }
     }
+  }
+
+  /** The outcome an idempotent write recorded, if that id was already applied. */
+  private async recorded(pk: string, idempotencyId: string | undefined) {
+    if (idempotencyId === undefined) return undefined;
+    return (await this.store.read<AppliedMarker>(pk, appliedId(idempotencyId)))?.body.outcome;
+  }
+
+  private markerOperation(
+    idempotencyId: string | undefined,
+    outcome: AppliedMarker['outcome'],
+  ): BatchOperation | undefined {
+    if (idempotencyId === undefined) return undefined;
+    let recorded = outcome;
+    if ('latencyMs' in recorded) {
+      const { latencyMs: _l, ...rest } = recorded;
+      recorded = rest;
+    }
+    const body: AppliedMarker = { idempotencyId, outcome: recorded };
+    return {
+      op: 'create',
+      id: appliedId(idempotencyId),
+      type: APPLIED_TYPE,
+      body,
+      ttlSeconds: this.options.eventRetentionSeconds,
+    };
   }
 
   private updateEvent(
@@ -212,9 +283,15 @@ export class SyncService {
   }
 
   /** Replaces the profile by a tombstone and emits user_delete in the same batch; false when there was no user. */
-  async delete(userId: string, writer: WriterRole): Promise<boolean> {
+  async delete(
+    userId: string,
+    writer: WriterRole,
+    options: Pick<WriteOptions, 'idempotencyId'> = {},
+  ): Promise<boolean> {
     const pk = userPartition(userId);
     for (let attempt = 0; ; attempt++) {
+      const recorded = await this.recorded(pk, options.idempotencyId);
+      if (recorded && 'deleted' in recorded) return recorded.deleted;
       const current = await this.store.read<ProfileDocument>(pk, PROFILE_ID);
       if (!current || current.body.deleted) return false;
       const now = this.clock.now();
@@ -240,10 +317,12 @@ export class SyncService {
         data: { userId, version, writer },
       };
       const eventOp = outboxOperation(version, event, now, this.options.eventRetentionSeconds);
+      const marker = this.markerOperation(options.idempotencyId, { deleted: true });
       try {
         const [, eventResult] = await this.store.batch(pk, [
           { op: 'replace', id: PROFILE_ID, type: PROFILE_TYPE, body: tombstone, ifMatch: current.etag },
           eventOp,
+          ...(marker ? [marker] : []),
         ]);
         this.committed(pk, eventOp, eventResult?.seq);
         return true;

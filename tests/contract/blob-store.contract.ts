@@ -213,6 +213,40 @@ export function describeBlobStoreContract(name: string, factory: BlobStoreFactor
       );
     });
 
+    it('downloadUrl: a link that reads the file without credentials, read only and short-lived, or the files route', async () => {
+      await put('exports/x/users.ndjson.gz', 'payload', 'application/gzip');
+      const link = await store.downloadUrl('exports/x/users.ndjson.gz', { expiresInSeconds: 60 });
+      if (link.kind === 'route') {
+        // No links of its own: the bridge's GET /api/files/{path} serves it (with an API key).
+        expect(link).toEqual({ kind: 'route', path: 'exports/x/users.ndjson.gz' });
+      } else {
+        expect(Date.parse(link.expiresAt) - Date.now()).toBeLessThanOrEqual(61_000);
+        const got = await fetch(link.url);
+        expect(got.status).toBe(200);
+        expect(await got.text()).toBe('payload');
+        // Read only: the same link cannot write or delete.
+        const write = await fetch(link.url, {
+          method: 'PUT',
+          headers: { 'x-ms-blob-type': 'BlockBlob' },
+          body: 'changed',
+        });
+        expect(write.status).toBe(403);
+        expect((await fetch(link.url, { method: 'DELETE' })).status).toBe(403);
+        expect((await readAll((await store.read('exports/x/users.ndjson.gz'))!.body)).toString()).toBe(
+          'payload',
+        );
+        // Only this file.
+        const other = link.url.replace('users.ndjson.gz', 'other.bin');
+        expect((await fetch(other)).status).toBe(403);
+        // Short-lived.
+        const brief = await store.downloadUrl('exports/x/users.ndjson.gz', { expiresInSeconds: 1 });
+        if (brief.kind !== 'url') throw new Error('expected a url');
+        await new Promise((resolve) => setTimeout(resolve, 2_500));
+        expect((await fetch(brief.url)).status).toBe(403);
+      }
+      await expect(store.downloadUrl('../etc/passwd', { expiresInSeconds: 60 })).rejects.toThrow();
+    });
+
     it('concurrent writes of one path leave one whole version', async () => {
       const bodies = Array.from({ length: 6 }, (_, i) => Buffer.alloc(64 * 1024 + i, 97 + i));
       const results = await Promise.all(bodies.map((b) => put('w/hot.bin', b, 'application/octet-stream')));

@@ -125,6 +125,12 @@ const settingsSchema = triggerSettingsSchema.extend({
   BRIDGE_SECRET_CACHE_SECONDS: intSetting(0, 86_400).default(300),
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z.string().optional(),
+  // Admin operations (issue 14): batches, jobs, export links, import size.
+  BRIDGE_ADMIN_BATCH_MAX_ITEMS: intSetting(1, 10_000).default(1000),
+  BRIDGE_ADMIN_BATCH_CONCURRENCY: intSetting(1, 64).default(8),
+  BRIDGE_ADMIN_JOB_STALL_SECONDS: intSetting(2, 86_400).default(120),
+  BRIDGE_ADMIN_EXPORT_LINK_SECONDS: intSetting(10, 7 * 86_400).default(900),
+  BRIDGE_ADMIN_IMPORT_MAX_LINES: intSetting(1, 100_000_000).default(1_000_000),
   // Local host only (npm start); the Functions host has its own.
   PORT: intSetting(0, 65535).default(7071),
   BRIDGE_ACCESS_LOG: boolSetting.default(true),
@@ -175,6 +181,14 @@ export interface BridgeConfig {
   analysis: { rolePriors: Record<string, BetaParams> };
   /** Token cost of each metered job-title operation. */
   tokens: { costs: TokenCosts };
+  /** Admin operations (issue 14). */
+  admin: {
+    batchMaxItems: number;
+    batchConcurrency: number;
+    jobStallMs: number;
+    exportLinkSeconds: number;
+    importMaxLines: number;
+  };
 }
 
 /** The metered operations and what each costs (BRIDGE_TOKEN_COST_*). */
@@ -334,6 +348,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
         market: s.BRIDGE_TOKEN_COST_MARKET,
         relationships: s.BRIDGE_TOKEN_COST_RELATIONSHIPS,
       },
+    },
+    admin: {
+      batchMaxItems: s.BRIDGE_ADMIN_BATCH_MAX_ITEMS,
+      batchConcurrency: s.BRIDGE_ADMIN_BATCH_CONCURRENCY,
+      jobStallMs: s.BRIDGE_ADMIN_JOB_STALL_SECONDS * 1000,
+      exportLinkSeconds: s.BRIDGE_ADMIN_EXPORT_LINK_SECONDS,
+      importMaxLines: s.BRIDGE_ADMIN_IMPORT_MAX_LINES,
     },
   };
 }

@@ -14,7 +14,7 @@ import {
 
 export const MAX_CONDITIONS = 10;
 export const MAX_PATH_SEGMENTS = 4;
-export const MAX_TEXT_PATHS = 8;
+export const MAX_TEXT_PATHS = 12;
 export const MAX_CONTAINS_LENGTH = 100;
 /** A path segment: inlined into query text by both stores, so only these characters. */
 export const PATH_SEGMENT = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;

@@ -29,6 +29,12 @@ import { SyncService } from '../services/sync-service';
 import { TelemetryEventMetrics, TelemetrySyncMetrics } from '../services/telemetry-instruments';
 import { TokenService } from '../services/token-service';
 import { WebhookService } from '../services/webhook-service';
+import { AdminOperations, type AdminServices } from '../services/admin/admin-operations';
+import { AdminUsersService } from '../services/admin/admin-users-service';
+import { AiAdminService } from '../services/admin/ai-admin-service';
+import { AnalyticsService } from '../services/admin/analytics-service';
+import { BatchService } from '../services/admin/batch-service';
+import { TransferService } from '../services/admin/transfer-service';
 import type { Adapters } from './adapters';
 import type { Shutdown } from './shutdown';
 
@@ -70,6 +76,8 @@ export interface Services {
   tokens: TokenService;
   /** Metered operations: balance check, compute, charge and record, idempotent replay. */
   metering: MeteringService;
+  /** Admin operations (issue 14): users, batches, export/import, analytics, AI admin. */
+  admin: AdminServices;
   /** Closes everything in the shutdown order (shutdown.ts). */
   close(): Promise<void>;
 }
@@ -146,6 +154,15 @@ export function buildServices(
   });
   commitHooks.push((items) => lockstep.noteCommitted(items));
   const tokens = new TokenService({ store: docs, clock, eventRetentionSeconds: retention, onCommit });
+  const commands = new CommandService({ store: docs, sender: bus, clock, sync, publisher, analysis });
+  const admin = buildAdminServices(config, adapters, {
+    docs,
+    sync,
+    jobTitles,
+    analysis,
+    providerLock,
+    commands,
+  });
 
   return {
     config,
@@ -181,10 +198,74 @@ export function buildServices(
       options: config.webhooks,
       log: (m) => console.warn(m),
     }),
-    commands: new CommandService({ store: docs, sender: bus, clock, sync, publisher, analysis }),
+    commands,
+    admin,
     jobTitles,
     marketPostings: new MarketPostingsService(docs, clock, jobTitles),
     tokens,
     metering: new MeteringService({ tokens, costs: config.tokens.costs }),
   };
+}
+
+/** The admin services (issue 14), attached to the command processor as its extensions. */
+function buildAdminServices(
+  config: BridgeConfig,
+  adapters: Adapters,
+  parts: {
+    docs: ReturnType<DocumentStore['collection']>;
+    sync: SyncService;
+    jobTitles: JobTitleService;
+    analysis: AnalysisService;
+    providerLock: ProviderLockService;
+    commands: CommandService;
+  },
+): AdminServices {
+  const { docs, sync, jobTitles, analysis, providerLock, commands } = parts;
+  const { clock } = adapters;
+  const log = (message: string) => console.warn(message);
+  const services = {
+    users: new AdminUsersService(docs, sync),
+    batches: new BatchService({
+      store: docs,
+      clock,
+      commands,
+      options: {
+        maxItems: config.admin.batchMaxItems,
+        concurrency: config.admin.batchConcurrency,
+        stallMs: config.admin.jobStallMs,
+      },
+    }),
+    transfers: new TransferService({
+      store: docs,
+      blobs: adapters.blobStore,
+      clock,
+      sync,
+      commands,
+      options: { linkSeconds: config.admin.exportLinkSeconds, importMaxLines: config.admin.importMaxLines },
+      log,
+    }),
+    analytics: new AnalyticsService({
+      store: docs,
+      clock,
+      jobTitles,
+      eventRetentionSeconds: config.events.retentionSeconds,
+      feedPollDelayMs: config.triggers.BRIDGE_FEED_POLL_DELAY_MS,
+    }),
+    ai: new AiAdminService({
+      sync,
+      jobTitles,
+      blobs: adapters.blobStore,
+      analysis,
+      lock: providerLock,
+      models: adapters.chatModels,
+    }),
+  };
+  const operations = new AdminOperations(services, {
+    store: docs,
+    clock,
+    commands,
+    stallMs: config.admin.jobStallMs,
+  });
+  commands.extend(operations);
+  return { ...services, operations };
 }

@@ -22,6 +22,8 @@ export interface SyncResult {
   success: true;
   userId: string;
   version: number;
+  /** False when the write left the profile as it was (no new version, no event). */
+  changed: boolean;
   data: Record<string, JsonValue>;
   applied: string[];
   rejected: { field: string; reason: string }[];
@@ -40,6 +42,8 @@ type ProfileDocument = UserProfile & { deleted?: true };
  */
 export interface WriteOptions {
   createOnly?: boolean;
+  /** Refuse (not-found) when the user does not exist: a write about a user must not recreate one. */
+  mustExist?: boolean;
   idempotencyId?: string;
 }
 
@@ -132,6 +136,9 @@ export class SyncService {
       const recorded = await this.recorded(pk, options.idempotencyId);
       if (recorded && 'success' in recorded) return { ...recorded, latencyMs: latencyMs() };
       const current = await this.store.read<ProfileDocument>(pk, PROFILE_ID);
+      if (options.mustExist && (!current || current.body.deleted)) {
+        throw new ServiceError('not-found', `No user ${userId}.`);
+      }
       if (options.createOnly && current && !current.body.deleted) {
         throw new ServiceError('conflict', `User ${userId} already exists.`, [
           { path: '/userId', message: 'already exists' },
@@ -166,6 +173,7 @@ export class SyncService {
         success: true,
         userId,
         version: outcome.profile.version,
+        changed: outcome.changed,
         data: outcome.profile.data,
         applied: outcome.applied,
         rejected: outcome.rejected,

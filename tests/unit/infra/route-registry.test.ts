@@ -8,9 +8,11 @@ import { ROLES } from '../../../shared/services/principal';
 import { functionFileNames, loadAllRoutes } from '../../helpers/all-routes';
 
 const NON_HTTP = [
+  'analytics-changefeed',
   'commands-process',
   'events-changefeed',
   'events-sweep',
+  'jobs-sweep',
   'webhooks-deliver',
   'webhooks-retry',
 ];

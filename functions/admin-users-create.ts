@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { created } from '../shared/http/http-response';
+import { adminParams, adminRoute } from '../shared/http/params';
+import { route } from '../shared/http/route';
+import { userCreateSchema } from '../shared/services/admin/admin-schemas';
+
+/** Creates a user with an admin write (sync rules, user_update event); 409 when the user exists. */
+export const adminUsersCreate = route('admin-users-create', {
+  methods: ['POST'],
+  route: adminRoute('users'),
+  access: { roles: ['admin'] },
+  params: adminParams({}),
+  body: userCreateSchema,
+  summary: 'Create a user (admin write with its event); 409 when the user exists',
+  tags: ['admin'],
+  responses: {
+    201: z.object({
+      success: z.literal(true),
+      userId: z.string(),
+      version: z.number(),
+      data: z.record(z.string(), z.json()),
+    }),
+  },
+  handler: async ({ body, services }) => {
+    const result = await services.admin.users.create(body.userId, body.data);
+    return created(result, { location: `/api/users/${encodeURIComponent(result.userId)}` });
+  },
+});

@@ -1,5 +1,13 @@
-import { Readable } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+
+/** `source` piped through `transform`, with the source's failure passed on (pipe alone would leave the reader waiting). */
+export function through(source: AsyncIterable<unknown>, transform: Transform): Transform {
+  const readable = Readable.from(source);
+  readable.once('error', (error) => transform.destroy(error));
+  transform.once('close', () => readable.destroy());
+  return readable.pipe(transform);
+}
 
 /**
  * Streaming NDJSON: bytes in, one line at a time out, in constant memory. A line longer than
@@ -13,16 +21,25 @@ export type NdjsonLine =
 /** The stream, inflated when it starts with the gzip magic bytes (1f 8b). */
 export async function* maybeGunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
   const iterator = source[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  if (first.done) return;
-  const head = Buffer.from(first.value);
+  // The first two bytes decide; they may arrive in separate chunks.
+  let head = Buffer.alloc(0);
+  let ended = false;
+  while (head.length < 2) {
+    const next = await iterator.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    head = Buffer.concat([head, Buffer.from(next.value)]);
+  }
+  if (head.length === 0) return;
   const rest = (async function* () {
     yield head;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next())
-      yield Buffer.from(next.value);
+    if (ended) return;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield Buffer.from(next.value);
   })();
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-    yield* Readable.from(rest).pipe(createGunzip()) as AsyncIterable<Buffer>;
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    yield* through(rest, createGunzip()) as AsyncIterable<Buffer>;
   } else {
     yield* rest;
   }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import {
   EXPORT_FORMAT,
@@ -33,7 +32,7 @@ import {
   writeHeader,
   type JobHeader,
 } from './admin-jobs';
-import { maybeGunzip, ndjsonLines } from './ndjson';
+import { maybeGunzip, ndjsonLines, through } from './ndjson';
 
 /**
  * Export and import of users (issue 14 item 3), as admin jobs run from the command queue.
@@ -196,7 +195,7 @@ export class TransferService {
       doc = await this.renew(pk, doc, owner);
     };
     try {
-      const gzip = Readable.from(this.exportLines(doc.body, counts, heartbeat)).pipe(createGzip());
+      const gzip = through(this.exportLines(doc.body, counts, heartbeat), createGzip());
       const { properties } = await this.blobs.put(doc.body.path, gzip, {
         contentType: 'application/gzip',
         maxBytes: Number.MAX_SAFE_INTEGER,

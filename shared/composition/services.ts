@@ -241,7 +241,11 @@ function buildAdminServices(
       clock,
       sync,
       commands,
-      options: { linkSeconds: config.admin.exportLinkSeconds, importMaxLines: config.admin.importMaxLines },
+      options: {
+        linkSeconds: config.admin.exportLinkSeconds,
+        importMaxLines: config.admin.importMaxLines,
+        stallMs: config.admin.jobStallMs,
+      },
       log,
     }),
     analytics: new AnalyticsService({

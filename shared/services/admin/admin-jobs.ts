@@ -20,8 +20,12 @@ export const JOB_TYPE = 'admin-job';
 export const JOB_DOC_ID = 'job';
 /** Job documents are kept this long after their last change, then expire. */
 export const JOB_TTL_SECONDS = 30 * 86_400;
-/** A worker holds a job's lease this long unless it renews it. */
-export const LEASE_MS = 60_000;
+/**
+ * How long a worker holds a job's lease unless it renews it (it renews every quarter of it): the
+ * stall time, at most a minute, so a crashed worker's job is free again by the time the sweeper
+ * looks at it.
+ */
+export const leaseMsFor = (stallMs: number) => Math.min(60_000, Math.max(2_000, stallMs));
 /** How long one invocation works on an import before it hands over to a continuation message. */
 export const SLICE_MS = 20_000;
 
@@ -120,6 +124,7 @@ export async function acquireLease<H extends JobHeader>(
   pk: string,
   owner: string,
   clock: Clock,
+  leaseMs: number,
   start: (header: H, now: number) => H = (h) => h,
 ): Promise<LeaseOutcome<H>> {
   for (let attempt = 0; attempt < 10; attempt++) {
@@ -129,7 +134,7 @@ export async function acquireLease<H extends JobHeader>(
     const now = clock.now();
     const lease = doc.body.lease;
     if (lease && lease.owner !== owner && lease.until > now) return { kind: 'busy' };
-    const body = start({ ...doc.body, lease: { owner, until: now + LEASE_MS }, updatedAt: iso(now) }, now);
+    const body = start({ ...doc.body, lease: { owner, until: now + leaseMs }, updatedAt: iso(now) }, now);
     try {
       const written = await store.upsert<H>(
         pk,

@@ -20,7 +20,7 @@ import {
   JOB_DOC_ID,
   JOB_TTL_SECONDS,
   JOB_TYPE,
-  LEASE_MS,
+  leaseMsFor,
   SLICE_MS,
   iso,
   jobIdFor,
@@ -59,7 +59,6 @@ const IMPORT_PARALLEL_USERS = 8;
 export const MAX_LISTED_REJECTIONS = 10_000;
 const REJECTION_TYPE = 'admin-import-rejection';
 const rejectionId = (line: number) => `rej:${String(line).padStart(10, '0')}`;
-const HEARTBEAT_MS = 10_000;
 /** Runs of a job that failed for infrastructure reasons before the job is marked failed. */
 const MAX_RUNS = 5;
 
@@ -97,6 +96,8 @@ export interface TransferOptions {
   linkSeconds: number;
   /** The most lines one import reads. */
   importMaxLines: number;
+  /** BRIDGE_ADMIN_JOB_STALL_SECONDS: the lease a run holds follows it (leaseMsFor). */
+  stallMs: number;
 }
 
 export interface TransferServiceDeps {
@@ -119,8 +120,10 @@ export class TransferService {
   private readonly commands: CommandService;
   private readonly options: TransferOptions;
   private readonly log: (message: string) => void;
+  private readonly leaseMs: number;
 
   constructor(deps: TransferServiceDeps) {
+    this.leaseMs = leaseMsFor(deps.options.stallMs);
     this.store = deps.store;
     this.blobs = deps.blobs;
     this.clock = deps.clock;
@@ -178,7 +181,7 @@ export class TransferService {
   async runExport(id: string): Promise<void> {
     const pk = jobPartition('export', id);
     const owner = randomUUID();
-    const lease = await acquireLease<ExportHeader>(this.store, pk, owner, this.clock, (h, now) => ({
+    const lease = await acquireLease<ExportHeader>(this.store, pk, owner, this.clock, this.leaseMs, (h, now) => ({
       ...h,
       status: 'running',
       startedAt: h.startedAt ?? iso(now),
@@ -190,7 +193,7 @@ export class TransferService {
     let beat = this.clock.now();
     const heartbeat = async () => {
       const now = this.clock.now();
-      if (now - beat < HEARTBEAT_MS) return;
+      if (now - beat < this.leaseMs / 4) return;
       beat = now;
       doc = await this.renew(pk, doc, owner);
     };
@@ -366,7 +369,7 @@ export class TransferService {
   async runImport(id: string): Promise<void> {
     const pk = jobPartition('import', id);
     const owner = randomUUID();
-    const lease = await acquireLease<ImportHeader>(this.store, pk, owner, this.clock, (h, now) => ({
+    const lease = await acquireLease<ImportHeader>(this.store, pk, owner, this.clock, this.leaseMs, (h, now) => ({
       ...h,
       status: 'running',
       startedAt: h.startedAt ?? iso(now),
@@ -486,7 +489,7 @@ export class TransferService {
       linesDone: last,
       counts,
       updatedAt: iso(now),
-      lease: { owner, until: now + LEASE_MS },
+      lease: { owner, until: now + this.leaseMs },
     };
     try {
       const [result] = await this.store.batch(pk, [
@@ -573,7 +576,7 @@ export class TransferService {
     try {
       return await writeHeader(this.store, pk, doc, {
         ...doc.body,
-        lease: { owner, until: now + LEASE_MS },
+        lease: { owner, until: now + this.leaseMs },
         updatedAt: iso(now),
       });
     } catch (error) {

@@ -11,7 +11,7 @@ import {
 } from '../helpers/local-host-process';
 import { FakeOpenAIServer } from '../helpers/fake-openai-server';
 import { client, expectProblem, type AnyJson, type Client } from './client';
-import { issueKey, waitFor } from './admin-helpers';
+import { eventsOf, issueKey, waitFor } from './admin-helpers';
 
 afterAll(cleanupLocalHosts);
 
@@ -30,9 +30,10 @@ beforeAll(async () => {
       AI_FAILURE_THRESHOLD: '1',
       AI_COOLDOWN_SECONDS: '600',
     },
+    startTimeoutMs: 60_000,
   });
   admin = client(host.baseUrl, host.adminKey);
-}, 60_000);
+}, 90_000);
 afterAll(async () => fake?.close());
 
 const CV = [
@@ -79,8 +80,7 @@ describe('POST /api/admin/ai/enrich', () => {
     const user = await admin.get('/users/ann');
     expect(user.body.data.enrichment).toEqual(r.body.enrichment);
     expect(user.body.fields.enrichment.source).toBe('admin');
-    const events = await admin.get('/events?subject=ann&types=user_update');
-    expect(events.body.events.map((e: AnyJson) => e.id)).toEqual(['user:ann:1', 'user:ann:2']);
+    expect((await eventsOf(admin, 'ann')).map((e: AnyJson) => e.id)).toEqual(['user:ann:1', 'user:ann:2']);
     // Nothing new to say: no new version, no event.
     const again = await admin.post('/admin/ai/enrich', { userId: 'ann' });
     expect(again.body).toMatchObject({ changed: false, version: 2 });

@@ -22,7 +22,7 @@ const ADMIN_CREATED = 12;
 const PORTAL_USERS = 5; // users the user portal changes
 
 beforeAll(async () => {
-  host = await startLocalHostProcess();
+  host = await startLocalHostProcess({ startTimeoutMs: 60_000 });
   admin = client(host.baseUrl, host.adminKey);
   portal = client(host.baseUrl, await issueKey(admin, 'user'));
 

@@ -10,7 +10,7 @@ import {
   type LocalHostProcess,
 } from '../helpers/local-host-process';
 import { client, expectProblem, type AnyJson, type Client } from './client';
-import { issueKey, waitFor } from './admin-helpers';
+import { eventsOf, issueKey, waitFor } from './admin-helpers';
 
 afterAll(cleanupLocalHosts);
 
@@ -29,7 +29,7 @@ describe('batches', () => {
   let admin: Client;
 
   beforeAll(async () => {
-    host = await startLocalHostProcess({ env: ENV });
+    host = await startLocalHostProcess({ env: ENV, startTimeoutMs: 60_000 });
     admin = client(host.baseUrl, host.adminKey);
   }, 60_000);
 
@@ -174,7 +174,7 @@ describe('batches', () => {
 describe('a batch and kill -9', () => {
   it('finishes after a crash and a restart, applying no item twice', async () => {
     const dataDir = makeTempDataDir();
-    const first = await startLocalHostProcess({ dataDir, env: ENV });
+    const first = await startLocalHostProcess({ dataDir, env: ENV, startTimeoutMs: 60_000 });
     const admin1 = client(first.baseUrl, first.adminKey);
     // 20 users × 10 items; item k of a user writes f_k and last = k. A second application of an
     // item after another item of its user changed `last` would make one more version, so each
@@ -201,7 +201,7 @@ describe('a batch and kill -9', () => {
     await first.kill9();
     expect(before.body.succeeded).toBeLessThan(operations.length); // killed mid-way
 
-    const second = await startLocalHostProcess({ dataDir, env: ENV });
+    const second = await startLocalHostProcess({ dataDir, env: ENV, startTimeoutMs: 60_000 });
     const admin2 = client(second.baseUrl, second.adminKey);
     // Sending the same request again (the client retrying after the crash) finds the same batch.
     const retried = await admin2.post('/admin/batches', {
@@ -228,8 +228,8 @@ describe('a batch and kill -9', () => {
       const user = await admin2.get(`/users/crash-${u}`);
       expect(user.body.version).toBe(PER_USER);
       expect(Object.keys(user.body.data).filter((f) => f.startsWith('f_'))).toHaveLength(PER_USER);
-      const events = await admin2.get(`/events?subject=crash-${u}&types=user_update&limit=100`);
-      expect(events.body.events.map((e: AnyJson) => e.data.version)).toEqual(
+      const events = await eventsOf(admin2, `crash-${u}`);
+      expect(events.map((e: AnyJson) => e.data.version)).toEqual(
         Array.from({ length: PER_USER }, (_, i) => i + 1),
       );
     }

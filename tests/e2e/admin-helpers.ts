@@ -1,6 +1,6 @@
 /** Shared pieces of the admin e2e tests: polling with a bound, peak RSS of the host, keys. */
 import * as fs from 'node:fs';
-import type { Client } from './client';
+import type { AnyJson, Client } from './client';
 
 /** Polls `probe` until `done` holds or `timeoutMs` passes; returns the last value (the caller asserts). */
 export async function waitFor<T>(
@@ -35,4 +35,20 @@ export async function issueKey(admin: Client, role: 'user' | 'service' | 'admin'
   const response = await admin.post('/keys', { role, name: `${role} for admin e2e` });
   expect(response.status).toBe(201);
   return response.body.key as string;
+}
+
+/** Every event of `subject` (and `types`), following the replay cursor to the end of the log. */
+export async function eventsOf(api: Client, subject: string, types = 'user_update'): Promise<AnyJson[]> {
+  const events: AnyJson[] = [];
+  let after = '0';
+  for (let pages = 0; pages < 1000; pages++) {
+    const r = await api.get(
+      `/events?after=${after}&subject=${encodeURIComponent(subject)}&types=${types}&limit=100`,
+    );
+    expect(r.status).toBe(200);
+    events.push(...r.body.events);
+    if (!r.body.next || r.body.next === after) break;
+    after = r.body.next;
+  }
+  return events;
 }

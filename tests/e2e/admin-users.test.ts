@@ -9,7 +9,7 @@ import {
   type LocalHostProcess,
 } from '../helpers/local-host-process';
 import { client, expectProblem, type AnyJson, type ApiResponse, type Client } from './client';
-import { issueKey, waitFor } from './admin-helpers';
+import { eventsOf, issueKey, waitFor } from './admin-helpers';
 
 afterAll(cleanupLocalHosts);
 
@@ -30,7 +30,7 @@ const seedUser = (i: number) => ({
 });
 
 beforeAll(async () => {
-  host = await startLocalHostProcess();
+  host = await startLocalHostProcess({ startTimeoutMs: 60_000 });
   admin = client(host.baseUrl, host.adminKey);
   userKey = await issueKey(admin, 'user');
   // Created in order, a few at a time, so createdAt follows the index.
@@ -80,8 +80,7 @@ describe('POST /api/admin/users', () => {
     const again = await admin.post('/admin/users', { userId: 'new-ann', data: { name: 'Other' } });
     expectProblem(again, 409);
     expect((await admin.get('/users/new-ann')).body).toMatchObject({ version: 1, data: { name: 'Ann' } });
-    const events = await admin.get('/events?subject=new-ann&types=user_update');
-    expect(events.body.events.map((e: { id: string }) => e.id)).toEqual(['user:new-ann:1']);
+    expect((await eventsOf(admin, 'new-ann')).map((e: AnyJson) => e.id)).toEqual(['user:new-ann:1']);
   });
 
   it('refuses bad bodies and non-admin keys, creating nothing', async () => {

@@ -53,8 +53,8 @@ import { maybeGunzip, ndjsonLines, through } from './ndjson';
  */
 
 const EXPORT_PAGE = 500;
-const IMPORT_CHUNK = 64;
-const IMPORT_PARALLEL_USERS = 8;
+const IMPORT_CHUNK = 96;
+const IMPORT_PARALLEL_USERS = 16;
 /** Rejected lines listed in an import's report; beyond this they are counted only. */
 export const MAX_LISTED_REJECTIONS = 10_000;
 const REJECTION_TYPE = 'admin-import-rejection';

@@ -133,7 +133,11 @@ export class SyncService {
     const pk = userPartition(userId);
     const latencyMs = () => Math.round((performance.now() - started) * 1000) / 1000;
     for (let attempt = 0; ; attempt++) {
-      const recorded = await this.recorded(pk, options.idempotencyId);
+      // The marker commits with the change, so a first attempt needs no look: a replay's batch fails
+      // on the marker and the next attempt returns what was recorded. Checks that read the profile
+      // (createOnly, mustExist) must see a replay first, or they would answer for the first delivery.
+      const lookFirst = attempt > 0 || options.createOnly === true || options.mustExist === true;
+      const recorded = lookFirst ? await this.recorded(pk, options.idempotencyId) : undefined;
       if (recorded && 'success' in recorded) return { ...recorded, latencyMs: latencyMs() };
       const current = await this.store.read<ProfileDocument>(pk, PROFILE_ID);
       if (options.mustExist && (!current || current.body.deleted)) {

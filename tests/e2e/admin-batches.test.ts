@@ -214,7 +214,7 @@ describe('a batch and kill -9', () => {
     const done = await waitFor(
       () => admin2.get(`/admin/batches/${id}?itemsLimit=500`),
       (r) => finished(r.body),
-      120_000,
+      300_000,
       250,
     );
     expect(done.body).toMatchObject({
@@ -242,5 +242,5 @@ describe('a batch and kill -9', () => {
     }
     for (const list of versions.values())
       expect([...list].sort((a, b) => a - b)).toEqual(Array.from({ length: PER_USER }, (_, i) => i + 1));
-  }, 240_000);
+  }, 600_000);
 });

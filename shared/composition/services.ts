@@ -1,7 +1,5 @@
 import type { BridgeConfig } from '../config';
-import { taxonomyRoleLookup } from '../adapters/ai/role-catalog';
 import type { EmbeddedBus } from '../adapters/embedded/embedded-bus';
-import { defaultGazetteer } from '../domain/analysis/geo';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
@@ -13,6 +11,7 @@ import { CommandService } from '../services/command-service';
 import { EventLog } from '../services/event-log';
 import type { EventMetrics } from '../services/event-metrics';
 import type { OutboxItem } from '../services/event-outbox';
+import { ChangeFeedIntake } from '../services/change-feed-intake';
 import { EventPropagator } from '../services/event-propagator';
 import { FileService } from '../services/file-service';
 import { HealthService } from '../services/health-service';
@@ -22,6 +21,7 @@ import { MarketPostingsService } from '../services/market-postings-service';
 import { MeteringService } from '../services/metering-service';
 import { ProviderLockService, lockPolicyFor } from '../services/provider-lock-service';
 import { PublishService } from '../services/publish-service';
+import { taxonomyRoleLookup } from '../services/role-lookup';
 import { SecretService } from '../services/secret-service';
 import { StateService } from '../services/state-service';
 import type { SyncMetrics } from '../services/sync-metrics';
@@ -53,6 +53,8 @@ export interface Services {
   health: HealthService;
   eventMetrics: EventMetrics;
   propagator: EventPropagator;
+  /** The change-feed trigger's use case (events-changefeed): event documents → the bus. */
+  changeFeed: ChangeFeedIntake;
   events: EventLog;
   publisher: PublishService;
   webhooks: WebhookService;
@@ -132,7 +134,7 @@ export function buildServices(
     clock,
     lockPolicyFor(config.ai, adapters.chatModels.keys()),
   );
-  const jobTitles = new JobTitleService(docs, clock);
+  const jobTitles = new JobTitleService(docs, clock, adapters.builtInTaxonomy);
   const analysis = new AnalysisService({
     lock: providerLock,
     models: adapters.chatModels,
@@ -140,7 +142,7 @@ export function buildServices(
     roles: taxonomyRoleLookup(async () => (await jobTitles.index()).index),
     priors: config.analysis.rolePriors,
     publisher,
-    gazetteer: defaultGazetteer,
+    gazetteer: adapters.gazetteer,
     locations: new ProfileLocationIndex(docs, clock),
   });
   const lockstep = new LockstepService({
@@ -173,6 +175,7 @@ export function buildServices(
     syncMetrics,
     eventMetrics,
     propagator,
+    changeFeed: new ChangeFeedIntake(adapters.changeFeedDecoder, propagator),
     events,
     sync,
     state,
@@ -250,6 +253,7 @@ function buildAdminServices(
     }),
     analytics: new AnalyticsService({
       store: docs,
+      decode: adapters.changeFeedDecoder,
       clock,
       jobTitles,
       eventRetentionSeconds: config.events.retentionSeconds,

@@ -2,8 +2,8 @@ import type { Readable } from 'node:stream';
 
 /**
  * File storage shaped after Azure Blob Storage: flat paths with `/` separators, a content type and
- * a strong ETag per file, byte-range reads and prefix listing with an opaque continuation. The Azure
- * adapter and the embedded file-system adapter pass the same contract tests.
+ * a strong ETag per file, byte-range reads and prefix listing with an opaque continuation. The Azure,
+ * S3 and embedded file-system adapters pass the same contract tests.
  */
 
 /** A file's properties, reported alike by both adapters. */
@@ -11,7 +11,7 @@ export interface BlobProperties {
   path: string;
   size: number;
   contentType: string;
-  /** Quoted strong ETag; changes with every write. */
+  /** Quoted strong ETag; changes with every write that changes the bytes (S3 keeps it for identical bytes). */
   etag: string;
   /** ISO 8601. */
   lastModified: string;
@@ -44,12 +44,18 @@ export interface BlobPutOptions {
 /**
  * How a file can be downloaded by someone who is handed a link (BlobStore.downloadUrl):
  * - `url`: a self-contained, read-only, short-lived link to this one file (Blob Storage: a SAS
- *   signed with a user delegation key — or, against the Azurite emulator only, the account key);
+ *   signed with a user delegation key — or, against the Azurite emulator only, the account key;
+ *   S3: a SigV4 presigned GET);
  * - `route`: the store has no links of its own (the embedded file store): the file is served by
  *   the bridge's own `GET /api/files/{path}`, which needs an API key allowed to read it.
  */
 export type BlobDownloadLink =
-  | { kind: 'url'; url: string; expiresAt: string; signedWith: 'user-delegation' | 'account-key' }
+  | {
+      kind: 'url';
+      url: string;
+      expiresAt: string;
+      signedWith: 'user-delegation' | 'account-key' | 'aws-sigv4';
+    }
   | { kind: 'route'; path: string };
 
 export interface BlobStore {

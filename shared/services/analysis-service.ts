@@ -10,8 +10,8 @@
  *
  * Geographic and Bayesian analyses are exact local computations (provider "local", never degraded).
  */
-import { HEURISTIC_MODEL, heuristicComprehensive } from '../adapters/ai/heuristic-provider';
-import type { RoleLookup } from '../adapters/ai/role-catalog';
+import { HEURISTIC_MODEL, heuristicComprehensive } from '../domain/analysis/heuristic';
+import type { RoleLookup } from '../domain/analysis/role-catalog';
 import { CREDIBLE_MASS, assessRoleFit, type BetaParams } from '../domain/analysis/bayesian';
 import {
   analyseLocation,

@@ -31,6 +31,7 @@ import {
 import { profileTitle } from '../../domain/admin/enrichment';
 import { EVENT_DOC_TYPE, type EventDocumentBody } from '../../domain/cloud-event';
 import type { UserProfile } from '../../domain/user-profile';
+import type { ChangeFeedItemDecoder } from '../../ports/change-feed';
 import type { Clock } from '../../ports/clock';
 import {
   isStoreError,
@@ -105,6 +106,8 @@ export interface SavedReport {
 
 export interface AnalyticsServiceDeps {
   store: DocumentCollection;
+  /** Turns the trigger's items into stored documents (the change-feed port). */
+  decode: ChangeFeedItemDecoder;
   clock: Clock;
   jobTitles: JobTitleService;
   /** How long an event can be redelivered by the change feed (its retention): markers live this long. */
@@ -117,10 +120,12 @@ export class AnalyticsService {
   private readonly store: DocumentCollection;
   private readonly clock: Clock;
   private readonly jobTitles: JobTitleService;
+  private readonly decode: ChangeFeedItemDecoder;
   private readonly options: { eventRetentionSeconds: number; feedPollDelayMs: number };
 
   constructor(deps: AnalyticsServiceDeps) {
     this.store = deps.store;
+    this.decode = deps.decode;
     this.clock = deps.clock;
     this.jobTitles = deps.jobTitles;
     this.options = deps;
@@ -128,6 +133,34 @@ export class AnalyticsService {
 
   // -------------------------------------------------------------------------------------------
   // The change-feed consumer
+
+  /**
+   * What analytics-changefeed hands over: the trigger's items, decoded, folded in with up to
+   * `attempts` tries (the trigger moves its lease on even when the function throws); a page that
+   * still fails is counted in the aggregates' status, so answers can say they may be short.
+   */
+  async acceptFeed(
+    items: readonly unknown[],
+    attempts = 5,
+  ): Promise<{ profiles: number; events: number; failed?: string }> {
+    const docs: StoredDocument[] = [];
+    for (const item of items) {
+      const doc = this.decode(item);
+      if (doc && (doc.type === 'user' || doc.type === EVENT_DOC_TYPE)) docs.push(doc);
+    }
+    if (docs.length === 0) return { profiles: 0, events: 0 };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.consume(docs);
+      } catch (error) {
+        if (attempt >= attempts) {
+          await this.recordFailure(error).catch(() => undefined);
+          return { profiles: 0, events: 0, failed: String(error) };
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
+    }
+  }
 
   /** Folds a page of changed documents into the aggregates (profiles and events; others are ignored). */
   async consume(documents: readonly StoredDocument[]): Promise<{ profiles: number; events: number }> {

@@ -36,7 +36,8 @@ export async function* maybeGunzip(source: AsyncIterable<Uint8Array>): AsyncGene
   const rest = (async function* () {
     yield head;
     if (ended) return;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield Buffer.from(next.value);
+    for (let next = await iterator.next(); !next.done; next = await iterator.next())
+      yield Buffer.from(next.value);
   })();
   if (head[0] === 0x1f && head[1] === 0x8b) {
     yield* through(rest, createGunzip()) as AsyncIterable<Buffer>;

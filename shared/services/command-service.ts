@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { JSON_TOO_DEEP_MESSAGE, jsonValueTooDeep } from '../domain/json-safety';
 import type { Clock } from '../ports/clock';
 import type { DocumentCollection, JsonValue } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
@@ -197,6 +198,8 @@ export class CommandService {
    * malformed message is poison.
    */
   async process(body: unknown, deliveryCount: number): Promise<OperationStatus | 'job'> {
+    // Queue senders other than the bridge exist (services with send rights): bound depth before zod recurses.
+    if (jsonValueTooDeep(body)) throw new PoisonCommandError(`malformed command: ${JSON_TOO_DEEP_MESSAGE}`);
     if (typeof body === 'object' && body !== null && 'job' in body) {
       const job = jobMessageSchema.safeParse(body);
       if (!job.success) throw new PoisonCommandError(`malformed job message: ${issues(job.error.issues)}`);

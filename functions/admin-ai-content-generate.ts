@@ -11,7 +11,7 @@ import { generateContentSchema } from '../shared/services/admin/admin-schemas';
 export const adminAiContentGenerate = route('admin-ai-content-generate', {
   methods: ['POST'],
   route: adminRoute('ai/content/generate'),
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'admin' },
   params: adminParams({}),
   body: generateContentSchema,
   summary: 'Generate a profile summary, job description or outreach email (admin)',

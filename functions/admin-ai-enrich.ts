@@ -10,7 +10,7 @@ import { enrichSchema } from '../shared/services/admin/admin-schemas';
 export const adminAiEnrich = route('admin-ai-enrich', {
   methods: ['POST'],
   route: adminRoute('ai/enrich'),
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'admin' },
   params: adminParams({}),
   body: enrichSchema,
   summary: 'Enrich a profile: title, skills (profile + CV), language; an admin write (admin)',

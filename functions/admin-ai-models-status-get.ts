@@ -6,7 +6,7 @@ import { route } from '../shared/http/route';
 export const adminAiModelsStatusGet = route('admin-ai-models-status-get', {
   methods: ['GET'],
   route: adminRoute('ai/models/status'),
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'admin' },
   params: adminParams({}),
   summary: 'AI providers: active, models, health, cooldowns, structured-output mode (admin)',
   tags: ['admin', 'ai'],

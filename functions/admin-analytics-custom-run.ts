@@ -11,7 +11,7 @@ import { analyticsCustomSchema } from '../shared/services/admin/admin-schemas';
 export const adminAnalyticsCustomRun = route('admin-analytics-custom-run', {
   methods: ['POST'],
   route: adminRoute('analytics/custom'),
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'admin' },
   params: adminParams({}),
   body: analyticsCustomSchema,
   summary: 'Run (and optionally save) a metric × group-by × range × bucket query (admin)',

@@ -11,7 +11,7 @@ import { route } from '../shared/http/route';
 export const adminAnalyticsDashboardGet = route('admin-analytics-dashboard-get', {
   methods: ['GET'],
   route: adminRoute('analytics/dashboard'),
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'admin' },
   params: adminParams({}),
   summary: 'Dashboard figures from the change-feed aggregates (admin)',
   tags: ['admin', 'analytics'],

@@ -8,7 +8,7 @@ import { ServiceError } from '../shared/services/errors';
 export const adminAnalyticsReportsGet = route('admin-analytics-reports-get', {
   methods: ['GET'],
   route: adminRoute('analytics/reports/{id}'),
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'admin' },
   params: adminParams({ id: jobIdSchema('rep') }),
   summary: 'A saved analytics report, answered from the current aggregates (admin)',
   tags: ['admin', 'analytics'],

@@ -11,7 +11,7 @@ import { batchViewSchema } from '../shared/http/admin-responses';
 export const adminBatchesCancel = route('admin-batches-cancel', {
   methods: ['POST'],
   route: adminRoute('batches/{id}/cancel'),
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'admin' },
   params: adminParams({ id: jobIdSchema('bat') }),
   summary: 'Cancel a batch: no further items run (admin)',
   tags: ['admin'],

@@ -13,7 +13,7 @@ import { batchViewSchema } from '../shared/http/admin-responses';
 export const adminBatchesCreate = route('admin-batches-create', {
   methods: ['POST'],
   route: adminRoute('batches'),
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'admin' },
   params: adminParams({}),
   body: batchCreateSchema,
   summary: 'Start a batch of operations run through the command queue (admin)',

@@ -9,7 +9,7 @@ import { ServiceError } from '../shared/services/errors';
 export const adminBatchesGet = route('admin-batches-get', {
   methods: ['GET'],
   route: adminRoute('batches/{id}'),
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'admin' },
   params: adminParams({ id: jobIdSchema('bat') }),
   query: z.object({
     itemsAfter: intQuery(0, 10_000).optional(),

@@ -12,7 +12,7 @@ import { exportCreateSchema } from '../shared/services/admin/admin-schemas';
 export const adminExportsCreate = route('admin-exports-create', {
   methods: ['POST'],
   route: adminRoute('exports'),
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'admin' },
   params: adminParams({}),
   body: exportCreateSchema,
   bodyOptional: true,

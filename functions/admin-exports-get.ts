@@ -13,7 +13,7 @@ import { ServiceError } from '../shared/services/errors';
 export const adminExportsGet = route('admin-exports-get', {
   methods: ['GET'],
   route: adminRoute('exports/{id}'),
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'admin' },
   params: adminParams({ id: jobIdSchema('exp') }),
   summary: "An export's status, counts and download link (admin)",
   tags: ['admin'],

@@ -13,7 +13,7 @@ import { importCreateSchema } from '../shared/services/admin/admin-schemas';
 export const adminImportsCreate = route('admin-imports-create', {
   methods: ['POST'],
   route: adminRoute('imports'),
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'admin' },
   params: adminParams({}),
   body: importCreateSchema,
   summary: 'Start an import of users from an NDJSON file or an export (admin)',

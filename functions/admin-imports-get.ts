@@ -10,7 +10,7 @@ import { ServiceError } from '../shared/services/errors';
 export const adminImportsGet = route('admin-imports-get', {
   methods: ['GET'],
   route: adminRoute('imports/{id}'),
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'admin' },
   params: adminParams({ id: jobIdSchema('imp') }),
   query: z.object({ after: intQuery(0, 2_000_000_000).optional(), limit: intQuery(1, 1000).optional() }),
   summary: "An import's report: accepted and rejected lines with reasons (admin)",

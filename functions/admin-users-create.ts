@@ -8,7 +8,7 @@ import { userCreateSchema } from '../shared/services/admin/admin-schemas';
 export const adminUsersCreate = route('admin-users-create', {
   methods: ['POST'],
   route: adminRoute('users'),
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'admin' },
   params: adminParams({}),
   body: userCreateSchema,
   summary: 'Create a user (admin write with its event); 409 when the user exists',

@@ -20,7 +20,7 @@ const userRow = z.object({
 export const adminUsersList = route('admin-users-list', {
   methods: ['GET'],
   route: adminRoute('users'),
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'admin' },
   params: adminParams({}),
   query: userListQuerySchema,
   summary: 'List and search users with filters, sort and a stable cursor (admin)',

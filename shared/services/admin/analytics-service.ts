@@ -41,6 +41,7 @@ import {
 } from '../../ports/document-store';
 import { ServiceError } from '../errors';
 import type { JobTitleService } from '../job-title-service';
+import { ownerIdOf } from '../access-policy';
 import type { Principal } from '../principal';
 
 /**
@@ -423,7 +424,7 @@ export class AnalyticsService {
       name: saveAs,
       query: plain,
       createdAt: new Date(this.clock.now()).toISOString(),
-      createdBy: principal.keyId,
+      createdBy: ownerIdOf(principal),
     };
     await this.store.create(REPORTS_PK, { id: `report:${report.id}`, type: REPORT_TYPE, body: report });
     return { ...answer, report };

@@ -10,7 +10,7 @@ import {
 import type { BatchItemCommand, BatchRef } from '../command-schemas';
 import type { CommandService, Operation } from '../command-service';
 import { ServiceError } from '../errors';
-import { keyPrincipal, type Principal } from '../principal';
+import { principalFromRef, type Principal } from '../principal';
 import {
   FINAL_STATUSES,
   JOB_DOC_ID,
@@ -407,7 +407,7 @@ export class BatchService {
   }
 
   private async send(id: string, header: BatchHeader, item: BatchItem): Promise<void> {
-    const actor = keyPrincipal(header.createdBy.keyId, header.createdBy.role, header.createdBy.keyId);
+    const actor = principalFromRef(header.createdBy);
     await this.commands.enqueue(item.command, actor, {
       operationId: item.operationId,
       batch: { id, index: item.index },

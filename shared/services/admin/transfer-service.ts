@@ -13,7 +13,7 @@ import type { Clock } from '../../ports/clock';
 import { isStoreError, type DocumentCollection, type StoredDocument } from '../../ports/document-store';
 import type { CommandService } from '../command-service';
 import { ServiceError } from '../errors';
-import type { Principal } from '../principal';
+import { principalRef, type Principal } from '../principal';
 import type { SyncService } from '../sync-service';
 import {
   acquireLease,
@@ -538,7 +538,7 @@ export class TransferService {
       .sendJob(
         {
           job: { kind: 'import', id: doc.body.id },
-          actor: { role: 'admin', keyId: doc.body.createdBy.keyId },
+          actor: doc.body.createdBy,
         },
         `job:${doc.body.id}:${doc.body.linesDone}`,
       )
@@ -572,10 +572,7 @@ export class TransferService {
   /** Queues a job's first run; if the queue is down, the sweeper starts it later. */
   private async start(kind: 'export' | 'import', id: string, principal: Principal): Promise<void> {
     await this.commands
-      .sendJob(
-        { job: { kind, id }, actor: { role: principal.role, keyId: principal.keyId } },
-        `job:${id}:start`,
-      )
+      .sendJob({ job: { kind, id }, actor: principalRef(principal) }, `job:${id}:start`)
       .catch((error: unknown) =>
         this.log(`${kind} ${id}: not queued yet (the sweeper will): ${String(error)}`),
       );

@@ -45,7 +45,7 @@ describe('admin routes', () => {
     ]);
     for (const r of admin) {
       expect([r.name, r.route.startsWith(`${ADMIN_AREA}/`)]).toEqual([r.name, true]);
-      expect([r.name, r.access]).toEqual([r.name, { roles: ['admin'] }]);
+      expect([r.name, r.access]).toEqual([r.name, { roles: ['admin'], scope: 'admin' }]);
       const area = r.params?.shape.area as { safeParse: (v: unknown) => { success: boolean } } | undefined;
       expect([r.name, area?.safeParse('admin').success, area?.safeParse('users').success]).toEqual([
         r.name,

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { created } from '../shared/http/http-response';
 import { adminParams, adminRoute } from '../shared/http/params';
+import { syncResponseSchema } from '../shared/http/response-schemas';
 import { route } from '../shared/http/route';
 import { userCreateSchema } from '../shared/services/admin/admin-schemas';
 
@@ -13,14 +13,8 @@ export const adminUsersCreate = route('admin-users-create', {
   body: userCreateSchema,
   summary: 'Create a user (admin write with its event); 409 when the user exists',
   tags: ['admin'],
-  responses: {
-    201: z.object({
-      success: z.literal(true),
-      userId: z.string(),
-      version: z.number(),
-      data: z.record(z.string(), z.json()),
-    }),
-  },
+  // The answer of the admin sync that created it.
+  responses: { 201: syncResponseSchema },
   handler: async ({ body, services }) => {
     const result = await services.admin.users.create(body.userId, body.data);
     return created(result, { location: `/api/users/${encodeURIComponent(result.userId)}` });

@@ -1,5 +1,5 @@
 import { ok } from '../shared/http/http-response';
-import { seriesAnswerSchema } from '../shared/http/admin-responses';
+import { customAnswerSchema } from '../shared/http/admin-responses';
 import { adminParams, adminRoute } from '../shared/http/params';
 import { route } from '../shared/http/route';
 import { analyticsCustomSchema } from '../shared/services/admin/admin-schemas';
@@ -16,7 +16,7 @@ export const adminAnalyticsCustomRun = route('admin-analytics-custom-run', {
   body: analyticsCustomSchema,
   summary: 'Run (and optionally save) a metric × group-by × range × bucket query (admin)',
   tags: ['admin', 'analytics'],
-  responses: { 200: seriesAnswerSchema },
+  responses: { 200: customAnswerSchema },
   handler: async ({ body, services, principal }) =>
     ok(await services.admin.analytics.custom(body, principal), { 'cache-control': 'no-store' }),
 });

@@ -68,3 +68,16 @@ export const seriesAnswerSchema = z.object({
   total: z.number(),
   freshness: z.record(z.string(), z.unknown()),
 });
+
+/** A saved query (POST /api/admin/analytics/custom with `saveAs`). */
+export const savedReportSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  query: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+  /** Who saved it (access-policy ownerIdOf: a key id, `token:<subject>`). */
+  createdBy: z.string(),
+});
+
+/** A custom query's answer, and the report when it was saved. */
+export const customAnswerSchema = seriesAnswerSchema.extend({ report: savedReportSchema.optional() });

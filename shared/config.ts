@@ -209,6 +209,12 @@ const settingsSchema = triggerSettingsSchema.extend({
     .regex(/^[A-Za-z][A-Za-z0-9_]{0,127}$/, 'expected a hub name (a letter, then letters, digits, _)')
     .default('bridge'),
   BRIDGE_REALTIME_TOKEN_MINUTES: intSetting(1, 1440).default(60),
+  // Admin operations (issue 14): batches, jobs, export links, import size.
+  BRIDGE_ADMIN_BATCH_MAX_ITEMS: intSetting(1, 10_000).default(1000),
+  BRIDGE_ADMIN_BATCH_CONCURRENCY: intSetting(1, 64).default(8),
+  BRIDGE_ADMIN_JOB_STALL_SECONDS: intSetting(2, 86_400).default(120),
+  BRIDGE_ADMIN_EXPORT_LINK_SECONDS: intSetting(10, 7 * 86_400).default(900),
+  BRIDGE_ADMIN_IMPORT_MAX_LINES: intSetting(1, 100_000_000).default(1_000_000),
   // Local host only (npm start); the Functions host has its own.
   PORT: intSetting(0, 65535).default(7071),
   BRIDGE_ACCESS_LOG: boolSetting.default(true),
@@ -297,6 +303,14 @@ export interface BridgeConfig {
   };
   /** Push through Azure Web PubSub (POST /api/realtime/negotiate, realtime-publish). */
   realtime: { kind: 'off' } | { kind: 'webpubsub'; endpoint: string; hub: string; tokenMinutes: number };
+  /** Admin operations (issue 14). */
+  admin: {
+    batchMaxItems: number;
+    batchConcurrency: number;
+    jobStallMs: number;
+    exportLinkSeconds: number;
+    importMaxLines: number;
+  };
   /** Metrics across instances: how often each publishes its snapshot, when it counts as stale, its TTL. */
   metrics: { publishIntervalMs: number; staleAfterMs: number; ttlSeconds: number };
   /** The health monitor timers (their schedules are trigger settings). */
@@ -523,6 +537,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
             tokenMinutes: s.BRIDGE_REALTIME_TOKEN_MINUTES,
           }
         : { kind: 'off' },
+    admin: {
+      batchMaxItems: s.BRIDGE_ADMIN_BATCH_MAX_ITEMS,
+      batchConcurrency: s.BRIDGE_ADMIN_BATCH_CONCURRENCY,
+      jobStallMs: s.BRIDGE_ADMIN_JOB_STALL_SECONDS * 1000,
+      exportLinkSeconds: s.BRIDGE_ADMIN_EXPORT_LINK_SECONDS,
+      importMaxLines: s.BRIDGE_ADMIN_IMPORT_MAX_LINES,
+    },
     metrics: metricsConfig(s),
     monitors: {
       lockstep: { enabled: s.BRIDGE_LOCKSTEP_MONITOR_ENABLED, schedule: s.BRIDGE_LOCKSTEP_MONITOR_SCHEDULE },

@@ -65,23 +65,115 @@ resource stateContainer 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/cont
         version: 2
       }
       defaultTtl: -1
+      // Only what queries filter or sort on is indexed (every other path is excluded, so large
+      // bodies cost no index terms on write). Keep in step with BRIDGE_CONTAINER_DEFINITION in
+      // shared/adapters/azure/cosmos-document-store.ts (tests/unit/infra checks they agree).
       indexingPolicy: {
         indexingMode: 'consistent'
         automatic: true
         includedPaths: [
           {
-            path: '/*'
+            path: '/type/?'
+          }
+          {
+            path: '/pk/?'
+          }
+          {
+            path: '/id/?'
+          }
+          {
+            path: '/expiresAtMs/?'
+          }
+          // Admin listings and jobs: users by id, times, tombstones; jobs by status; analytics days.
+          {
+            path: '/body/userId/?'
+          }
+          {
+            path: '/body/createdAt/?'
+          }
+          {
+            path: '/body/updatedAt/?'
+          }
+          {
+            path: '/body/deleted/?'
+          }
+          {
+            path: '/body/status/?'
+          }
+          {
+            path: '/body/day/?'
+          }
+          // Profile fields: the admin search (q over name, email, title) and field = value filters.
+          {
+            path: '/body/data/*'
           }
         ]
         excludedPaths: [
           {
+            path: '/*'
+          }
+          {
             path: '/"_etag"/?'
           }
         ]
-        // Keyset paging orders by (pk, id): shared/adapters/azure/cosmos-document-store.ts
-        // (BRIDGE_CONTAINER_DEFINITION) needs this composite index.
+        // Keyset paging orders by (pk, id); GET /api/admin/users sorts users by (type, field, pk,
+        // id) for each sortable field (userId, createdAt, updatedAt): one composite index each.
         compositeIndexes: [
           [
+            {
+              path: '/pk'
+              order: 'ascending'
+            }
+            {
+              path: '/id'
+              order: 'ascending'
+            }
+          ]
+          [
+            {
+              path: '/type'
+              order: 'ascending'
+            }
+            {
+              path: '/body/userId'
+              order: 'ascending'
+            }
+            {
+              path: '/pk'
+              order: 'ascending'
+            }
+            {
+              path: '/id'
+              order: 'ascending'
+            }
+          ]
+          [
+            {
+              path: '/type'
+              order: 'ascending'
+            }
+            {
+              path: '/body/createdAt'
+              order: 'ascending'
+            }
+            {
+              path: '/pk'
+              order: 'ascending'
+            }
+            {
+              path: '/id'
+              order: 'ascending'
+            }
+          ]
+          [
+            {
+              path: '/type'
+              order: 'ascending'
+            }
+            {
+              path: '/body/updatedAt'
+              order: 'ascending'
+            }
             {
               path: '/pk'
               order: 'ascending'

@@ -14,6 +14,8 @@ param webPubSubName string
 // Azure built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
 var roles = {
   // Functions host storage (AzureWebJobsStorage__*: keys, timer locks) and the deployment package.
+  // At the account scope it also grants generateUserDelegationKey, which signs the export download
+  // links (GET /api/admin/exports/{id}: a read-only user-delegation SAS of one blob).
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   // The app's own files container (BRIDGE_FILES_CONTAINER).
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'

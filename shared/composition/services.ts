@@ -46,6 +46,12 @@ import { TelemetryEventMetrics, TelemetrySyncMetrics } from '../services/telemet
 import { TokenService } from '../services/token-service';
 import { UsageService } from '../services/usage-service';
 import { WebhookService } from '../services/webhook-service';
+import { AdminOperations, type AdminServices } from '../services/admin/admin-operations';
+import { AdminUsersService } from '../services/admin/admin-users-service';
+import { AiAdminService } from '../services/admin/ai-admin-service';
+import { AnalyticsService } from '../services/admin/analytics-service';
+import { BatchService } from '../services/admin/batch-service';
+import { TransferService } from '../services/admin/transfer-service';
 import type { Adapters } from './adapters';
 import type { Shutdown } from './shutdown';
 
@@ -113,6 +119,8 @@ export interface Services {
   tokens: TokenService;
   /** Metered operations: balance check, compute, charge and record, idempotent replay. */
   metering: MeteringService;
+  /** Admin operations (issue 14): users, batches, export/import, analytics, AI admin. */
+  admin: AdminServices;
   /** This instance (process) of the bridge, as the cluster metrics and the monitors name it. */
   instanceId: string;
   /** Metrics across instances: this instance's published snapshot, and every live one's merged. */
@@ -250,6 +258,15 @@ export function buildServices(
   });
   commits.subscribe((items) => lockstep.noteCommitted(items));
   const tokens = new TokenService({ store: docs, clock, events: limits, onCommit });
+  const commands = new CommandService({ store: docs, sender: bus, clock, sync, publisher, analysis });
+  const admin = buildAdminServices(config, adapters, {
+    docs,
+    sync,
+    jobTitles,
+    analysis,
+    providerLock,
+    commands,
+  });
   const instanceId = newInstanceId();
   const clusterMetrics = new ClusterMetricsService({
     store: docs,
@@ -328,7 +345,8 @@ export function buildServices(
       sealer: new SecretSealer(adapters.secretStore, () => clock.now()),
       log: warn,
     }),
-    commands: new CommandService({ store: docs, sender: bus, clock, sync, publisher, analysis }),
+    commands,
+    admin,
     jobTitles,
     marketPostings: new MarketPostingsService(docs, clock, jobTitles),
     tokens,
@@ -338,6 +356,74 @@ export function buildServices(
     providerHealth: new ProviderHealthService({ lock: providerLock, models: adapters.chatModels, clock }),
     assets: adapters.staticAssets,
   };
+}
+
+/** The admin services (issue 14), attached to the command processor as its extensions. */
+function buildAdminServices(
+  config: BridgeConfig,
+  adapters: Adapters,
+  parts: {
+    docs: ReturnType<DocumentStore['collection']>;
+    sync: SyncService;
+    jobTitles: JobTitleService;
+    analysis: AnalysisService;
+    providerLock: ProviderLockService;
+    commands: CommandService;
+  },
+): AdminServices {
+  const { docs, sync, jobTitles, analysis, providerLock, commands } = parts;
+  const { clock } = adapters;
+  const log = (message: string) => console.warn(message);
+  const services = {
+    users: new AdminUsersService(docs, sync),
+    batches: new BatchService({
+      store: docs,
+      clock,
+      commands,
+      options: {
+        maxItems: config.admin.batchMaxItems,
+        concurrency: config.admin.batchConcurrency,
+        stallMs: config.admin.jobStallMs,
+      },
+    }),
+    transfers: new TransferService({
+      store: docs,
+      blobs: adapters.blobStore,
+      clock,
+      sync,
+      commands,
+      options: {
+        linkSeconds: config.admin.exportLinkSeconds,
+        importMaxLines: config.admin.importMaxLines,
+        stallMs: config.admin.jobStallMs,
+      },
+      log,
+    }),
+    analytics: new AnalyticsService({
+      store: docs,
+      decode: adapters.changeFeedDecoder,
+      clock,
+      jobTitles,
+      eventRetentionSeconds: config.events.retentionSeconds,
+      feedPollDelayMs: config.triggers.BRIDGE_FEED_POLL_DELAY_MS,
+    }),
+    ai: new AiAdminService({
+      sync,
+      jobTitles,
+      blobs: adapters.blobStore,
+      analysis,
+      lock: providerLock,
+      models: adapters.chatModels,
+    }),
+  };
+  const operations = new AdminOperations(services, {
+    store: docs,
+    clock,
+    commands,
+    stallMs: config.admin.jobStallMs,
+  });
+  commands.extend(operations);
+  return { ...services, operations };
 }
 
 /** Unique per process: the host (on Azure, one instance), the process, and a random part for restarts. */

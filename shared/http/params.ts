@@ -47,3 +47,17 @@ export function intQuery(min: number, max: number) {
     .transform(Number)
     .refine((n) => n >= min && n <= max, rule);
 }
+
+/**
+ * The admin area, `/api/admin/…`. The Azure Functions host refuses any HTTP route whose template
+ * starts with "admin" or "runtime" (its own reserved space, whatever the route prefix: see
+ * ValidateHttpFunction in azure-functions-host), so admin routes begin with a parameter constrained
+ * to the one value `admin`: the URL is the same, the template does not start with the word. The
+ * local host checks the constraint as the Functions host does (ignoring case).
+ */
+export const ADMIN_AREA = '{area:regex(^admin$)}';
+export const adminRoute = (rest: string) => `${ADMIN_AREA}/${rest}`;
+export const adminAreaParam = z.string().regex(/^admin$/i, 'must be admin');
+/** Path parameters of an admin route: the area and the route's own. */
+export const adminParams = <S extends z.ZodRawShape>(shape: S) =>
+  z.object({ area: adminAreaParam, ...shape });

@@ -271,6 +271,8 @@ export const syncResponseSchema = z
     success: z.literal(true),
     userId: z.string(),
     version: z.number().int(),
+    /** False when the write left the profile as it was (no new version, no event). */
+    changed: z.boolean(),
     data: z.record(z.string(), jsonValue),
     applied: z.array(z.string()),
     rejected: z.array(z.object({ field: z.string(), reason: z.string() })),

@@ -43,6 +43,23 @@ export interface BlobPutOptions {
   maxBytes: number;
 }
 
+/**
+ * How a file can be downloaded by someone who is handed a link (BlobStore.downloadUrl):
+ * - `url`: a self-contained, read-only, short-lived link to this one file (Blob Storage: a SAS
+ *   signed with a user delegation key — or, against the Azurite emulator only, the account key;
+ *   S3: a SigV4 presigned GET);
+ * - `route`: the store has no links of its own (the embedded file store): the file is served by
+ *   the bridge's own `GET /api/files/{path}`, which needs an API key allowed to read it.
+ */
+export type BlobDownloadLink =
+  | {
+      kind: 'url';
+      url: string;
+      expiresAt: string;
+      signedWith: 'user-delegation' | 'account-key' | 'aws-sigv4';
+    }
+  | { kind: 'route'; path: string };
+
 export interface BlobStore {
   /** Writes (creates or replaces) a file from a stream of chunks; atomic: readers see the old or the new file. */
   put(
@@ -58,6 +75,8 @@ export interface BlobStore {
   read(path: string, options?: { range?: ByteRange; ifMatch?: string }): Promise<BlobContent | undefined>;
   /** true when the file existed. */
   delete(path: string): Promise<boolean>;
+  /** A download link for the file, valid for `expiresInSeconds` where the store makes links (see BlobDownloadLink). */
+  downloadUrl(path: string, options: { expiresInSeconds: number }): Promise<BlobDownloadLink>;
   /** Files whose path starts with `prefix`, in path (code unit) order, at most `limit` of them. */
   list(options: { prefix?: string; continuation?: string; limit: number }): Promise<BlobPage>;
   close(): Promise<void>;

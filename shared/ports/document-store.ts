@@ -65,12 +65,50 @@ export interface BatchResult {
   ts: number;
 }
 
+/**
+ * A path into a document's body, outermost field first: `['data', 'email']` is `body.data.email`.
+ * 1-4 segments, each 1-64 letters, digits, "_", ".", "-", starting with a letter or "_" (a segment
+ * is one field name: a "." inside it is part of the name, not a separator).
+ */
+export type BodyPath = readonly string[];
+
+/**
+ * A condition on a body field (QueryFilter.conditions; all must hold). Comparisons are type-strict
+ * like Cosmos DB: a field of another JSON type (or a missing one) matches no `eq`, range or text
+ * condition, and matches every `ne`.
+ * - `eq` / `ne`: equal (not equal) to a string, finite number or boolean.
+ * - `gt` `gte` `lt` `lte`: strings compare by code point (ISO 8601 times sort as times), numbers as numbers.
+ * - `startsWith`: a string prefix, case-sensitive.
+ * - `containsText`: at least one of `paths` is a string containing `value`, ignoring case (both
+ *   sides lower-cased the way String.prototype.toLowerCase does); `value` is 1-100 characters.
+ */
+export type FieldCondition =
+  | { path: BodyPath; op: 'eq' | 'ne'; value: string | number | boolean }
+  | { path: BodyPath; op: 'gt' | 'gte' | 'lt' | 'lte'; value: string | number }
+  | { path: BodyPath; op: 'startsWith'; value: string }
+  | { paths: readonly BodyPath[]; op: 'containsText'; value: string };
+
+/**
+ * Order of a query's results by a string body field, then by (pk, id) in the same direction, so
+ * the order is total and pages resume exactly after the last item returned (keyset paging: stable
+ * while documents are written; a document whose sort field changes between pages moves to its new
+ * place). Documents whose field is not a string are left out.
+ */
+export interface QueryOrder {
+  path: BodyPath;
+  direction: 'asc' | 'desc';
+}
+
 export interface QueryFilter {
   type?: string;
   pk?: string;
   idPrefix?: string;
   /** Equality on top-level body fields. */
   where?: Record<string, string | number | boolean>;
+  /** Conditions on body fields (at most 10), all of which must hold. */
+  conditions?: readonly FieldCondition[];
+  /** Default: (pk, id) ascending. A continuation only resumes the order it came from. */
+  orderBy?: QueryOrder;
   limit?: number;
   continuation?: string;
 }
@@ -78,6 +116,8 @@ export interface QueryFilter {
 export interface QueryPage<T> {
   items: StoredDocument<T>[];
   continuation?: string;
+  /** What the page cost where the store measures it (Cosmos DB request units); absent otherwise. */
+  requestCharge?: number;
 }
 
 export interface ChangeFeedPage {

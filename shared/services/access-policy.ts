@@ -1,5 +1,5 @@
 import { USER_ID_PATTERN } from '../domain/ids';
-import type { Command } from './command-schemas';
+import { ADMIN_ONLY_COMMANDS, type Command } from './command-schemas';
 import { ServiceError } from './errors';
 import { actorIdOf, principalKey, routeRoleOf, type Principal, type RouteRole } from './principal';
 import type { Scope } from './scopes';
@@ -242,13 +242,16 @@ export function publishSubjectFor(principal: Principal, requested: string | unde
 
 /**
  * Checks a command before it is queued, and fills in what an end user may leave out (their own
- * user id or subject). Delete is for admins; an end user's command must be about themselves.
+ * user id or subject). Delete and the other admin commands (ADMIN_ONLY_COMMANDS) are for admins;
+ * an end user's command must be about themselves.
  */
 export function authorizeCommand(principal: Principal, command: Command): Command {
+  // Deletes and the admin operations (users, content, exports, imports, batches) are for admins.
+  if (ADMIN_ONLY_COMMANDS.has(command.command)) {
+    if (!isAdmin(principal)) throw new ServiceError('forbidden', `${command.command} needs an admin.`);
+    return command;
+  }
   switch (command.command) {
-    case 'delete_user':
-      if (!isAdmin(principal)) throw new ServiceError('forbidden', 'delete_user needs an admin.');
-      return command;
     case 'sync_user_data':
       assertMayActForUser(principal, command.userId, 'sync the profile');
       return command;
@@ -262,6 +265,9 @@ export function authorizeCommand(principal: Principal, command: Command): Comman
     }
     case 'geographic_analysis':
     case 'bayesian_inference':
+      return command;
+    default:
+      // The admin commands, checked above.
       return command;
   }
 }

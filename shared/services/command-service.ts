@@ -2,18 +2,27 @@ import { randomBytes } from 'node:crypto';
 import { JSON_TOO_DEEP_MESSAGE, jsonValueTooDeep } from '../domain/json-safety';
 import type { Clock } from '../ports/clock';
 import type { DocumentCollection, JsonValue } from '../ports/document-store';
+import { isStoreError } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
 import { COMMANDS_QUEUE } from '../domain/bus-topology';
 import { toJsonObject } from '../domain/json';
 import { authorizeCommand, mayReadOperation, ownerIdOf } from './access-policy';
 import { principalFromRef, principalRef, type Principal } from './principal';
-import { commandMessageSchema, type Command, type CommandMessage } from './command-schemas';
+import {
+  ADMIN_ONLY_COMMANDS,
+  commandMessageSchema,
+  jobMessageSchema,
+  type BatchRef,
+  type Command,
+  type CommandMessage,
+  type JobMessage,
+} from './command-schemas';
 import { ServiceError } from './errors';
 import type { AnalysisService } from './analysis-service';
 import type { PublishService } from './publish-service';
 import type { SyncService } from './sync-service';
 
-export type OperationStatus = 'queued' | 'succeeded' | 'failed';
+export type OperationStatus = 'queued' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface Operation {
   id: string;
@@ -24,6 +33,8 @@ export interface Operation {
   attempts: number;
   result?: JsonValue;
   error?: { kind: string; message: string; errors?: { path: string; message: string }[] };
+  /** The batch this operation is an item of. */
+  batch?: BatchRef;
   /** Who queued it (access-policy ownerIdOf); absent on operations recorded before owners were. */
   owner?: string;
 }
@@ -33,6 +44,29 @@ const OPERATION_TYPE = 'operation';
 const operationPartition = (id: string) => `op:${id}`;
 /** Operation records are kept for a week, then expire. */
 const OPERATION_TTL_SECONDS = 7 * 86_400;
+
+/** The admin commands (issue 14), run by the admin services. */
+export type AdminCommand = Extract<
+  Command,
+  {
+    command:
+      'create_user' | 'enrich_user' | 'generate_content' | 'export_users' | 'import_users' | 'create_batch';
+  }
+>;
+
+/**
+ * What the admin operations add to the command processor (built by the composition root from the
+ * admin services): running admin commands, batch items' bookkeeping, and job messages.
+ */
+export interface CommandExtensions {
+  runAdmin(command: AdminCommand, principal: Principal, operationId: string): Promise<JsonValue>;
+  /** False once the item's batch is cancelled: the item is then recorded as cancelled, not run. */
+  batchItemWanted(ref: BatchRef): Promise<boolean>;
+  /** The item's operation reached a final status (also called again for a redelivered finished item). */
+  batchItemFinished(ref: BatchRef, operation: Operation): Promise<void>;
+  /** Runs (or continues) an admin job; throws only for infrastructure failures. */
+  runJob(message: JobMessage, deliveryCount: number): Promise<void>;
+}
 
 /** A command that can never succeed; thrown so the bus retries it no further than its delivery limit. */
 export class PoisonCommandError extends Error {
@@ -47,11 +81,19 @@ export interface CommandServiceDeps {
   sync: SyncService;
   publisher: PublishService;
   analysis: AnalysisService;
+  /** The admin operations; without them admin commands fail (validation). */
+  extensions?: CommandExtensions;
 }
+
+const isAdminCommand = (command: Command): command is AdminCommand =>
+  ADMIN_ONLY_COMMANDS.has(command.command) && command.command !== 'delete_user';
 
 /**
  * The asynchronous form of bridge operations: a command is recorded as an operation, queued on
  * bridge-commands, run by commands-process through the same services, and its result recorded.
+ * Queued syncs and deletes pass their operation id as the write's idempotency id, and a queued
+ * publish without an id is published under its operation id, so a redelivered message (after a
+ * crash, or a lock that expired) never applies its change twice.
  */
 export class CommandService {
   private readonly store: DocumentCollection;
@@ -60,6 +102,7 @@ export class CommandService {
   private readonly sync: SyncService;
   private readonly publisher: PublishService;
   private readonly analysis: AnalysisService;
+  private extensions: CommandExtensions | undefined;
 
   constructor(deps: CommandServiceDeps) {
     this.store = deps.store;
@@ -68,37 +111,64 @@ export class CommandService {
     this.sync = deps.sync;
     this.publisher = deps.publisher;
     this.analysis = deps.analysis;
+    this.extensions = deps.extensions;
   }
 
-  async enqueue(requested: Command, principal: Principal): Promise<Operation> {
-    // 403 for what this principal may not do (an end user: only about themselves).
+  /** Attaches the admin operations (they are built after this service, which they use to queue items). */
+  extend(extensions: CommandExtensions): void {
+    this.extensions = extensions;
+  }
+
+  /**
+   * Records the operation and queues its command. With `operationId` (a batch item's deterministic
+   * id) the call is idempotent: an operation that already exists is queued again only while it is
+   * still queued (the queue's duplicate detection drops a copy of a message it already holds).
+   */
+  async enqueue(
+    requested: Command,
+    principal: Principal,
+    options: { operationId?: string; batch?: BatchRef } = {},
+  ): Promise<Operation> {
+    // 403 for what this principal may not do (admin-only commands; an end user: only about themselves).
     const command = authorizeCommand(principal, requested);
-    const id = `op_${randomBytes(12).toString('hex')}`;
+    const id = options.operationId ?? `op_${randomBytes(12).toString('hex')}`;
     const now = new Date(this.clock.now()).toISOString();
-    const operation: Operation = {
+    let operation: Operation = {
       id,
       command: command.command,
       status: 'queued',
       createdAt: now,
       updatedAt: now,
       attempts: 0,
+      ...(options.batch ? { batch: options.batch } : {}),
       owner: ownerIdOf(principal),
     };
-    await this.store.create(
-      operationPartition(id),
-      { id: OPERATION_ID, type: OPERATION_TYPE, body: operation },
-      { ttlSeconds: OPERATION_TTL_SECONDS },
-    );
+    try {
+      await this.store.create(
+        operationPartition(id),
+        { id: OPERATION_ID, type: OPERATION_TYPE, body: operation },
+        { ttlSeconds: OPERATION_TTL_SECONDS },
+      );
+    } catch (error) {
+      if (options.operationId === undefined || !isStoreError(error, 'conflict')) throw error;
+      const existing = await this.get(id);
+      if (!existing) throw error;
+      operation = existing;
+      if (existing.status !== 'queued') return existing;
+    }
     const message: CommandMessage = {
       operationId: id,
       actor: principalRef(principal),
       command,
+      ...(options.batch ? { batch: options.batch } : {}),
     };
     try {
       await this.sender.send(COMMANDS_QUEUE, [
         { messageId: id, body: message, subject: command.command, contentType: 'application/json' },
       ]);
     } catch (error) {
+      // A batch item stays queued: the batch sweeper sends it again.
+      if (options.batch) throw error;
       await this.record(id, {
         status: 'failed',
         error: { kind: 'unavailable', message: `could not queue the command: ${(error as Error).message}` },
@@ -109,6 +179,13 @@ export class CommandService {
       );
     }
     return operation;
+  }
+
+  /** Queues a job message (a batch's dispatcher, an export, an import); `messageId` says which run. */
+  async sendJob(message: JobMessage, messageId: string): Promise<void> {
+    await this.sender.send(COMMANDS_QUEUE, [
+      { messageId, body: message, subject: `job:${message.job.kind}`, contentType: 'application/json' },
+    ]);
   }
 
   async get(id: string): Promise<Operation | undefined> {
@@ -123,32 +200,49 @@ export class CommandService {
   }
 
   /**
-   * Runs one queued command. Client faults (validation, conflicts) are final and recorded as failed;
-   * infrastructure errors propagate so the bus redelivers; a malformed message is poison.
+   * Runs one queued message: a command, or an admin job. Client faults (validation, conflicts) are
+   * final and recorded as failed; infrastructure errors propagate so the bus redelivers; a
+   * malformed message is poison.
    */
-  async process(body: unknown, deliveryCount: number): Promise<OperationStatus> {
+  async process(body: unknown, deliveryCount: number): Promise<OperationStatus | 'job'> {
     // Queue senders other than the bridge exist (services with send rights): bound depth before zod recurses.
     if (jsonValueTooDeep(body)) throw new PoisonCommandError(`malformed command: ${JSON_TOO_DEEP_MESSAGE}`);
-    const parsed = commandMessageSchema.safeParse(body);
-    if (!parsed.success) {
-      throw new PoisonCommandError(
-        `malformed command: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-      );
+    if (typeof body === 'object' && body !== null && 'job' in body) {
+      const job = jobMessageSchema.safeParse(body);
+      if (!job.success) throw new PoisonCommandError(`malformed job message: ${issues(job.error.issues)}`);
+      if (!this.extensions) throw new PoisonCommandError('admin jobs are not available on this instance');
+      await this.extensions.runJob(job.data, deliveryCount);
+      return 'job';
     }
-    const { operationId, actor, command } = parsed.data;
+    const parsed = commandMessageSchema.safeParse(body);
+    if (!parsed.success) throw new PoisonCommandError(`malformed command: ${issues(parsed.error.issues)}`);
+    const { operationId, actor, command, batch } = parsed.data;
     const existing = await this.get(operationId);
-    if (existing && existing.status !== 'queued') return existing.status; // a redelivered, finished command
+    if (existing && existing.status !== 'queued') {
+      // A redelivered, finished command: its batch may not have heard of it yet (a crash in between).
+      if (batch) await this.extensions?.batchItemFinished(batch, existing);
+      return existing.status;
+    }
+    if (batch && this.extensions && !(await this.extensions.batchItemWanted(batch))) {
+      const cancelled = await this.record(
+        operationId,
+        { status: 'cancelled', attempts: deliveryCount },
+        command.command,
+      );
+      await this.extensions.batchItemFinished(batch, cancelled);
+      return 'cancelled';
+    }
+    let finished: Operation;
     try {
       const result = await this.run(command, actor, operationId);
-      await this.record(
+      finished = await this.record(
         operationId,
         { status: 'succeeded', result, attempts: deliveryCount },
         command.command,
       );
-      return 'succeeded';
     } catch (error) {
       if (!(error instanceof ServiceError) || error.kind === 'unavailable') throw error;
-      await this.record(
+      finished = await this.record(
         operationId,
         {
           status: 'failed',
@@ -161,8 +255,9 @@ export class CommandService {
         },
         command.command,
       );
-      return 'failed';
     }
+    if (batch) await this.extensions?.batchItemFinished(batch, finished);
+    return finished.status;
   }
 
   private async run(
@@ -173,18 +268,24 @@ export class CommandService {
     const principal = principalFromRef(actor);
     // Checked again: commands may also arrive on the queue directly (services with send rights).
     authorizeCommand(principal, command);
+    if (isAdminCommand(command)) {
+      if (!this.extensions) throw new ServiceError('validation', 'Admin operations are not available.');
+      return this.extensions.runAdmin(command, principal, operationId);
+    }
     switch (command.command) {
       case 'sync_user_data': {
         const result = await this.sync.sync(
           command.userId,
           { data: command.data, baseVersion: command.baseVersion },
           actor.role,
+          { idempotencyId: operationId },
         );
         return toJsonObject(result);
       }
       case 'publish_event': {
         const { command: _c, ...request } = command;
-        return await this.publisher.publish(request, principal);
+        // Without the caller's id the operation names the event, so a redelivery publishes no second one.
+        return await this.publisher.publish({ ...request, id: request.id ?? operationId }, principal);
       }
       case 'comprehensive_analysis': {
         const { command: _c, ...request } = command;
@@ -200,11 +301,19 @@ export class CommandService {
         return toJsonObject(await this.analysis.bayesian(request));
       }
       case 'delete_user':
-        return { deleted: await this.sync.delete(command.userId, actor.role) };
+        return {
+          deleted: await this.sync.delete(command.userId, actor.role, { idempotencyId: operationId }),
+        };
+      default:
+        throw new PoisonCommandError(`unknown command ${(command as { command: string }).command}`);
     }
   }
 
-  private async record(id: string, patch: Partial<Operation>, command?: Command['command']): Promise<void> {
+  private async record(
+    id: string,
+    patch: Partial<Operation>,
+    command?: Command['command'],
+  ): Promise<Operation> {
     const pk = operationPartition(id);
     const current = await this.store.read<Operation>(pk, OPERATION_ID);
     const now = new Date(this.clock.now()).toISOString();
@@ -216,10 +325,16 @@ export class CommandService {
       updatedAt: now,
       attempts: 0,
     };
+    const body: Operation = { ...base, ...patch, updatedAt: now };
     await this.store.upsert(
       pk,
-      { id: OPERATION_ID, type: OPERATION_TYPE, body: { ...base, ...patch, updatedAt: now } },
+      { id: OPERATION_ID, type: OPERATION_TYPE, body },
       { ttlSeconds: OPERATION_TTL_SECONDS },
     );
+    return body;
   }
+}
+
+function issues(list: readonly { path: PropertyKey[]; message: string }[]): string {
+  return list.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }

@@ -28,6 +28,7 @@ export const SCOPE_DESCRIPTIONS = {
   secrets: 'secret names and writes',
   keys: 'issue, list and revoke API keys',
   usage: 'usage per key and per end user',
+  admin: 'the admin operations under /api/admin: users, batches, exports, imports, analytics, AI',
 } as const;
 
 export type Scope = keyof typeof SCOPE_DESCRIPTIONS;

@@ -24,6 +24,8 @@ export interface SyncResult {
   success: true;
   userId: string;
   version: number;
+  /** False when the write left the profile as it was (no new version, no event). */
+  changed: boolean;
   data: Record<string, JsonValue>;
   applied: string[];
   rejected: { field: string; reason: string }[];
@@ -33,6 +35,27 @@ export interface SyncResult {
 
 /** A deleted user keeps a tombstone so versions (and with them event ids) never repeat. */
 type ProfileDocument = UserProfile & { deleted?: true };
+
+/**
+ * How one write is made. `createOnly`: refuse (conflict) when the user exists — POST /api/admin/users.
+ * `idempotencyId`: names the write (a queued operation's id): it commits a marker with its outcome
+ * in the same transactional batch, and the same id again returns the recorded outcome and changes
+ * nothing, so a redelivered command is never applied twice.
+ */
+export interface WriteOptions {
+  createOnly?: boolean;
+  /** Refuse (not-found) when the user does not exist: a write about a user must not recreate one. */
+  mustExist?: boolean;
+  idempotencyId?: string;
+}
+
+/** The marker of an applied idempotent write, next to the profile (same partition, same batch). */
+interface AppliedMarker {
+  idempotencyId: string;
+  outcome: Omit<SyncResult, 'latencyMs'> | { deleted: boolean };
+}
+const APPLIED_TYPE = 'sync-applied';
+const appliedId = (idempotencyId: string) => `applied:${idempotencyId}`;
 
 export interface SyncServiceOptions {
   protectedFields: ReadonlySet<string>;
@@ -81,11 +104,16 @@ export class SyncService {
     this.onCommit = deps.onCommit;
   }
 
-  async sync(userId: string, request: SyncRequest, writer: WriterRole): Promise<SyncResult> {
+  async sync(
+    userId: string,
+    request: SyncRequest,
+    writer: WriterRole,
+    options: WriteOptions = {},
+  ): Promise<SyncResult> {
     const started = performance.now();
     try {
       await this.options.admission?.admit();
-      const result = await this.syncWithRetries(userId, request, writer, started);
+      const result = await this.syncWithRetries(userId, request, writer, started, options);
       this.metrics.record('succeeded', result.latencyMs);
       this.metrics.recordDetail({
         conflicts: result.conflicts.length,
@@ -105,10 +133,26 @@ export class SyncService {
     request: SyncRequest,
     writer: WriterRole,
     started: number,
+    options: WriteOptions,
   ): Promise<SyncResult> {
     const pk = userPartition(userId);
+    const latencyMs = () => Math.round((performance.now() - started) * 1000) / 1000;
     for (let attempt = 0; ; attempt++) {
+      // The marker commits with the change, so a first attempt needs no look: a replay's batch fails
+      // on the marker and the next attempt returns what was recorded. Checks that read the profile
+      // (createOnly, mustExist) must see a replay first, or they would answer for the first delivery.
+      const lookFirst = attempt > 0 || options.createOnly === true || options.mustExist === true;
+      const recorded = lookFirst ? await this.recorded(pk, options.idempotencyId) : undefined;
+      if (recorded && 'success' in recorded) return { ...recorded, latencyMs: latencyMs() };
       const current = await this.store.read<ProfileDocument>(pk, PROFILE_ID);
+      if (options.mustExist && (!current || current.body.deleted)) {
+        throw new ServiceError('not-found', `No user ${userId}.`);
+      }
+      if (options.createOnly && current && !current.body.deleted) {
+        throw new ServiceError('conflict', `User ${userId} already exists.`, [
+          { path: '/userId', message: 'already exists' },
+        ]);
+      }
       const now = this.clock.now();
       const nowIso = new Date(now).toISOString();
       // After a delete, a new profile starts empty but continues the version line.
@@ -138,13 +182,25 @@ export class SyncService {
         success: true,
         userId,
         version: outcome.profile.version,
+        changed: outcome.changed,
         data: outcome.profile.data,
         applied: outcome.applied,
         rejected: outcome.rejected,
         conflicts: outcome.conflicts,
-        latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+        latencyMs: latencyMs(),
       });
-      if (!outcome.changed) return result();
+      const marker = this.markerOperation(options.idempotencyId, result());
+      if (!outcome.changed) {
+        if (!marker) return result();
+        // Nothing changed, but the id is still spent: a redelivery later must not re-apply it.
+        try {
+          await this.store.batch(pk, [marker]);
+          return result();
+        } catch (error) {
+          await this.afterLostRace(error, attempt, `User ${userId}`);
+          continue;
+        }
+      }
 
       const event = this.updateEvent(userId, request, outcome, writer, nowIso);
       const profileOp: BatchOperation = current
@@ -152,13 +208,40 @@ export class SyncService {
         : { op: 'create', id: PROFILE_ID, type: PROFILE_TYPE, body: outcome.profile };
       const eventOp = outboxOperation(outcome.profile.version, event, now, this.options.events);
       try {
-        const [, eventResult] = await this.store.batch(pk, [profileOp, eventOp]);
+        const [, eventResult] = await this.store.batch(pk, [profileOp, eventOp, ...(marker ? [marker] : [])]);
         this.committed(pk, eventOp, eventResult?.seq);
         return result();
       } catch (error) {
+        // A marker that already exists (index 2) is another delivery that won: the next attempt replays it.
         await this.afterLostRace(error, attempt, `User ${userId}`);
       }
     }
+  }
+
+  /** The outcome an idempotent write recorded, if that id was already applied. */
+  private async recorded(pk: string, idempotencyId: string | undefined) {
+    if (idempotencyId === undefined) return undefined;
+    return (await this.store.read<AppliedMarker>(pk, appliedId(idempotencyId)))?.body.outcome;
+  }
+
+  private markerOperation(
+    idempotencyId: string | undefined,
+    outcome: AppliedMarker['outcome'],
+  ): BatchOperation | undefined {
+    if (idempotencyId === undefined) return undefined;
+    let recorded = outcome;
+    if ('latencyMs' in recorded) {
+      const { latencyMs: _l, ...rest } = recorded;
+      recorded = rest;
+    }
+    const body: AppliedMarker = { idempotencyId, outcome: recorded };
+    return {
+      op: 'create',
+      id: appliedId(idempotencyId),
+      type: APPLIED_TYPE,
+      body,
+      ttlSeconds: this.options.events.retentionSeconds,
+    };
   }
 
   private updateEvent(
@@ -212,10 +295,16 @@ export class SyncService {
   }
 
   /** Replaces the profile by a tombstone and emits user_delete in the same batch; false when there was no user. */
-  async delete(userId: string, writer: WriterRole): Promise<boolean> {
+  async delete(
+    userId: string,
+    writer: WriterRole,
+    options: Pick<WriteOptions, 'idempotencyId'> = {},
+  ): Promise<boolean> {
     await this.options.admission?.admit();
     const pk = userPartition(userId);
     for (let attempt = 0; ; attempt++) {
+      const recorded = await this.recorded(pk, options.idempotencyId);
+      if (recorded && 'deleted' in recorded) return recorded.deleted;
       const current = await this.store.read<ProfileDocument>(pk, PROFILE_ID);
       if (!current || current.body.deleted) return false;
       const now = this.clock.now();
@@ -241,10 +330,12 @@ export class SyncService {
         data: { userId, version, writer },
       };
       const eventOp = outboxOperation(version, event, now, this.options.events);
+      const marker = this.markerOperation(options.idempotencyId, { deleted: true });
       try {
         const [, eventResult] = await this.store.batch(pk, [
           { op: 'replace', id: PROFILE_ID, type: PROFILE_TYPE, body: tombstone, ifMatch: current.etag },
           eventOp,
+          ...(marker ? [marker] : []),
         ]);
         this.committed(pk, eventOp, eventResult?.seq);
         return true;

@@ -37,7 +37,22 @@ async function expectBlobError(work: Promise<unknown>, code: BlobStoreError['cod
   expect((caught as BlobStoreError).code).toBe(code);
 }
 
-export function describeBlobStoreContract(name: string, factory: BlobStoreFactory): void {
+/** What a store (or the emulator standing in for it) can show. */
+export interface BlobStoreCapabilities {
+  /**
+   * The service checks a link's signature against the method and its expiry (Blob Storage,
+   * Azurite and S3 do; s3rver accepts a PUT through a GET-presigned URL). Without it the contract
+   * only checks that the link downloads the file. Default true.
+   */
+  enforcesLinks?: boolean;
+}
+
+export function describeBlobStoreContract(
+  name: string,
+  factory: BlobStoreFactory,
+  capabilities: BlobStoreCapabilities = {},
+): void {
+  const enforcesLinks = capabilities.enforcesLinks ?? true;
   describe(`BlobStore contract: ${name}`, () => {
     let store: BlobStore;
     let cleanup: () => Promise<void>;
@@ -211,6 +226,41 @@ export function describeBlobStoreContract(name: string, factory: BlobStoreFactor
         store.list({ prefix: 'k/t', limit: 1, continuation: page.continuation }),
         'invalid-continuation',
       );
+    });
+
+    it('downloadUrl: a link that reads the file without credentials, read only and short-lived, or the files route', async () => {
+      await put('exports/x/users.ndjson.gz', 'payload', 'application/gzip');
+      const link = await store.downloadUrl('exports/x/users.ndjson.gz', { expiresInSeconds: 60 });
+      if (link.kind === 'route') {
+        // No links of its own: the bridge's GET /api/files/{path} serves it (with an API key).
+        expect(link).toEqual({ kind: 'route', path: 'exports/x/users.ndjson.gz' });
+      } else {
+        expect(Date.parse(link.expiresAt) - Date.now()).toBeLessThanOrEqual(61_000);
+        const got = await fetch(link.url);
+        expect(got.status).toBe(200);
+        expect(await got.text()).toBe('payload');
+        if (!enforcesLinks) return;
+        // Read only: the same link cannot write or delete.
+        const write = await fetch(link.url, {
+          method: 'PUT',
+          headers: { 'x-ms-blob-type': 'BlockBlob' },
+          body: 'changed',
+        });
+        expect(write.status).toBe(403);
+        expect((await fetch(link.url, { method: 'DELETE' })).status).toBe(403);
+        expect((await readAll((await store.read('exports/x/users.ndjson.gz'))!.body)).toString()).toBe(
+          'payload',
+        );
+        // Only this file.
+        const other = link.url.replace('users.ndjson.gz', 'other.bin');
+        expect((await fetch(other)).status).toBe(403);
+        // Short-lived.
+        const brief = await store.downloadUrl('exports/x/users.ndjson.gz', { expiresInSeconds: 1 });
+        if (brief.kind !== 'url') throw new Error('expected a url');
+        await new Promise((resolve) => setTimeout(resolve, 2_500));
+        expect((await fetch(brief.url)).status).toBe(403);
+      }
+      await expect(store.downloadUrl('../etc/passwd', { expiresInSeconds: 60 })).rejects.toThrow();
     });
 
     it('concurrent writes of one path leave one whole version', async () => {

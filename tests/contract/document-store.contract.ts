@@ -600,6 +600,226 @@ export function describeDocumentStoreContract(
       });
     });
 
+    describe('conditions and ordering', () => {
+      const people: [string, Record<string, unknown>][] = [
+        [
+          'u1',
+          {
+            name: 'Ann Lee',
+            email: 'ann@example.com',
+            createdAt: '2030-01-01T00:00:03Z',
+            age: 31,
+            admin: true,
+          },
+        ],
+        ['u2', { name: 'Bob', email: 'BOB@Example.org', createdAt: '2030-01-01T00:00:01Z', age: 40 }],
+        ['u3', { name: 'Ärger Öl', email: 'x@y.z', createdAt: '2030-01-01T00:00:02Z', age: '31' }],
+        ['u4', { name: { first: 'Ann' }, createdAt: 5, tags: ['ann'] }],
+        ['u5', { name: 'annabel', email: null, createdAt: '2030-01-01T00:00:02Z', nested: { city: 'Oslo' } }],
+      ];
+      async function seedPeople(): Promise<void> {
+        for (const [id, data] of people) {
+          await store.upsert(C, `user:${id}`, {
+            id: 'profile',
+            type: 'user',
+            body: { n: 0, userId: id, createdAt: data.createdAt, data },
+          });
+        }
+        await store.upsert(C, 'other', { id: 'x', type: 'other', body: { n: 0, data: { name: 'Ann' } } });
+      }
+      const users = async (filter: Parameters<DocumentStore['query']>[1]) =>
+        (await store.query<{ userId: string }>(C, { type: 'user', ...filter })).items.map(
+          (d) => d.body.userId,
+        );
+      const sorted = (ids: string[]) => [...ids].sort();
+
+      it('eq and ne on nested paths are type-strict, and ne matches missing fields', async () => {
+        await seedPeople();
+        const cond = (path: string[], op: 'eq' | 'ne', value: string | number | boolean) =>
+          users({ conditions: [{ path, op, value }] });
+        expect(await cond(['data', 'age'], 'eq', 31)).toEqual(['u1']);
+        expect(await cond(['data', 'age'], 'eq', '31')).toEqual(['u3']);
+        expect(await cond(['data', 'admin'], 'eq', true)).toEqual(['u1']);
+        expect(await cond(['data', 'nested', 'city'], 'eq', 'Oslo')).toEqual(['u5']);
+        expect(sorted(await cond(['data', 'admin'], 'ne', true))).toEqual(['u2', 'u3', 'u4', 'u5']);
+        expect(sorted(await cond(['data', 'age'], 'ne', 31))).toEqual(['u2', 'u3', 'u4', 'u5']);
+        // An object never equals a string, and a null is not a missing string but not equal either.
+        expect(await cond(['data', 'name'], 'eq', 'Ann')).toEqual([]);
+        expect(await cond(['data', 'email'], 'eq', 'null')).toEqual([]);
+      });
+
+      it('ranges compare strings by code point and numbers as numbers; other types never match', async () => {
+        await seedPeople();
+        const range = (
+          op: 'gt' | 'gte' | 'lt' | 'lte',
+          value: string | number,
+          path = ['data', 'createdAt'],
+        ) => users({ conditions: [{ path, op, value }] });
+        expect(sorted(await range('gte', '2030-01-01T00:00:02Z'))).toEqual(['u1', 'u3', 'u5']);
+        expect(sorted(await range('gt', '2030-01-01T00:00:02Z'))).toEqual(['u1']);
+        expect(sorted(await range('lt', '2030-01-01T00:00:02Z'))).toEqual(['u2']);
+        expect(sorted(await range('lte', '2030-01-01T00:00:02Z'))).toEqual(['u2', 'u3', 'u5']);
+        expect(await range('gte', 0)).toEqual(['u4']); // the one numeric createdAt
+        expect(sorted(await range('gt', 30, ['data', 'age']))).toEqual(['u1', 'u2']);
+        expect(
+          await users({
+            conditions: [
+              { path: ['data', 'createdAt'], op: 'gte', value: '2030-01-01T00:00:02Z' },
+              { path: ['data', 'createdAt'], op: 'lt', value: '2030-01-01T00:00:03Z' },
+              { path: ['data', 'nested', 'city'], op: 'ne', value: 'Oslo' },
+            ],
+          }),
+        ).toEqual(['u3']);
+      });
+
+      it('startsWith is a case-sensitive prefix; containsText ignores case across several paths', async () => {
+        await seedPeople();
+        expect(
+          await users({ conditions: [{ path: ['userId'], op: 'startsWith', value: 'u' }] }),
+        ).toHaveLength(5);
+        expect(
+          await users({ conditions: [{ path: ['data', 'name'], op: 'startsWith', value: 'Ann' }] }),
+        ).toEqual(['u1']);
+        const text = (
+          value: string,
+          paths = [
+            ['data', 'name'],
+            ['data', 'email'],
+          ],
+        ) => users({ conditions: [{ op: 'containsText', paths, value }] });
+        expect(sorted(await text('ann'))).toEqual(['u1', 'u5']);
+        expect(sorted(await text('EXAMPLE'))).toEqual(['u1', 'u2']);
+        expect(await text('ärger')).toEqual(['u3']);
+        expect(await text('ÖL')).toEqual(['u3']);
+        expect(await text('%')).toEqual([]);
+        expect(await text('nobody')).toEqual([]);
+        expect(
+          await store.count(C, {
+            type: 'user',
+            conditions: [{ op: 'containsText', paths: [['data', 'name']], value: 'ANN' }],
+          }),
+        ).toBe(2);
+      });
+
+      const orderedIds = async (direction: 'asc' | 'desc', limit?: number) =>
+        (
+          await queryAll({
+            type: 'user',
+            orderBy: { path: ['createdAt'], direction },
+            ...(limit ? { limit } : {}),
+          })
+        ).map((d) => (d.body as unknown as { userId: string }).userId);
+
+      it('orderBy sorts by a string field then (pk, id), leaving out non-strings, and pages the same', async () => {
+        await seedPeople();
+        expect(await orderedIds('asc')).toEqual(['u2', 'u3', 'u5', 'u1']);
+        expect(await orderedIds('asc', 1)).toEqual(['u2', 'u3', 'u5', 'u1']);
+        const first = await store.query(C, {
+          type: 'user',
+          orderBy: { path: ['createdAt'], direction: 'asc' },
+          limit: 2,
+        });
+        expect(first.continuation).toBeDefined();
+        // A token only resumes the order it came from.
+        await expectStoreError(
+          store.query(C, {
+            type: 'user',
+            orderBy: { path: ['createdAt'], direction: 'desc' },
+            continuation: first.continuation,
+          }),
+          'invalid',
+        );
+        await expectStoreError(store.query(C, { type: 'user', continuation: first.continuation }), 'invalid');
+        const unordered = await store.query(C, { limit: 1 });
+        await expectStoreError(
+          store.query(C, {
+            type: 'user',
+            orderBy: { path: ['userId'], direction: 'asc' },
+            continuation: unordered.continuation,
+          }),
+          'invalid',
+        );
+      });
+
+      it('orderBy descending reverses the whole order, ties included, and pages the same', async () => {
+        await seedPeople();
+        expect(await orderedIds('desc')).toEqual(['u1', 'u5', 'u3', 'u2']);
+        expect(await orderedIds('desc', 3)).toEqual(['u1', 'u5', 'u3', 'u2']);
+      });
+
+      it('ordered pages stay stable while documents are written between them', async () => {
+        const at = (i: number) => `2030-01-01T00:00:${String(i).padStart(2, '0')}Z`;
+        for (let i = 0; i < 20; i++) {
+          await store.upsert(C, `user:s${i}`, {
+            id: 'profile',
+            type: 'user',
+            body: { n: i, userId: `s${i}`, createdAt: at(i) },
+          });
+        }
+        const orderBy = { path: ['createdAt'], direction: 'asc' as const };
+        const seen: string[] = [];
+        let page = await store.query<{ userId: string }>(C, { type: 'user', orderBy, limit: 6 });
+        let round = 0;
+        for (;;) {
+          seen.push(...page.items.map((d) => d.body.userId));
+          if (!page.continuation) break;
+          round += 1;
+          // Between pages: new documents before and after the cursor, rewrites of seen and unseen ones.
+          await store.upsert(C, `user:new-early-${round}`, {
+            id: 'profile',
+            type: 'user',
+            body: { n: 0, userId: `new-early-${round}`, createdAt: at(0) },
+          });
+          await store.upsert(C, `user:new-late-${round}`, {
+            id: 'profile',
+            type: 'user',
+            body: { n: 0, userId: `new-late-${round}`, createdAt: at(59) },
+          });
+          await store.upsert(C, 'user:s1', {
+            id: 'profile',
+            type: 'user',
+            body: { n: round, userId: 's1', createdAt: at(1) },
+          });
+          await store.upsert(C, 'user:s19', {
+            id: 'profile',
+            type: 'user',
+            body: { n: round, userId: 's19', createdAt: at(19) },
+          });
+          page = await store.query<{ userId: string }>(C, {
+            type: 'user',
+            orderBy,
+            limit: 6,
+            continuation: page.continuation,
+          });
+        }
+        const original = Array.from({ length: 20 }, (_, i) => `s${i}`);
+        expect(seen.filter((id) => id.startsWith('s'))).toEqual(original);
+        expect(new Set(seen).size).toBe(seen.length);
+        expect(seen.some((id) => id.startsWith('new-early'))).toBe(false);
+        expect(seen.filter((id) => id.startsWith('new-late')).length).toBeGreaterThan(0);
+      });
+
+      it('rejects malformed conditions and orders as invalid', async () => {
+        await seedPeople();
+        const bad: Parameters<DocumentStore['query']>[1][] = [
+          { conditions: [{ path: [], op: 'eq', value: 1 }] },
+          { conditions: [{ path: ['a"b'], op: 'eq', value: 1 }] },
+          { conditions: [{ path: ['a]'], op: 'eq', value: 1 }] },
+          { conditions: [{ path: ['a', 'b', 'c', 'd', 'e'], op: 'eq', value: 1 }] },
+          { conditions: [{ path: ['a'], op: 'gt', value: true as unknown as number }] },
+          { conditions: [{ path: ['a'], op: 'eq', value: Number.NaN }] },
+          { conditions: [{ path: ['a'], op: 'startsWith', value: '' }] },
+          { conditions: [{ paths: [['a']], op: 'containsText', value: '' }] },
+          { conditions: [{ paths: [], op: 'containsText', value: 'x' }] },
+          { conditions: [{ path: ['a'], op: 'like' as 'eq', value: 'x' }] },
+          { conditions: Array.from({ length: 11 }, () => ({ path: ['a'], op: 'eq' as const, value: 1 })) },
+          { orderBy: { path: ['a'], direction: 'up' as 'asc' } },
+          { orderBy: { path: ["a') --"], direction: 'asc' } },
+        ];
+        for (const filter of bad) await expectStoreError(store.query(C, filter), 'invalid');
+      });
+    });
+
     describe('time to live', () => {
       ttlIt('ts comes from the store clock and expiresAt is ts + ttlSeconds', async () => {
         const plain = await put('p1', 'a', { n: 1 });

@@ -50,10 +50,16 @@ describe('Amazon S3 protocol (s3rver)', () => {
     await peer?.stop();
   });
 
-  describeBlobStoreContract('S3BlobStore over s3rver', async () => {
-    const store = openS3BlobStore(client(), await freshBucket());
-    return { store, cleanup: () => store.close() };
-  });
+  describeBlobStoreContract(
+    'S3BlobStore over s3rver',
+    async () => {
+      const store = openS3BlobStore(client(), await freshBucket());
+      return { store, cleanup: () => store.close() };
+    },
+    // s3rver accepts a PUT through a GET-presigned URL; S3 refuses it (the SigV4 signature covers
+    // the method) and refuses it after X-Amz-Expires, as Azurite does for SAS links.
+    { enforcesLinks: false },
+  );
 
   it('a multipart upload over the limit is aborted before completing and leaves the previous object', async () => {
     const bucket = await freshBucket();

@@ -29,11 +29,13 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { decodeListingContinuation, encodeListingContinuation } from '../blob-continuation';
 import {
   BlobStoreError,
   isSafeBlobPath,
   type BlobContent,
+  type BlobDownloadLink,
   type BlobPage,
   type BlobProperties,
   type BlobPutOptions,
@@ -195,6 +197,24 @@ export class S3BlobStore implements BlobStore {
   }
 
   /** S3 deletes answer alike whether or not the object existed: a head tells which. */
+  /**
+   * A presigned GET URL of this one object (SigV4 query signing), valid `expiresInSeconds` (at most
+   * 7 days, SigV4's limit). Signed with the client's credentials: with temporary credentials (an
+   * assumed role, instance profile) the link also ends when they do.
+   */
+  async downloadUrl(path: string, options: { expiresInSeconds: number }): Promise<BlobDownloadLink> {
+    checkPath(path);
+    const seconds = options.expiresInSeconds;
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 7 * 86_400) {
+      throw new Error('expiresInSeconds must be a whole number of seconds, at most 7 days');
+    }
+    const expiresAt = new Date(Date.now() + seconds * 1000).toISOString();
+    const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: path }), {
+      expiresIn: seconds,
+    });
+    return { kind: 'url', url, expiresAt, signedWith: 'aws-sigv4' };
+  }
+
   async delete(path: string): Promise<boolean> {
     if ((await this.stat(path)) === undefined) return false;
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: path }));

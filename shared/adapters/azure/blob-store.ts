@@ -2,15 +2,21 @@ import { decodeListingContinuation, encodeListingContinuation } from '../blob-co
 import { Readable } from 'node:stream';
 import type { TokenCredential } from '@azure/identity';
 import {
+  BlobSASPermissions,
   BlobServiceClient,
+  generateBlobSASQueryParameters,
   RestError,
+  SASProtocol,
+  StorageSharedKeyCredential,
   type ContainerClient,
   type StoragePipelineOptions,
+  type UserDelegationKey,
 } from '@azure/storage-blob';
 import {
   BlobStoreError,
   isSafeBlobPath,
   type BlobContent,
+  type BlobDownloadLink,
   type BlobPage,
   type BlobProperties,
   type BlobPutOptions,
@@ -62,10 +68,26 @@ async function* limited(body: AsyncIterable<Uint8Array>, maxBytes: number, count
  * BlobStore over one Azure Blob Storage container. An upload stages blocks and commits the block
  * list at the end, so a failed or oversized upload leaves the previous file untouched.
  */
+/** What AzureBlobStore needs to sign user-delegation links (the BlobServiceClient has it). */
+export interface DelegationKeySource {
+  getUserDelegationKey(startsOn: Date, expiresOn: Date): Promise<UserDelegationKey>;
+}
+
+/** A user delegation key is requested for this long and reused for links that end before it does. */
+const DELEGATION_KEY_MS = 6 * 3_600_000;
+/** Links start this far in the past, for clocks that run behind Azure's. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
 export class AzureBlobStore implements BlobStore {
   private containerReady?: Promise<void>;
+  private delegationKey?: Promise<UserDelegationKey>;
 
-  constructor(private readonly container: ContainerClient) {}
+  /** `delegation` signs download links (the BlobServiceClient; any object with getUserDelegationKey in tests). */
+  constructor(
+    private readonly container: ContainerClient,
+    private readonly delegation?: DelegationKeySource,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async put(
     path: string,
@@ -182,6 +204,62 @@ export class AzureBlobStore implements BlobStore {
     }
   }
 
+  /**
+   * A read-only SAS for this one blob, valid `expiresInSeconds`, signed with a user delegation key
+   * (Microsoft Entra identity: no account key exists in Azure, where shared keys are off). The key
+   * is requested with the app's identity — which needs generateUserDelegationKey on the account
+   * (infra/: Storage Blob Data Owner on the storage account) — and reused until it nears its end.
+   * Against Azurite (a connection string, account-key credential) the SAS is signed with that key.
+   */
+  async downloadUrl(path: string, options: { expiresInSeconds: number }): Promise<BlobDownloadLink> {
+    checkPath(path);
+    const seconds = options.expiresInSeconds;
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 7 * 86_400) {
+      throw new Error('expiresInSeconds must be a whole number of seconds, at most 7 days');
+    }
+    const blob = this.container.getBlobClient(path);
+    const now = this.now();
+    const startsOn = new Date(now - CLOCK_SKEW_MS);
+    const expiresOn = new Date(now + seconds * 1000);
+    const values = {
+      containerName: this.container.containerName,
+      blobName: path,
+      permissions: BlobSASPermissions.parse('r'),
+      startsOn,
+      expiresOn,
+      protocol: blob.url.startsWith('https:') ? SASProtocol.Https : SASProtocol.HttpsAndHttp,
+    };
+    const credential = this.container.credential;
+    if (credential instanceof StorageSharedKeyCredential) {
+      const sas = generateBlobSASQueryParameters(values, credential).toString();
+      return {
+        kind: 'url',
+        url: `${blob.url}?${sas}`,
+        expiresAt: expiresOn.toISOString(),
+        signedWith: 'account-key',
+      };
+    }
+    const key = await this.userDelegationKey(now, expiresOn);
+    const sas = generateBlobSASQueryParameters(values, key, this.container.accountName).toString();
+    return {
+      kind: 'url',
+      url: `${blob.url}?${sas}`,
+      expiresAt: expiresOn.toISOString(),
+      signedWith: 'user-delegation',
+    };
+  }
+
+  /** A cached user delegation key that is valid beyond `until`, or a new one. */
+  private async userDelegationKey(now: number, until: Date): Promise<UserDelegationKey> {
+    if (!this.delegation)
+      throw new Error('This blob store has no service client to get a user delegation key from.');
+    const cached = this.delegationKey ? await this.delegationKey.catch(() => undefined) : undefined;
+    if (cached && cached.signedExpiresOn.getTime() > until.getTime()) return cached;
+    const expiresOn = new Date(Math.max(now + DELEGATION_KEY_MS, until.getTime() + CLOCK_SKEW_MS));
+    this.delegationKey = this.delegation.getUserDelegationKey(new Date(now - CLOCK_SKEW_MS), expiresOn);
+    return this.delegationKey;
+  }
+
   async delete(path: string): Promise<boolean> {
     checkPath(path);
     try {
@@ -259,5 +337,5 @@ function checkPath(path: string): void {
 }
 
 export function openAzureBlobStore(client: BlobServiceClient, containerName: string): AzureBlobStore {
-  return new AzureBlobStore(client.getContainerClient(containerName));
+  return new AzureBlobStore(client.getContainerClient(containerName), client);
 }

@@ -77,6 +77,7 @@ import {
 import { countQuery, pageQuery } from './cosmos-query';
 import { rangeContinuation, readRangeContinuation } from './cosmos-feed-range';
 import { rangeKey } from '../../domain/event-cursor';
+import { encodeOrderedContinuation, valueAt } from '../query-conditions';
 
 export { MAX_BATCH_OPERATIONS } from '../document-rules';
 /** Feed pages read in one changeFeed call while a type filter keeps finding nothing. */
@@ -85,17 +86,50 @@ const MAX_FEED_PAGES_PER_CALL = 1000;
 const MAX_FEED_PAGES_PER_RANGE_READ = 20;
 const FEED_TOKEN_PREFIX = 'cf1.';
 
-/** Every bridge container: partition key /pk, per-item TTL on, and the index keyset paging needs. */
+/** The body fields services sort by (QueryFilter.orderBy): each has a composite index. */
+export const ORDERED_BODY_FIELDS = ['userId', 'createdAt', 'updatedAt'] as const;
+
+/**
+ * Every bridge container: partition key /pk, per-item TTL on, and an index policy that indexes only
+ * what queries filter or sort on (every other path is excluded, so writes of large bodies — events,
+ * profiles' metadata — pay for no index terms). Keyset paging orders by (pk, id); ordered queries
+ * by (type, body field, pk, id), each with its composite index. infra/modules/cosmos.bicep declares
+ * the same policy (a unit test keeps them equal).
+ */
 export const BRIDGE_CONTAINER_DEFINITION = {
   partitionKey: { paths: ['/pk'] },
   /** -1: TTL is on, but an item expires only when it carries its own `ttl` (seconds). */
   defaultTtl: -1,
   indexingPolicy: {
+    indexingMode: 'consistent' as const,
+    automatic: true,
+    includedPaths: [
+      { path: '/type/?' },
+      { path: '/pk/?' },
+      { path: '/id/?' },
+      { path: '/expiresAtMs/?' },
+      // Admin listings and jobs: users by id, times, tombstones; jobs by status; analytics days.
+      { path: '/body/userId/?' },
+      { path: '/body/createdAt/?' },
+      { path: '/body/updatedAt/?' },
+      { path: '/body/deleted/?' },
+      { path: '/body/status/?' },
+      { path: '/body/day/?' },
+      // Profile fields: the admin search (q over name, email, title) and field = value filters.
+      { path: '/body/data/*' },
+    ],
+    excludedPaths: [{ path: '/*' }, { path: '/"_etag"/?' }],
     compositeIndexes: [
       [
         { path: '/pk', order: 'ascending' as const },
         { path: '/id', order: 'ascending' as const },
       ],
+      ...ORDERED_BODY_FIELDS.map((field) => [
+        { path: '/type', order: 'ascending' as const },
+        { path: `/body/${field}`, order: 'ascending' as const },
+        { path: '/pk', order: 'ascending' as const },
+        { path: '/id', order: 'ascending' as const },
+      ]),
     ],
   },
 };
@@ -282,17 +316,27 @@ export class CosmosDocumentStore implements DocumentStore {
   async query<T>(container: string, filter: QueryFilter): Promise<QueryPage<T>> {
     return this.call(`query ${container}`, async () => {
       const c = await this.container(container);
-      const { spec, limit } = pageQuery(filter ?? {}, this.clock.now());
-      const { resources } = await c.items
+      const { spec, limit, order } = pageQuery(filter ?? {}, this.clock.now());
+      const { resources, requestCharge } = await c.items
         .query<StoredItem>(spec, queryOptions(filter?.pk, limit + 1))
         .fetchAll();
       // One item more than asked tells whether another page exists, so the last page has no token.
       const page = resources.slice(0, limit);
       const last = page[page.length - 1];
+      let continuation: string | undefined;
+      if (resources.length > limit && last) {
+        continuation = order
+          ? encodeOrderedContinuation(order, {
+              value: valueAt(last.body, order.path) as string,
+              pk: last.pk,
+              id: last.id,
+            })
+          : encodeQueryContinuation(last.pk, last.id);
+      }
       return {
         items: page.map((item) => toDocument<T>(item)),
-        continuation:
-          resources.length > limit && last ? encodeQueryContinuation(last.pk, last.id) : undefined,
+        continuation,
+        ...(typeof requestCharge === 'number' ? { requestCharge } : {}),
       };
     });
   }

@@ -10,6 +10,7 @@ import {
   BlobStoreError,
   isSafeBlobPath,
   type BlobContent,
+  type BlobDownloadLink,
   type BlobPage,
   type BlobProperties,
   type BlobPutOptions,
@@ -188,6 +189,12 @@ export class FileBlobStore implements BlobStore {
       };
     }
     throw new Error(`${blobPath} kept changing while it was being opened.`);
+  }
+
+  /** The embedded store makes no links of its own: the bridge's files route serves the file. */
+  async downloadUrl(blobPath: string): Promise<BlobDownloadLink> {
+    this.locate(blobPath); // the same path check as every other operation
+    return { kind: 'route', path: blobPath };
   }
 
   async delete(blobPath: string): Promise<boolean> {

@@ -31,6 +31,14 @@ import { GroupCommit, isSqliteError } from './group-commit';
 import { migrate } from './sqlite-migrations';
 import { DOCUMENT_STORE_MIGRATIONS, etagOf } from './sqlite-document-schema';
 import {
+  checkConditions,
+  checkOrder,
+  decodeOrderedContinuation,
+  encodeOrderedContinuation,
+  valueAt,
+} from '../query-conditions';
+import { conditionClauses, orderClauses, registerQueryFunctions } from './sqlite-query';
+import {
   bindCollection,
   StoreError,
   type BatchOperation,
@@ -121,6 +129,7 @@ export class SqliteDocumentStore implements DocumentStore {
       // Sort and temporary tables in memory, not in temporary files.
       this.db.pragma('temp_store = MEMORY');
       migrate(this.db, `the document store ${options.path}`, DOCUMENT_STORE_MIGRATIONS);
+      registerQueryFunctions(this.db);
       this.statements = prepareStatements(this.db);
       this.group = new GroupCommit(this.db, toStoreError, {
         begin: () => {
@@ -213,24 +222,40 @@ export class SqliteDocumentStore implements DocumentStore {
   async query<T>(container: string, filter: QueryFilter): Promise<QueryPage<T>> {
     return this.guard(() => {
       const limit = checkLimit(filter.limit);
+      const order = checkOrder(filter.orderBy);
       const { where, params } = buildFilter(container, filter, this.clock.now());
-      if (filter.continuation !== undefined) {
+      let after;
+      if (filter.continuation !== undefined && order) {
+        after = decodeOrderedContinuation(filter.continuation, order);
+      } else if (filter.continuation !== undefined) {
         const [afterPk, afterId] = decodeQueryContinuation(filter.continuation);
         where.push('(pk, id) > (@afterPk, @afterId)');
         Object.assign(params, { afterPk, afterId });
       }
+      const ordered = orderClauses(order, after, params);
+      where.push(...ordered.where);
       // One row more than asked tells whether another page exists, so the last page has no token.
-      // Pages come in (pk, id) order: walk the key index in that order (checking the type as it goes)
-      // rather than letting the planner take the type index and sort everything of that type per page.
-      const sql = `SELECT ${COLUMNS} FROM docs INDEXED BY docs_by_key WHERE ${where.join(' AND ')}
+      // Unordered pages come in (pk, id) order: walk the key index in that order (checking the type as
+      // it goes) rather than letting the planner take the type index and sort everything of that type
+      // per page. Ordered queries (admin lists) sort by their field.
+      const sql = order
+        ? `SELECT ${COLUMNS} FROM docs WHERE ${where.join(' AND ')} ORDER BY ${ordered.orderBy} LIMIT @take`
+        : `SELECT ${COLUMNS} FROM docs INDEXED BY docs_by_key WHERE ${where.join(' AND ')}
                    ORDER BY pk, id LIMIT @take`;
       const rows = this.statement(sql).all({ ...params, take: limit + 1 }) as DocRow[];
-      const page = rows.slice(0, limit);
+      const page = rows.slice(0, limit).map((row) => toDocument<T>(row, row.pk, row.id));
       const last = page[page.length - 1];
-      return {
-        items: page.map((row) => toDocument<T>(row, row.pk, row.id)),
-        continuation: rows.length > limit && last ? encodeQueryContinuation(last.pk, last.id) : undefined,
-      };
+      let continuation: string | undefined;
+      if (rows.length > limit && last) {
+        continuation = order
+          ? encodeOrderedContinuation(order, {
+              value: valueAt(last.body, order.path) as string,
+              pk: last.pk,
+              id: last.id,
+            })
+          : encodeQueryContinuation(last.pk, last.id);
+      }
+      return { items: page, continuation };
     });
   }
 
@@ -473,6 +498,7 @@ function buildFilter(
     where.push('id >= @idPrefix AND substr(id, 1, length(@idPrefix)) = @idPrefix');
     params.idPrefix = filter.idPrefix;
   }
+  where.push(...conditionClauses(checkConditions(filter.conditions), params));
   Object.entries(filter.where ?? {}).forEach(([field, value], index) => {
     if (!FIELD_NAME.test(field))
       throw new StoreError('invalid', `where: bad field name ${JSON.stringify(field)}`);

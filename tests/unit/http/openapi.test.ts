@@ -135,6 +135,7 @@ describe('the conformance check (what the e2e tier runs over its recorded exchan
       success: true,
       userId: 'ann',
       version: 1,
+      changed: true,
       data: { name: 'Ann' },
       applied: ['name'],
       rejected: [],

@@ -97,8 +97,115 @@ const comprehensive = (userId: string) => ({
   education: 'BSc',
 });
 
+/** The area parameter every admin route template starts with (`{area:regex(^admin$)}`). */
+const ADMIN_AREA = { area: 'admin' };
+/** The admin the admin fixtures (batches, exports, imports, reports) are created as. */
+const MATRIX_ADMIN = keyPrincipal('matrix-admin', 'admin', 'matrix admin');
+/** A fresh, unfinished batch about the target user (its item is queued, never run here). */
+async function freshBatch(t: Target): Promise<string> {
+  const { batch } = await t.fx.services.admin.batches.create(
+    { operations: [{ command: 'sync_user_data', userId: t.userId, data: { city: 'Oslo' } }] },
+    MATRIX_ADMIN,
+  );
+  return batch.id;
+}
+
 // One entry per registered route, in alphabetical order. See the header for how to add yours.
 const MATRIX: Record<string, Entry> = {
+  // The admin operations (issue 14): admin only, scope `admin`; every other caller is refused
+  // before the handler runs. Requests that need an object create a fresh one as the admin.
+  'admin-ai-content-generate': {
+    request: () => ({
+      method: 'POST',
+      params: ADMIN_AREA,
+      body: { kind: 'job_description', input: { title: 'Data Engineer', company: 'Acme', skills: ['SQL'] } },
+    }),
+    expect: ADMIN_ONLY(200),
+  },
+  'admin-ai-enrich': {
+    request: (t) => ({ method: 'POST', params: ADMIN_AREA, body: { userId: t.userId } }),
+    expect: ADMIN_ONLY(200),
+  },
+  'admin-ai-models-status-get': {
+    request: () => ({ method: 'GET', params: ADMIN_AREA }),
+    expect: ADMIN_ONLY(200),
+  },
+  'admin-analytics-custom-run': {
+    request: () => ({
+      method: 'POST',
+      params: ADMIN_AREA,
+      body: { metric: 'syncs', groupBy: 'writer', range: { last: '24h' }, bucket: 'total' },
+    }),
+    expect: ADMIN_ONLY(200),
+  },
+  'admin-analytics-dashboard-get': {
+    request: () => ({ method: 'GET', params: ADMIN_AREA }),
+    expect: ADMIN_ONLY(200),
+  },
+  'admin-analytics-reports-get': {
+    request: async (t) => {
+      const { report } = await t.fx.services.admin.analytics.custom(
+        { metric: 'syncs', range: { last: '24h' }, bucket: 'total', saveAs: 'matrix' },
+        MATRIX_ADMIN,
+      );
+      return { method: 'GET', params: { ...ADMIN_AREA, id: report?.id ?? 'rep_missing' } };
+    },
+    expect: ADMIN_ONLY(200),
+  },
+  'admin-batches-cancel': {
+    request: async (t) => ({ method: 'POST', params: { ...ADMIN_AREA, id: await freshBatch(t) } }),
+    expect: ADMIN_ONLY(200),
+  },
+  'admin-batches-create': {
+    request: (t) => ({
+      method: 'POST',
+      params: ADMIN_AREA,
+      body: { operations: [{ command: 'sync_user_data', userId: t.userId, data: { city: 'Oslo' } }] },
+    }),
+    expect: ADMIN_ONLY(202),
+  },
+  'admin-batches-get': {
+    request: async (t) => ({ method: 'GET', params: { ...ADMIN_AREA, id: await freshBatch(t) } }),
+    expect: ADMIN_ONLY(200),
+  },
+  'admin-exports-create': {
+    request: () => ({ method: 'POST', params: ADMIN_AREA, body: {} }),
+    expect: ADMIN_ONLY(202),
+  },
+  'admin-exports-get': {
+    request: async (t) => {
+      const { job } = await t.fx.services.admin.transfers.createExport({}, MATRIX_ADMIN);
+      return { method: 'GET', params: { ...ADMIN_AREA, id: job.id } };
+    },
+    expect: ADMIN_ONLY(200),
+  },
+  'admin-imports-create': {
+    request: async (t) => {
+      await t.fx.services.files.put(t.file, { body: chunks('{}') });
+      return { method: 'POST', params: ADMIN_AREA, body: { path: t.file } };
+    },
+    expect: ADMIN_ONLY(202),
+  },
+  'admin-imports-get': {
+    request: async (t) => {
+      await t.fx.services.files.put(t.file, { body: chunks('{}') });
+      const { job } = await t.fx.services.admin.transfers.createImport({ path: t.file }, MATRIX_ADMIN);
+      return { method: 'GET', params: { ...ADMIN_AREA, id: job.id } };
+    },
+    expect: ADMIN_ONLY(200),
+  },
+  'admin-users-create': {
+    request: () => ({
+      method: 'POST',
+      params: ADMIN_AREA,
+      body: { userId: `matrix-new-${++putCounter}`, data: { name: 'New' } },
+    }),
+    expect: ADMIN_ONLY(201),
+  },
+  'admin-users-list': {
+    request: () => ({ method: 'GET', params: ADMIN_AREA, query: { limit: '5' } }),
+    expect: ADMIN_ONLY(200),
+  },
   'analysis-bayesian-run': {
     request: () => ({
       method: 'POST',

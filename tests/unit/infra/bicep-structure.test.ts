@@ -233,11 +233,16 @@ describe('resources', () => {
     );
     expect(Number(prop(resource, 'defaultTtl'))).toBe(BRIDGE_CONTAINER_DEFINITION.defaultTtl);
     const composite = prop(resource, 'indexingPolicy', 'compositeIndexes') ?? '';
-    const bicepIndexes = [...composite.matchAll(/path: '([^']+)'\s+order: '(\w+)'/g)].map((m) => ({
+    const bicepIndexes = [...composite.matchAll(/path: '([^']+)',?\s+order: '(\w+)'/g)].map((m) => ({
       path: m[1],
       order: m[2],
     }));
     expect(bicepIndexes).toEqual(BRIDGE_CONTAINER_DEFINITION.indexingPolicy.compositeIndexes.flat());
+    const pathList = (name: string) =>
+      [...(prop(resource, 'indexingPolicy', name) ?? '').matchAll(/path: '([^']+)'/g)].map((m) => m[1]);
+    const policy = BRIDGE_CONTAINER_DEFINITION.indexingPolicy;
+    expect(pathList('includedPaths')).toEqual(policy.includedPaths.map((p) => p.path));
+    expect(pathList('excludedPaths')).toEqual(policy.excludedPaths.map((p) => p.path));
   });
 
   it('Cosmos DB names default to the ones config.ts and the change-feed trigger use', () => {

@@ -49,6 +49,25 @@ const TRIGGERS: Record<string, { trigger: string; options: Record<string, unknow
       maxItemsPerInvocation: loadTriggerSettings().BRIDGE_FEED_MAX_ITEMS,
     },
   },
+  'analytics-changefeed': {
+    trigger: 'cosmosDB',
+    options: {
+      connection: 'CosmosDbConnection',
+      databaseName: '%COSMOS_DATABASE%',
+      containerName: '%COSMOS_CONTAINER%',
+      leaseContainerName: '%COSMOS_LEASE_CONTAINER%',
+      // Its own leases in the shared lease container: the two consumers never take each other's.
+      leaseContainerPrefix: 'analytics-',
+      createLeaseContainerIfNotExists: false,
+      startFromBeginning: true,
+      feedPollDelay: loadTriggerSettings().BRIDGE_FEED_POLL_DELAY_MS,
+      maxItemsPerInvocation: loadTriggerSettings().BRIDGE_FEED_MAX_ITEMS,
+    },
+  },
+  'jobs-sweep': {
+    trigger: 'timer',
+    options: { schedule: loadTriggerSettings().BRIDGE_SWEEP_SCHEDULE },
+  },
   'commands-process': {
     trigger: 'serviceBusQueue',
     options: { connection: 'ServiceBusConnection', queueName: COMMANDS_QUEUE },
@@ -115,8 +134,17 @@ describe('function registrations (package.json "main" under a stand-in worker)',
     }
   });
 
+  it('change-feed consumers that share a lease container each have their own lease prefix', () => {
+    const feeds = registrations.filter((r) => r.trigger === 'cosmosDB');
+    expect(feeds.length).toBeGreaterThan(1);
+    const keys = feeds.map(
+      (r) => `${String(r.options.leaseContainerName)}|${String(r.options.leaseContainerPrefix ?? '')}`,
+    );
+    expect(new Set(keys).size).toBe(feeds.length);
+  });
+
   it('the timer schedules are six-field NCRONTAB expressions', () => {
-    for (const name of ['events-sweep', 'lockstep-monitor', 'providers-check'])
+    for (const name of ['events-sweep', 'jobs-sweep', 'lockstep-monitor', 'providers-check'])
       expect(byName(name).options.schedule).toMatch(/^\S+( \S+){5}$/);
     // The monitors' defaults: the lockstep probe every minute, the provider check every 5 minutes.
     expect(byName('lockstep-monitor').options.schedule).toBe('0 * * * * *');

@@ -9,10 +9,12 @@ import { SCOPES } from '../../../shared/services/scopes';
 import { functionFileNames, loadAllRoutes } from '../../helpers/all-routes';
 
 const NON_HTTP = [
+  'analytics-changefeed',
   'commands-process',
   'events-changefeed',
   'events-sweep',
   'realtime-publish',
+  'jobs-sweep',
   'lockstep-monitor',
   'providers-check',
   'webhooks-deliver',

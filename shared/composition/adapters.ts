@@ -9,6 +9,7 @@ import { createServiceBusClient, ServiceBusMessageSender } from '../adapters/azu
 import { openEmbeddedBus, type EmbeddedBus } from '../adapters/embedded/embedded-bus';
 import { openFileBlobStore } from '../adapters/embedded/file-blob-store';
 import { SettingsSecretStore } from '../adapters/embedded/settings-secret-store';
+import { PiscinaTextProcessor } from '../adapters/workers/piscina-text-processor';
 import { openSqliteDocumentStore } from '../adapters/embedded/sqlite-document-store';
 import { NodeWebhookTransport } from '../adapters/http/node-webhook-transport';
 import { BUS_TOPOLOGY } from '../domain/bus-topology';
@@ -19,6 +20,7 @@ import type { DocumentStore } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
 import type { SecretStore } from '../ports/secret-store';
 import type { Telemetry } from '../ports/telemetry';
+import type { TextProcessor } from '../ports/text-processor';
 import type { WebhookTransport } from '../ports/webhook-transport';
 import type { Shutdown } from './shutdown';
 
@@ -36,6 +38,8 @@ export interface Adapters {
   telemetry: Telemetry;
   /** AI providers by name. */
   chatModels: ReadonlyMap<string, ChatModel>;
+  /** Text extraction and local text analytics on worker threads. */
+  textProcessor: TextProcessor;
 }
 
 /** Adapters a test passes in instead of the configured ones. Overridden adapters are still closed. */
@@ -49,6 +53,7 @@ export interface Overrides {
   blobStore?: BlobStore;
   secretStore?: SecretStore;
   telemetry?: Telemetry;
+  textProcessor?: TextProcessor;
 }
 
 /**
@@ -83,6 +88,16 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
       secretCacheMs: 0,
     });
 
+  const textProcessor =
+    overrides.textProcessor ??
+    new PiscinaTextProcessor({
+      threads: config.textWorkers.threads,
+      timeoutMs: config.textWorkers.timeoutMs,
+      maxQueue: TEXT_WORKER_MAX_QUEUE,
+      maxHeapMb: TEXT_WORKER_HEAP_MB,
+    });
+  shutdown.add('clients', 'text workers', () => textProcessor.close());
+
   return {
     clock,
     store,
@@ -93,8 +108,14 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
     secretStore,
     telemetry,
     chatModels,
+    textProcessor,
   };
 }
+
+/** Documents and texts waiting for a worker thread at most; beyond it the request gets a 503. */
+const TEXT_WORKER_MAX_QUEUE = 64;
+/** Heap of each text worker thread (MB): a document that needs more kills its thread, not the bridge. */
+const TEXT_WORKER_HEAP_MB = 256;
 
 /** The embedded SQLite store, or Cosmos DB with the managed identity (a key only for emulators). */
 function openStore(config: BridgeConfig, clock: Clock): DocumentStore {

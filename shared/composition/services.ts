@@ -9,6 +9,15 @@ import type { Telemetry } from '../ports/telemetry';
 import { ProfileLocationIndex } from '../services/analysis-market-service';
 import { AnalysisService } from '../services/analysis-service';
 import { ApiKeyService } from '../services/api-key-service';
+import { ApplicationService } from '../services/application-service';
+import { CandidateService } from '../services/candidate-service';
+import { CareerService } from '../services/career-service';
+import { JobPostingsService } from '../services/job-postings-service';
+import { ProfileSkillsService } from '../services/profile-skills-service';
+import { ProviderGateway } from '../services/provider-gateway';
+import { ResumeService } from '../services/resume-service';
+import { SkillCatalog } from '../services/skill-catalog';
+import { TextAnalyticsService } from '../services/text-analytics-service';
 import { CommandService } from '../services/command-service';
 import { EventLog } from '../services/event-log';
 import type { EventMetrics } from '../services/event-metrics';
@@ -68,6 +77,22 @@ export interface Services {
   marketPostings: MarketPostingsService;
   /** Token balances, charges and grants with their ledger. */
   tokens: TokenService;
+  /** Skills normalised against the taxonomy in use. */
+  skills: SkillCatalog;
+  /** Resumes: files, extracted text, sections, skills, language. */
+  resumes: ResumeService;
+  /** Profile skills added and removed through the sync merge rules. */
+  profileSkills: ProfileSkillsService;
+  /** A user as the career services see them (profile + latest resume). */
+  candidates: CandidateService;
+  /** Career recommendations, pathways and coaching sessions. */
+  career: CareerService;
+  /** Job postings as documents: import, search, matches. */
+  jobPostings: JobPostingsService;
+  /** Job applications and their state machine. */
+  applications: ApplicationService;
+  /** Text analytics through the provider lock, or local libraries. */
+  textAnalytics: TextAnalyticsService;
   /** Metered operations: balance check, compute, charge and record, idempotent replay. */
   metering: MeteringService;
   /** Closes everything in the shutdown order (shutdown.ts). */
@@ -125,6 +150,7 @@ export function buildServices(
     lockPolicyFor(config.ai, adapters.chatModels.keys()),
   );
   const jobTitles = new JobTitleService(docs, clock);
+  const skills = new SkillCatalog(jobTitles);
   const analysis = new AnalysisService({
     lock: providerLock,
     models: adapters.chatModels,
@@ -134,6 +160,7 @@ export function buildServices(
     publisher,
     gazetteer: defaultGazetteer,
     locations: new ProfileLocationIndex(docs, clock),
+    normalizeSkills: async (raw) => (await skills.normalize(raw)).map((s) => s.skill),
   });
   const lockstep = new LockstepService({
     store: docs,
@@ -146,6 +173,25 @@ export function buildServices(
   });
   commitHooks.push((items) => lockstep.noteCommitted(items));
   const tokens = new TokenService({ store: docs, clock, eventRetentionSeconds: retention, onCommit });
+  const files = new FileService(adapters.blobStore, { maxBytes: config.files.maxBytes });
+  const gateway = new ProviderGateway(providerLock, adapters.chatModels);
+  const resumes = new ResumeService({
+    store: docs,
+    clock,
+    files,
+    text: adapters.textProcessor,
+    skills,
+    options: { maxBytes: config.career.resumeMaxBytes, eventRetentionSeconds: retention },
+    onCommit,
+  });
+  const candidates = new CandidateService({ sync, resumes, skills });
+  const jobPostings = new JobPostingsService({
+    store: docs,
+    clock,
+    skills,
+    gazetteer: defaultGazetteer,
+    maxPostings: config.career.postingsMax,
+  });
 
   return {
     config,
@@ -161,7 +207,7 @@ export function buildServices(
     state,
     publisher,
     lockstep,
-    files: new FileService(adapters.blobStore, { maxBytes: config.files.maxBytes }),
+    files,
     secrets: new SecretService(adapters.secretStore),
     telemetry,
     providerLock,
@@ -186,5 +232,19 @@ export function buildServices(
     marketPostings: new MarketPostingsService(docs, clock, jobTitles),
     tokens,
     metering: new MeteringService({ tokens, costs: config.tokens.costs }),
+    skills,
+    resumes,
+    profileSkills: new ProfileSkillsService({ sync, skills }),
+    candidates,
+    career: new CareerService({ store: docs, clock, candidates, titles: jobTitles, gateway }),
+    jobPostings,
+    applications: new ApplicationService({
+      store: docs,
+      clock,
+      postings: jobPostings,
+      eventRetentionSeconds: retention,
+      onCommit,
+    }),
+    textAnalytics: new TextAnalyticsService({ gateway, text: adapters.textProcessor }),
   };
 }

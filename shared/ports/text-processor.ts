@@ -29,12 +29,7 @@ export interface ExtractedDocument {
 }
 
 export type ExtractionFailureReason =
-  | 'corrupt'
-  | 'encrypted'
-  | 'no-text'
-  | 'not-utf8'
-  | 'timeout'
-  | 'resource-limit';
+  'corrupt' | 'encrypted' | 'no-text' | 'not-utf8' | 'timeout' | 'resource-limit';
 
 export interface ExtractionFailure {
   ok: false;
@@ -69,8 +64,11 @@ export interface LocalKeyPhrases {
 }
 
 export interface TextProcessor {
-  extractDocument(bytes: Uint8Array, format: ResumeFormat, limits: ExtractionLimits):
-    Promise<ExtractedDocument | ExtractionFailure>;
+  extractDocument(
+    bytes: Uint8Array,
+    format: ResumeFormat,
+    limits: ExtractionLimits,
+  ): Promise<ExtractedDocument | ExtractionFailure>;
   sentiment(text: string): Promise<LocalSentiment>;
   keyPhrases(text: string, max: number): Promise<LocalKeyPhrases>;
   language(text: string): Promise<LanguageGuess>;

@@ -36,3 +36,11 @@ export function mayManageOwned(principal: Principal, ownerId: string): boolean {
 export function mayActForUser(principal: Principal, _userId: string): boolean {
   return principal.kind === 'key';
 }
+
+/**
+ * The user a principal acts as by default, when a request names none (an end user: themselves).
+ * Portal keys act for any user and have no default: they must name one.
+ */
+export function defaultUserIdOf(_principal: Principal): string | undefined {
+  return undefined;
+}

@@ -77,7 +77,24 @@ export class SyncService {
     this.onCommit = deps.onCommit;
   }
 
-  async sync(userId: string, request: SyncRequest, writer: WriterRole): Promise<SyncResult> {
+  /**
+   * A sync whose data is computed from the profile as it is when the write happens (e.g. "add
+   * these skills to the list"): `compute` runs on every attempt with the freshly read profile, so a
+   * concurrent write is never overwritten by a stale computation. Same merge rules, same event.
+   */
+  async syncComputed(
+    userId: string,
+    compute: (current: UserProfile | undefined) => SyncRequest,
+    writer: WriterRole,
+  ): Promise<SyncResult> {
+    return this.sync(userId, compute, writer);
+  }
+
+  async sync(
+    userId: string,
+    request: SyncRequest | ((current: UserProfile | undefined) => SyncRequest),
+    writer: WriterRole,
+  ): Promise<SyncResult> {
     const started = performance.now();
     try {
       const result = await this.syncWithRetries(userId, request, writer, started);
@@ -97,7 +114,7 @@ export class SyncService {
 
   private async syncWithRetries(
     userId: string,
-    request: SyncRequest,
+    requested: SyncRequest | ((current: UserProfile | undefined) => SyncRequest),
     writer: WriterRole,
     started: number,
   ): Promise<SyncResult> {
@@ -117,6 +134,7 @@ export class SyncService {
             updatedAt: nowIso,
           }
         : current?.body;
+      const request = typeof requested === 'function' ? requested(base) : requested;
       const outcome = mergeProfileWrite(
         base,
         { userId, data: request.data, baseVersion: request.baseVersion, writer, now: nowIso },

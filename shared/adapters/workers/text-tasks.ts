@@ -51,7 +51,10 @@ export function detectLanguage(text: string): LanguageGuess {
   };
 }
 
-async function pdfText(bytes: Uint8Array, maxPages: number): Promise<{ text: string; pages: number } | ExtractionFailure> {
+async function pdfText(
+  bytes: Uint8Array,
+  maxPages: number,
+): Promise<{ text: string; pages: number } | ExtractionFailure> {
   let pdf: Awaited<ReturnType<typeof getDocumentProxy>>;
   try {
     pdf = await getDocumentProxy(bytes, { isEvalSupported: false, stopAtErrors: false, verbosity: 0 });
@@ -92,7 +95,9 @@ async function pdfText(bytes: Uint8Array, maxPages: number): Promise<{ text: str
 
 async function docxText(bytes: Uint8Array): Promise<string | ExtractionFailure> {
   try {
-    const { value } = await mammoth.extractRawText({ buffer: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+    const { value } = await mammoth.extractRawText({
+      buffer: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    });
     return value;
   } catch (error) {
     return fail('corrupt', `The file is not a readable DOCX document (${messageOf(error)}).`);
@@ -130,6 +135,7 @@ export async function extractDocumentTask({
     raw = read;
   }
   // Control characters other than line breaks and tabs never belong in resume text.
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
   const text = raw.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
   if (text.trim() === '') {
     return fail(

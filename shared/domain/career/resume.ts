@@ -22,14 +22,7 @@ export const MAX_SECTION_LINES = 300;
 export const MAX_LINE_CHARS = 500;
 
 export type SectionName =
-  | 'summary'
-  | 'experience'
-  | 'education'
-  | 'skills'
-  | 'certifications'
-  | 'projects'
-  | 'languages'
-  | 'other';
+  'summary' | 'experience' | 'education' | 'skills' | 'certifications' | 'projects' | 'languages' | 'other';
 
 const HEADINGS: readonly { name: SectionName; pattern: RegExp }[] = [
   {
@@ -52,7 +45,10 @@ const HEADINGS: readonly { name: SectionName; pattern: RegExp }[] = [
     pattern:
       /^((professional|career)\s+)?(summary|profile|objective)$|^about( me)?$|^profil$|^kurzprofil$|^r[ée]sum[ée]$|^perfil(\s+profesional)?$/,
   },
-  { name: 'certifications', pattern: /^(certifications?|certificates?|licen[cs]es?( and certifications)?)$|^zertifikate$/ },
+  {
+    name: 'certifications',
+    pattern: /^(certifications?|certificates?|licen[cs]es?( and certifications)?)$|^zertifikate$/,
+  },
   { name: 'projects', pattern: /^((selected|key|personal)\s+)?projects$|^projekte$|^projets$|^proyectos$/ },
   { name: 'languages', pattern: /^languages?$|^sprachen$|^langues$|^idiomas$/ },
   {

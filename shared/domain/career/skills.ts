@@ -156,7 +156,7 @@ export function findSkillMentions(
     w.includes('/') && lookup(vocabulary, w) === undefined ? w.split('/').filter((p) => p !== '') : [w],
   );
   const counts = new Map<string, number>();
-  for (let i = 0; i < words.length; ) {
+  for (let i = 0; i < words.length;) {
     let matched = 0;
     for (let n = Math.min(MAX_SKILL_WORDS, words.length - i); n >= 1; n--) {
       const skill = lookup(vocabulary, words.slice(i, i + n).join(' '));

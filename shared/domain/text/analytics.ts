@@ -77,7 +77,12 @@ export interface ScoredPhrase {
  */
 export function rakeKeyPhrases(candidates: readonly string[], max: number): ScoredPhrase[] {
   const phrases = candidates
-    .map((c) => c.toLowerCase().split(/\s+/).filter((w) => w.length > 1 || /\p{N}/u.test(w)))
+    .map((c) =>
+      c
+        .toLowerCase()
+        .split(/\s+/)
+        .filter((w) => w.length > 1 || /\p{N}/u.test(w)),
+    )
     .filter((words) => words.length > 0 && words.length <= MAX_PHRASE_WORDS);
   const freq = new Map<string, number>();
   const degree = new Map<string, number>();

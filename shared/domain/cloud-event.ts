@@ -7,6 +7,8 @@ export const BRIDGE_EVENT_TYPES = [
   'user_delete',
   'state_change',
   'analysis_complete',
+  'resume_change',
+  'application_change',
 ] as const;
 
 export const EVENT_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;

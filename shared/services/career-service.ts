@@ -147,14 +147,12 @@ export class CareerService {
     const context = {
       currentTitle: recommendations.current?.title ?? null,
       targetTitle: recommendations.target?.title ?? null,
-      nextRoles: recommendations.nextRoles
-        .slice(0, 5)
-        .map((r) => ({
-          title: r.title,
-          kind: r.kind,
-          readiness: r.readiness,
-          missingSkills: r.missingSkills.slice(0, 8),
-        })),
+      nextRoles: recommendations.nextRoles.slice(0, 5).map((r) => ({
+        title: r.title,
+        kind: r.kind,
+        readiness: r.readiness,
+        missingSkills: r.missingSkills.slice(0, 8),
+      })),
       skillsToLearn: recommendations.skillsToLearn.map((s) => s.skill),
       skillCount: recommendations.skills.total,
     };

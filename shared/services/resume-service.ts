@@ -250,7 +250,11 @@ export class ResumeService {
         { op: 'delete', id: textDocId(id) },
       ];
       const gone = { ...current.body, version: current.body.version + 1 };
-      if (await this.commit(current.pk, ops, this.event(gone, 'deleted'), attempt)) break;
+      if (await this.commit(current.pk, ops, this.event(gone, 'deleted'), attempt)) {
+        // After the commit: a crash here leaves an unreferenced file, never a resume without one.
+        await this.deps.files.delete(current.body.filePath).catch(() => undefined);
+        return;
+      }
     }
   }
 

@@ -152,18 +152,23 @@ export function findSkillMentions(
   vocabulary: SkillVocabulary,
   text: string,
 ): { skill: string; count: number }[] {
-  const words = skillWords(text).flatMap((w) =>
-    w.includes('/') && lookup(vocabulary, w) === undefined ? w.split('/').filter((p) => p !== '') : [w],
-  );
+  const words = skillWords(text);
   const counts = new Map<string, number>();
+  const count = (skill: string) => counts.set(skill, (counts.get(skill) ?? 0) + 1);
   for (let i = 0; i < words.length;) {
     let matched = 0;
     for (let n = Math.min(MAX_SKILL_WORDS, words.length - i); n >= 1; n--) {
       const skill = lookup(vocabulary, words.slice(i, i + n).join(' '));
       if (skill !== undefined) {
-        counts.set(skill, (counts.get(skill) ?? 0) + 1);
+        count(skill);
         matched = n;
         break;
+      }
+    }
+    if (matched === 0 && (words[i] as string).includes('/')) {
+      for (const part of (words[i] as string).split('/')) {
+        const skill = part === '' ? undefined : lookup(vocabulary, part);
+        if (skill !== undefined) count(skill);
       }
     }
     i += matched > 0 ? matched : 1;

@@ -6,7 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { cleanupLocalHosts, startLocalHostProcess, type LocalHostProcess } from '../helpers/local-host-process';
+import {
+  cleanupLocalHosts,
+  startLocalHostProcess,
+  type LocalHostProcess,
+} from '../helpers/local-host-process';
 import { call, client, expectProblem, type Client } from './client';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'resumes');
@@ -28,11 +32,16 @@ beforeAll(async () => {
 afterAll(cleanupLocalHosts);
 
 const upload = (userId: string, fileName: string, body: Buffer, contentType: string, key = portalKey) =>
-  call(host.baseUrl, 'POST', `/resumes?userId=${encodeURIComponent(userId)}&fileName=${encodeURIComponent(fileName)}`, {
-    key,
-    raw: body,
-    headers: { 'content-type': contentType },
-  });
+  call(
+    host.baseUrl,
+    'POST',
+    `/resumes?userId=${encodeURIComponent(userId)}&fileName=${encodeURIComponent(fileName)}`,
+    {
+      key,
+      raw: body,
+      headers: { 'content-type': contentType },
+    },
+  );
 
 const EXPECTED_SKILLS = ['python', 'sql', 'spark', 'airflow', 'docker', 'kubernetes', 'data modeling'];
 
@@ -55,17 +64,23 @@ describe.each([
     expect(names).toEqual(['summary', 'experience', 'education', 'skills']);
     const experience = resume.sections.sections.find((s: { name: string }) => s.name === 'experience');
     expect(experience.lines[0]).toBe('Senior Data Engineer, Acme Analytics (2022 - present)');
-    const listed = resume.skills.filter((s: { source: string }) => s.source === 'skills-section').map((s: { skill: string }) => s.skill);
+    const listed = resume.skills
+      .filter((s: { source: string }) => s.source === 'skills-section')
+      .map((s: { skill: string }) => s.skill);
     // "Apache Spark" → spark, "K8s" → kubernetes, "Data Modeling" → data modeling (taxonomy names)
     expect(listed.sort()).toEqual([...EXPECTED_SKILLS].sort());
     expect(resume.unrecognizedSkills).toEqual(['terraform']);
     // mentioned only in the text: ETL, Tableau, Power BI, A/B testing
-    const fromText = resume.skills.filter((s: { source: string }) => s.source === 'text').map((s: { skill: string }) => s.skill);
+    const fromText = resume.skills
+      .filter((s: { source: string }) => s.source === 'text')
+      .map((s: { skill: string }) => s.skill);
     expect(fromText).toEqual(expect.arrayContaining(['etl', 'tableau', 'power bi', 'a/b testing']));
     if (format === 'pdf') expect(resume.pages).toBe(1);
 
     // the file is where it says, under the user's area, byte for byte
-    const stored = await fetch(`${host.baseUrl}/files/${resume.filePath}`, { headers: { 'x-api-key': portalKey } });
+    const stored = await fetch(`${host.baseUrl}/files/${resume.filePath}`, {
+      headers: { 'x-api-key': portalKey },
+    });
     expect(stored.status).toBe(200);
     expect(Buffer.from(await stored.arrayBuffer()).equals(fixture(file))).toBe(true);
 
@@ -90,7 +105,10 @@ it('corrupt, encrypted and image-only PDFs are a 422 naming why, and nothing is 
   }
   // not UTF-8 text, an unsupported type, an empty body, too large
   expectProblem(await upload(userId, 'x.txt', Buffer.from([0xc3, 0x28, 0x41]), 'text/plain'), 422);
-  expectProblem(await upload(userId, 'x.png', Buffer.from('\x89PNG\r\n\x1a\n....', 'latin1'), 'image/png'), 415);
+  expectProblem(
+    await upload(userId, 'x.png', Buffer.from('\x89PNG\r\n\x1a\n....', 'latin1'), 'image/png'),
+    415,
+  );
   expectProblem(await upload(userId, 'x.txt', Buffer.alloc(0), 'text/plain'), 400);
   expectProblem(await upload(userId, 'big.txt', Buffer.alloc(200_001, 'a'), 'text/plain'), 413);
   expectProblem(await upload(userId, 'a/b.txt', Buffer.from('hi'), 'text/plain'), 400);
@@ -131,7 +149,9 @@ it('multipart upload, list newest first, replace with If-Match, delete; each cha
   expect(replaced.status).toBe(200);
   expect(replaced.body).toMatchObject({ id: a.id, version: 2, format: 'docx', fileName: 'bob.docx' });
   expect((await portal.get(`/resumes?userId=${userId}`)).body.resumes[0].id).toBe(a.id);
-  expect((await fetch(`${host.baseUrl}/files/${a.filePath}`, { headers: { 'x-api-key': portalKey } })).status).toBe(404);
+  expect(
+    (await fetch(`${host.baseUrl}/files/${a.filePath}`, { headers: { 'x-api-key': portalKey } })).status,
+  ).toBe(404);
 
   expect((await portal.delete(`/resumes/${b.id}`)).status).toBe(204);
   expectProblem(await portal.get(`/resumes/${b.id}`), 404);
@@ -156,7 +176,10 @@ it('an unknown or malformed resume id is a 404 or a 400, never a 500', async () 
 it('profile skills: added and removed, normalised, as a sync with its user_update event', async () => {
   const userId = 'cara';
   await admin.post(`/users/${userId}/sync`, { data: { name: 'Cara', skills: ['Excel'] } });
-  const res = await portal.post(`/profile/${userId}/skills`, { add: ['K8s', 'Python', 'Quantum Knitting'], remove: ['excel'] });
+  const res = await portal.post(`/profile/${userId}/skills`, {
+    add: ['K8s', 'Python', 'Quantum Knitting'],
+    remove: ['excel'],
+  });
   expect(res.status).toBe(200);
   expect(res.body.skills).toEqual(['kubernetes', 'python', 'quantum knitting']);
   expect(res.body.added).toEqual([
@@ -169,7 +192,9 @@ it('profile skills: added and removed, normalised, as a sync with its user_updat
   expect(profile.body.data).toEqual({ name: 'Cara', skills: ['kubernetes', 'python', 'quantum knitting'] });
   expect(profile.body.fields.skills.source).toBe('user');
   const events = await admin.get(`/events?after=0&types=user_update&subject=${userId}`);
-  expect(events.body.events.at(-1).data.changes).toEqual({ skills: ['kubernetes', 'python', 'quantum knitting'] });
+  expect(events.body.events.at(-1).data.changes).toEqual({
+    skills: ['kubernetes', 'python', 'quantum knitting'],
+  });
 
   expectProblem(await portal.post(`/profile/${userId}/skills`, {}), 400);
   expectProblem(await portal.post(`/profile/${userId}/skills`, { add: ['sql'], remove: ['SQL'] }), 400);

@@ -3,7 +3,7 @@ import { ok } from '../shared/http/http-response';
 import { route } from '../shared/http/route';
 
 /** generate_content: text from the AI provider holding the lock; 503 without one. */
-export const textGenerate = route('text-generate', {
+export const textGenerate = route('text-generate-run', {
   methods: ['POST'],
   route: 'text/generate',
   access: { roles: ['admin', 'user', 'service'] },

@@ -4,7 +4,7 @@ import { ok } from '../shared/http/http-response';
 import { route } from '../shared/http/route';
 
 /** Key phrases of a text: through the provider lock (each must occur in the text), or RAKE locally. */
-export const textKeyPhrases = route('text-key-phrases', {
+export const textKeyPhrases = route('text-key-phrases-run', {
   methods: ['POST'],
   route: 'text/key-phrases',
   access: { roles: ['admin', 'user', 'service'] },

@@ -7,7 +7,7 @@ export const MAX_EMBEDDING_TEXTS = 16;
 export const MAX_EMBEDDING_TEXT = 8000;
 
 /** get_embeddings: from the provider holding the lock (its AI_<NAME>_EMBEDDING_MODEL); 503 without one. */
-export const textEmbeddings = route('text-embeddings', {
+export const textEmbeddings = route('text-embeddings-create', {
   methods: ['POST'],
   route: 'text/embeddings',
   access: { roles: ['admin', 'user', 'service'] },

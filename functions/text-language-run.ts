@@ -3,14 +3,14 @@ import { MAX_ANALYTICS_TEXT } from '../shared/domain/text/analytics';
 import { ok } from '../shared/http/http-response';
 import { route } from '../shared/http/route';
 
-/** Sentiment of a text: through the provider lock, or AFINN-165 locally (English). */
-export const textSentiment = route('text-sentiment', {
+/** Language of a text: through the provider lock, or franc-min locally. */
+export const textLanguage = route('text-language-run', {
   methods: ['POST'],
-  route: 'text/sentiment',
+  route: 'text/language',
   access: { roles: ['admin', 'user', 'service'] },
   body: z.strictObject({ text: z.string().trim().min(1).max(MAX_ANALYTICS_TEXT) }),
-  summary: 'Sentiment of a text: through the provider lock, or AFINN-165 locally (English)',
+  summary: 'Language of a text: through the provider lock, or franc-min locally',
   tags: ['text'],
   handler: async ({ body, services }) =>
-    ok(await services.textAnalytics.sentiment(body.text), { 'cache-control': 'no-store' }),
+    ok(await services.textAnalytics.language(body.text), { 'cache-control': 'no-store' }),
 });

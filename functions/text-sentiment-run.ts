@@ -3,14 +3,14 @@ import { MAX_ANALYTICS_TEXT } from '../shared/domain/text/analytics';
 import { ok } from '../shared/http/http-response';
 import { route } from '../shared/http/route';
 
-/** Language of a text: through the provider lock, or franc-min locally. */
-export const textLanguage = route('text-language', {
+/** Sentiment of a text: through the provider lock, or AFINN-165 locally (English). */
+export const textSentiment = route('text-sentiment-run', {
   methods: ['POST'],
-  route: 'text/language',
+  route: 'text/sentiment',
   access: { roles: ['admin', 'user', 'service'] },
   body: z.strictObject({ text: z.string().trim().min(1).max(MAX_ANALYTICS_TEXT) }),
-  summary: 'Language of a text: through the provider lock, or franc-min locally',
+  summary: 'Sentiment of a text: through the provider lock, or AFINN-165 locally (English)',
   tags: ['text'],
   handler: async ({ body, services }) =>
-    ok(await services.textAnalytics.language(body.text), { 'cache-control': 'no-store' }),
+    ok(await services.textAnalytics.sentiment(body.text), { 'cache-control': 'no-store' }),
 });

@@ -92,7 +92,11 @@ export class TextAnalyticsService {
       return { result, metadata: this.providerMetadata(outcome, confidence) };
     }
     const local = await this.local(() => this.deps.text.sentiment(text));
-    if (local.language.language !== 'eng' && local.language.language !== 'und') {
+    // AFINN is an English word list: a text in another language with no English word it scores is
+    // refused rather than called neutral (short English texts are sometimes mistaken for another
+    // language, so a text with scored English words is answered).
+    const scored = local.positiveWords.length + local.negativeWords.length;
+    if (scored === 0 && local.language.language !== 'eng' && local.language.language !== 'und') {
       throw new ServiceError(
         'unprocessable',
         `Local sentiment (AFINN-165) knows English only; the text looks like ${local.language.language} (ISO 639-3). Configure an AI provider for other languages.`,

@@ -8,7 +8,7 @@
 export const MAX_ANALYTICS_TEXT = 50_000;
 /** Language detection looks at the first this many characters (more adds time, not accuracy). */
 export const LANGUAGE_SAMPLE_CHARS = 10_000;
-/** Key phrases longer than this many words are left out (RAKE candidates can be whole clauses). */
+/** Key phrases are at most this many words (a longer run of content words is cut into pieces this long). */
 export const MAX_PHRASE_WORDS = 4;
 /** AFINN-165 word scores run from -5 to 5. */
 export const AFINN_MAX = 5;
@@ -72,8 +72,8 @@ export interface ScoredPhrase {
  * RAKE (Rose et al., 2010) over candidate phrases (runs of non-stop-words, as keyword-extractor's
  * `return_chained_words` gives them): each word scores degree(w) / freq(w), where freq counts its
  * occurrences and degree sums the lengths of the candidates it occurs in; a phrase scores the sum
- * of its words. Phrases over MAX_PHRASE_WORDS words are dropped; ties go to the more frequent, then
- * alphabetical.
+ * of its words. A candidate over MAX_PHRASE_WORDS words is cut into pieces of at most that many;
+ * ties go to the more frequent, then alphabetical.
  */
 export function rakeKeyPhrases(candidates: readonly string[], max: number): ScoredPhrase[] {
   const phrases = candidates
@@ -83,7 +83,12 @@ export function rakeKeyPhrases(candidates: readonly string[], max: number): Scor
         .split(/\s+/)
         .filter((w) => w.length > 1 || /\p{N}/u.test(w)),
     )
-    .filter((words) => words.length > 0 && words.length <= MAX_PHRASE_WORDS);
+    .flatMap((words) => {
+      const pieces: string[][] = [];
+      for (let i = 0; i < words.length; i += MAX_PHRASE_WORDS)
+        pieces.push(words.slice(i, i + MAX_PHRASE_WORDS));
+      return pieces;
+    });
   const freq = new Map<string, number>();
   const degree = new Map<string, number>();
   for (const words of phrases) {

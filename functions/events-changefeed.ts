@@ -1,9 +1,6 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { fromCosmosItem, isCosmosItem } from '../shared/adapters/cosmos-item';
 import { loadTriggerSettings } from '../shared/config';
 import { getServices } from '../shared/container';
-import { EVENT_DOC_TYPE, type EventDocumentBody } from '../shared/domain/cloud-event';
-import type { OutboxItem } from '../shared/services/event-outbox';
 
 /**
  * Change feed → bus. The Cosmos DB trigger checkpoints its lease even when this handler throws, so
@@ -11,16 +8,10 @@ import type { OutboxItem } from '../shared/services/event-outbox';
  * and events-sweep republishes whatever is still unmarked after the grace period.
  */
 export async function eventsChangefeed(documents: unknown[], context: InvocationContext): Promise<void> {
-  const items: OutboxItem[] = [];
-  for (const raw of documents) {
-    if (!isCosmosItem(raw) || raw.type !== EVENT_DOC_TYPE) continue;
-    const doc = fromCosmosItem(raw);
-    if (doc.seq === undefined) continue;
-    items.push({ pk: doc.pk, docId: doc.id, seq: doc.seq, body: doc.body as EventDocumentBody });
+  const { events, published, alreadyPublished } = await getServices().changeFeed.accept(documents, 5);
+  if (events > 0) {
+    context.debug(`events-changefeed: ${published} published, ${alreadyPublished} already published`);
   }
-  if (items.length === 0) return;
-  const { published, alreadyPublished } = await getServices().propagator.propagate(items, { attempts: 5 });
-  context.debug(`events-changefeed: ${published} published, ${alreadyPublished} already published`);
 }
 
 const triggers = loadTriggerSettings();

@@ -45,16 +45,22 @@ const HTTP_SHORTHANDS: Record<string, string> = {
   deleteRequest: 'DELETE',
 };
 
+/** package.json "main": where the Functions host finds the compiled function files. */
+export function packageMain(root: string): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { main?: string };
+  if (!pkg.main) throw new Error('package.json has no "main"');
+  return pkg.main;
+}
+
 /**
  * Loads the function files exactly as the Functions host would (package.json "main"), with the
  * `app` registration methods of @azure/functions replaced so that each call is recorded here.
+ * `main` overrides the glob: the unit tests pass `functions/*.ts` to load the sources themselves
+ * (under jest's TypeScript transform) instead of whatever an earlier build left in dist/.
  */
-export function loadRegistrations(root: string): Registration[] {
-  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { main?: string };
-  if (!pkg.main) throw new Error('package.json has no "main"');
-  const files = resolveMainFiles(root, pkg.main);
-  if (files.length === 0)
-    throw new Error(`No function files match package.json "main" (${pkg.main}); run npm run build.`);
+export function loadRegistrations(root: string, main = packageMain(root)): Registration[] {
+  const files = resolveMainFiles(root, main);
+  if (files.length === 0) throw new Error(`No function files match "${main}"; run npm run build.`);
 
   // Resolve @azure/functions the way the function files will, so both see the same module instance.
   const functionsModulePath = require.resolve('@azure/functions', {

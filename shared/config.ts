@@ -122,7 +122,7 @@ const settingsSchema = triggerSettingsSchema.extend({
   BRIDGE_TEXT_WORKER_THREADS: intSetting(1, 16).default(1),
   BRIDGE_TEXT_WORKER_TIMEOUT_MS: intSetting(1000, 300_000).default(20_000),
   // Files, secrets and telemetry (issue 4).
-  BRIDGE_FILES: z.enum(['embedded', 'azure']).default('embedded'),
+  BRIDGE_FILES: z.enum(['embedded', 'azure', 's3']).default('embedded'),
   AZURE_STORAGE_BLOB_ENDPOINT: z.url({ protocol: /^https$/, error: 'expected an https URL' }).optional(),
   BRIDGE_FILES_CONTAINER: z
     .string()
@@ -133,6 +133,20 @@ const settingsSchema = triggerSettingsSchema.extend({
     .default('files'),
   BRIDGE_FILES_CONNECTION_STRING: z.string().min(1).optional(),
   BRIDGE_FILES_MAX_BYTES: intSetting(1, 1024 * 1024 * 1024).default(25 * 1024 * 1024),
+  // BRIDGE_FILES=s3: Amazon S3 or an S3-compatible service (not provisioned in Azure).
+  BRIDGE_S3_BUCKET: z
+    .string()
+    .regex(
+      /^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      'expected an S3 bucket name (3-63 of a-z, 0-9, ".", "-", starting and ending with a letter or digit)',
+    )
+    .optional(),
+  BRIDGE_S3_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]{1,64}$/, 'expected a region name such as eu-west-1')
+    .optional(),
+  BRIDGE_S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  BRIDGE_S3_FORCE_PATH_STYLE: boolSetting.default(false),
   BRIDGE_SECRETS: z.enum(['embedded', 'keyvault']).default('embedded'),
   KEY_VAULT_URI: z.url({ protocol: /^https$/, error: 'expected an https URL' }).optional(),
   BRIDGE_SECRET_CACHE_SECONDS: intSetting(0, 86_400).default(300),
@@ -178,7 +192,16 @@ export interface BridgeConfig {
   localHost: { port: number; accessLog: boolean };
   files:
     | { kind: 'embedded'; maxBytes: number }
-    | { kind: 'azure'; maxBytes: number; container: string; endpoint?: string; connectionString?: string };
+    | { kind: 'azure'; maxBytes: number; container: string; endpoint?: string; connectionString?: string }
+    | {
+        kind: 's3';
+        maxBytes: number;
+        bucket: string;
+        region: string;
+        /** An S3-compatible service; absent for Amazon S3. */
+        endpoint?: string;
+        forcePathStyle: boolean;
+      };
   secrets:
     | { kind: 'embedded'; settingValues: ReadonlyMap<string, string> }
     | { kind: 'keyvault'; vaultUri: string; cacheSeconds: number };
@@ -439,6 +462,7 @@ function aiConfig(s: Settings): AiConfig {
 
 function filesConfig(s: Settings): BridgeConfig['files'] {
   if (s.BRIDGE_FILES === 'embedded') return { kind: 'embedded', maxBytes: s.BRIDGE_FILES_MAX_BYTES };
+  if (s.BRIDGE_FILES === 's3') return s3FilesConfig(s);
   if (!s.AZURE_STORAGE_BLOB_ENDPOINT && !s.BRIDGE_FILES_CONNECTION_STRING) {
     throw new ConfigError([
       {
@@ -453,6 +477,24 @@ function filesConfig(s: Settings): BridgeConfig['files'] {
     container: s.BRIDGE_FILES_CONTAINER,
     endpoint: s.AZURE_STORAGE_BLOB_ENDPOINT,
     connectionString: s.BRIDGE_FILES_CONNECTION_STRING,
+  };
+}
+
+/** BRIDGE_FILES=s3: the bucket and region are required; credentials come from the AWS SDK's default chain. */
+function s3FilesConfig(s: Settings): BridgeConfig['files'] {
+  const problems: { setting: string; message: string }[] = [];
+  if (!s.BRIDGE_S3_BUCKET)
+    problems.push({ setting: 'BRIDGE_S3_BUCKET', message: 'is required when BRIDGE_FILES=s3' });
+  if (!s.BRIDGE_S3_REGION)
+    problems.push({ setting: 'BRIDGE_S3_REGION', message: 'is required when BRIDGE_FILES=s3' });
+  if (!s.BRIDGE_S3_BUCKET || !s.BRIDGE_S3_REGION) throw new ConfigError(problems);
+  return {
+    kind: 's3',
+    maxBytes: s.BRIDGE_FILES_MAX_BYTES,
+    bucket: s.BRIDGE_S3_BUCKET,
+    region: s.BRIDGE_S3_REGION,
+    ...(s.BRIDGE_S3_ENDPOINT ? { endpoint: s.BRIDGE_S3_ENDPOINT } : {}),
+    forcePathStyle: s.BRIDGE_S3_FORCE_PATH_STYLE,
   };
 }
 

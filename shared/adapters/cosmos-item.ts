@@ -1,4 +1,5 @@
 import type { StoredDocument } from '../ports/document-store';
+import type { ChangeFeedItemDecoder } from '../ports/change-feed';
 
 /**
  * How a bridge document is stored as a Cosmos DB item, and so how the Cosmos DB trigger hands it to
@@ -59,3 +60,7 @@ export function fromCosmosItem(item: CosmosItem): StoredDocument {
     ...(item.expiresAtMs !== undefined ? { expiresAt: item.expiresAtMs } : {}),
   };
 }
+
+/** The change-feed decoder for Cosmos DB items (what the Cosmos DB trigger delivers). */
+export const decodeCosmosItem: ChangeFeedItemDecoder = (item) =>
+  isCosmosItem(item) ? fromCosmosItem(item) : undefined;

@@ -1,7 +1,5 @@
 import type { BridgeConfig } from '../config';
-import { taxonomyRoleLookup } from '../adapters/ai/role-catalog';
 import type { EmbeddedBus } from '../adapters/embedded/embedded-bus';
-import { defaultGazetteer } from '../domain/analysis/geo';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
@@ -22,6 +20,7 @@ import { CommandService } from '../services/command-service';
 import { EventLog } from '../services/event-log';
 import type { EventMetrics } from '../services/event-metrics';
 import type { OutboxItem } from '../services/event-outbox';
+import { ChangeFeedIntake } from '../services/change-feed-intake';
 import { EventPropagator } from '../services/event-propagator';
 import { FileService } from '../services/file-service';
 import { HealthService } from '../services/health-service';
@@ -31,6 +30,7 @@ import { MarketPostingsService } from '../services/market-postings-service';
 import { MeteringService } from '../services/metering-service';
 import { ProviderLockService, lockPolicyFor } from '../services/provider-lock-service';
 import { PublishService } from '../services/publish-service';
+import { taxonomyRoleLookup } from '../services/role-lookup';
 import { SecretService } from '../services/secret-service';
 import { StateService } from '../services/state-service';
 import type { SyncMetrics } from '../services/sync-metrics';
@@ -56,6 +56,8 @@ export interface Services {
   health: HealthService;
   eventMetrics: EventMetrics;
   propagator: EventPropagator;
+  /** The change-feed trigger's use case (events-changefeed): event documents → the bus. */
+  changeFeed: ChangeFeedIntake;
   events: EventLog;
   publisher: PublishService;
   webhooks: WebhookService;
@@ -149,7 +151,7 @@ export function buildServices(
     clock,
     lockPolicyFor(config.ai, adapters.chatModels.keys()),
   );
-  const jobTitles = new JobTitleService(docs, clock);
+  const jobTitles = new JobTitleService(docs, clock, adapters.builtInTaxonomy);
   const skills = new SkillCatalog(jobTitles);
   const analysis = new AnalysisService({
     lock: providerLock,
@@ -158,7 +160,7 @@ export function buildServices(
     roles: taxonomyRoleLookup(async () => (await jobTitles.index()).index),
     priors: config.analysis.rolePriors,
     publisher,
-    gazetteer: defaultGazetteer,
+    gazetteer: adapters.gazetteer,
     locations: new ProfileLocationIndex(docs, clock),
     normalizeSkills: async (raw) => (await skills.normalize(raw)).map((s) => s.skill),
   });
@@ -189,7 +191,7 @@ export function buildServices(
     store: docs,
     clock,
     skills,
-    gazetteer: defaultGazetteer,
+    gazetteer: adapters.gazetteer,
     maxPostings: config.career.postingsMax,
   });
 
@@ -202,6 +204,7 @@ export function buildServices(
     syncMetrics,
     eventMetrics,
     propagator,
+    changeFeed: new ChangeFeedIntake(adapters.changeFeedDecoder, propagator),
     events,
     sync,
     state,

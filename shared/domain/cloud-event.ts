@@ -1,5 +1,5 @@
 import type { JsonValue } from './json';
-import type { OutgoingMessage } from '../ports/message-sender';
+import type { OutgoingMessage } from './bus-message';
 
 /** The bridge's own event types (seed names); portals may publish their own types too. */
 export const BRIDGE_EVENT_TYPES = [

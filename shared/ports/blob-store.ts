@@ -2,8 +2,8 @@ import type { Readable } from 'node:stream';
 
 /**
  * File storage shaped after Azure Blob Storage: flat paths with `/` separators, a content type and
- * a strong ETag per file, byte-range reads and prefix listing with an opaque continuation. The Azure
- * adapter and the embedded file-system adapter pass the same contract tests.
+ * a strong ETag per file, byte-range reads and prefix listing with an opaque continuation. The Azure,
+ * S3 and embedded file-system adapters pass the same contract tests.
  */
 
 /** A file's properties, reported alike by both adapters. */
@@ -11,7 +11,7 @@ export interface BlobProperties {
   path: string;
   size: number;
   contentType: string;
-  /** Quoted strong ETag; changes with every write. */
+  /** Quoted strong ETag; changes with every write that changes the bytes (S3 keeps it for identical bytes). */
   etag: string;
   /** ISO 8601. */
   lastModified: string;

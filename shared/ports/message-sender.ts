@@ -3,17 +3,9 @@
  * bus locally). Receiving is done by the hosts' Service Bus triggers, not through a port.
  */
 
-export interface OutgoingMessage {
-  /** Duplicate detection key: a second message with the same id inside the window is dropped. */
-  messageId: string;
-  body: unknown;
-  subject?: string;
-  contentType?: string;
-  correlationId?: string;
-  applicationProperties?: Record<string, string | number | boolean>;
-  /** Deliver no earlier than this (Service Bus scheduled messages). */
-  scheduledEnqueueTimeUtc?: Date;
-}
+import type { OutgoingMessage } from '../domain/bus-message';
+
+export type { OutgoingMessage };
 
 export interface MessageSender {
   /**

@@ -4,8 +4,8 @@
  * attempt is an `invalid-output` failure, and the answer is never passed on.
  */
 import type { ComprehensiveAnalysis, ComprehensiveRequest } from '../domain/analysis/schemas';
-import { mentions } from '../adapters/ai/heuristic-provider';
-import type { RoleInfo } from '../adapters/ai/role-catalog';
+import { mentions } from '../domain/analysis/heuristic';
+import type { RoleInfo } from '../domain/analysis/role-catalog';
 import type { ChatRequest } from '../ports/chat-model';
 import { providerAnswerJsonSchema, providerAnswerSchema } from './analysis-schemas';
 

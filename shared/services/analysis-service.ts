@@ -16,8 +16,8 @@ import {
   heuristicComprehensive,
   mentions,
   recogniseEducation,
-} from '../adapters/ai/heuristic-provider';
-import type { RoleLookup } from '../adapters/ai/role-catalog';
+} from '../domain/analysis/heuristic';
+import type { RoleLookup } from '../domain/analysis/role-catalog';
 import { CREDIBLE_MASS, assessRoleFit, type BetaParams } from '../domain/analysis/bayesian';
 import {
   analyseLocation,

@@ -5,7 +5,6 @@ import {
   getCareerPathways,
   getMarketIntelligence,
   getTitleRelationships,
-  loadBuiltInTaxonomy,
   loadTaxonomy,
   normalizeTitle,
   parseTaxonomyImport,
@@ -22,6 +21,7 @@ import {
 } from '../domain/job-titles';
 import type { Clock } from '../ports/clock';
 import type { DocumentCollection } from '../ports/document-store';
+import type { BuiltInTaxonomySource } from '../ports/reference-data';
 import type { Principal } from './principal';
 import { ServiceError } from './errors';
 
@@ -73,6 +73,8 @@ export class JobTitleService {
   constructor(
     private readonly store: DocumentCollection,
     private readonly clock: Clock,
+    /** The taxonomy used until an admin imports one. */
+    private readonly builtInTaxonomy: BuiltInTaxonomySource,
   ) {}
 
   /** The taxonomy in use (re-checked against the store at most every TAXONOMY_REFRESH_MS). */
@@ -81,7 +83,7 @@ export class JobTitleService {
     if (this.cached && now - this.cached.checkedAt < TAXONOMY_REFRESH_MS) return this.cached;
     const pointer = await this.store.read<TaxonomyPointer>(TAXONOMY_PK, POINTER_ID);
     if (!pointer) {
-      const index = loadBuiltInTaxonomy();
+      const index = this.builtInTaxonomy();
       this.cached = { index, info: builtInInfo(index), etag: null, checkedAt: now };
     } else if (!this.cached || this.cached.etag !== pointer.etag) {
       const index = await this.loadGeneration(pointer.body);

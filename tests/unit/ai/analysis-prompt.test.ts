@@ -1,5 +1,5 @@
-import { describeRole } from '../../../shared/adapters/ai/role-catalog';
-import { loadBuiltInTaxonomy } from '../../../shared/domain/job-titles';
+import { fileBuiltInTaxonomy } from '../../../shared/adapters/reference/taxonomy-file';
+import { describeRole } from '../../../shared/domain/analysis/role-catalog';
 import type { ComprehensiveRequest } from '../../../shared/domain/analysis/schemas';
 import {
   InvalidAnswerError,
@@ -26,7 +26,7 @@ const answer = {
 
 describe('the comprehensive prompt and the check of an answer', () => {
   it('puts the profile, the taxonomy context and the JSON Schema into the request', () => {
-    const chat = comprehensivePrompt(request, describeRole(loadBuiltInTaxonomy(), request.targetRole));
+    const chat = comprehensivePrompt(request, describeRole(fileBuiltInTaxonomy(), request.targetRole));
     expect(chat.responseSchema.name).toBe('comprehensive_analysis');
     expect(chat.messages[0]?.content).toContain('"matchedSkills"');
     const user = JSON.parse(chat.messages[1]?.content ?? '{}') as {

@@ -1,4 +1,4 @@
-import { unknownRole } from '../../../shared/adapters/ai/role-catalog';
+import { unknownRole } from '../../../shared/domain/analysis/role-catalog';
 import { Gazetteer, type GazetteerCity } from '../../../shared/domain/analysis/geo';
 import {
   ChatModelError,

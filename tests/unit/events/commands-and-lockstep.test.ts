@@ -1,4 +1,5 @@
 import { makeEventHarness, type EventHarness } from '../../helpers/event-services';
+import { ManualClock } from '../../helpers/test-services';
 
 import { keyPrincipal } from '../../../shared/services/principal';
 
@@ -103,12 +104,13 @@ describe('lockstep monitor', () => {
   afterEach(() => h.cleanup());
 
   it('reports pending events and inconsistency when nothing publishes, and recovers once published', async () => {
-    h = makeEventHarness({ BRIDGE_EVENTS_FAST_PATH: 'false', BRIDGE_SWEEP_GRACE_SECONDS: '1' });
+    const clock = new ManualClock();
+    h = makeEventHarness({ BRIDGE_EVENTS_FAST_PATH: 'false', BRIDGE_SWEEP_GRACE_SECONDS: '1' }, clock);
     await h.services.sync.sync('ann', { data: { a: 1 } }, 'admin');
     const fresh = await h.services.lockstep.status();
     expect(fresh.changeFeed.pendingEvents).toBe(1);
     expect(fresh.consistency).toMatchObject({ checkedUsers: 1, consistent: true });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    clock.advance(1100); // past the 1 s grace
     const stale = await h.services.lockstep.status();
     expect(stale.consistency.inconsistent).toEqual([
       { userId: 'ann', stateVersion: 1, publishedThrough: 'pending' },

@@ -5,8 +5,8 @@ import { setServices } from '../../../shared/container';
 import { InvocationContext } from '@azure/functions';
 import { keyPrincipal } from '../../../shared/services/principal';
 import { makeEventHarness, type EventHarness } from '../../helpers/event-services';
+import { ManualClock } from '../../helpers/test-services';
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 const tester = keyPrincipal('tester', 'service', 'tester');
 
 describe('outbox, propagation and replay', () => {
@@ -89,7 +89,7 @@ describe('outbox, propagation and replay', () => {
   it('the fast path puts events on the bus with the Service Bus message shape, once', async () => {
     h = makeEventHarness();
     await h.services.sync.sync('cy', { data: { name: 'Cy' } }, 'admin');
-    await settle();
+    await h.services.propagator.drain(); // the fast path's publish, now rather than at the turn's end
     const [event, ...rest] = await h.drain('admin-portal');
     expect(rest).toEqual([]);
     expect(event).toMatchObject({
@@ -121,11 +121,32 @@ describe('outbox, propagation and replay', () => {
     expect(userPortal).toHaveLength(2);
   });
 
+  it('the change-feed intake skips items that are not bridge event documents', async () => {
+    h = makeEventHarness({ BRIDGE_EVENTS_FAST_PATH: 'false' });
+    await h.services.sync.sync('fin', { data: { a: 1 } }, 'admin');
+    const feed = await h.services.store.changeFeed(h.services.config.store.container, {});
+    const items = feed.items.map(toCosmosItem);
+    const profiles = items.filter((i) => i.type !== 'event');
+    expect(profiles.length).toBeGreaterThan(0);
+    const noise = [null, 42, 'text', { id: 'x' }, { id: 'x', pk: 'p', type: 'event' }, ...profiles];
+    expect(await h.services.changeFeed.accept(noise, 1)).toEqual({
+      events: 0,
+      published: 0,
+      alreadyPublished: 0,
+    });
+    expect(await h.services.changeFeed.accept([...noise, ...items], 1)).toEqual({
+      events: 1,
+      published: 1,
+      alreadyPublished: 0,
+    });
+    expect((await h.drain('admin-portal')).map((e) => e.id)).toEqual(['user:fin:1']);
+  });
+
   it('the user-portal subscription filters out portal-specific event types', async () => {
     h = makeEventHarness();
     await h.services.publisher.publish({ type: 'admin_audit', data: {} }, keyPrincipal('k', 'admin', 'k'));
     await h.services.sync.sync('eve', { data: { a: 1 } }, 'admin');
-    await settle();
+    await h.services.propagator.drain(); // the fast path's publish, now rather than at the turn's end
     expect((await h.drain('admin-portal')).map((e) => e.type).sort()).toEqual(['admin_audit', 'user_update']);
     expect((await h.drain('user-portal')).map((e) => e.type)).toEqual(['user_update']);
   });
@@ -160,19 +181,21 @@ describe('outbox, propagation and replay', () => {
   });
 
   it('webhooks: signed per Standard Webhooks, retried with backoff, then dead-lettered and redelivered', async () => {
-    h = makeEventHarness({ BRIDGE_WEBHOOK_MAX_ATTEMPTS: '2', BRIDGE_WEBHOOK_BACKOFF_BASE_MS: '10' });
+    const clock = new ManualClock(Date.now()); // signatures carry a timestamp the receiver checks
+    h = makeEventHarness({ BRIDGE_WEBHOOK_MAX_ATTEMPTS: '2', BRIDGE_WEBHOOK_BACKOFF_BASE_MS: '10' }, clock);
     const sub = await h.services.webhooks.subscribe(['user_update'], 'http://127.0.0.1:9/hook', tester);
     expect(sub.secret).toMatch(/^whsec_/);
     h.transport.answers = [500, new Error('connection refused')];
     await h.services.sync.sync('gus', { data: { a: 1 } }, 'admin');
-    await settle();
+    await h.services.propagator.drain(); // the fast path's publish, now rather than at the turn's end
     const [event] = await h.drain('webhooks');
     expect(await h.services.webhooks.fanOut(event!)).toEqual({ delivered: 0, scheduled: 1 });
     const first = h.transport.posts[0]!;
     expect(new Webhook(sub.secret).verify(first.body, first.headers)).toMatchObject({ id: 'user:gus:1' });
     expect(first.headers['content-type']).toBe('application/cloudevents+json');
 
-    await new Promise((resolve) => setTimeout(resolve, 30)); // the scheduled retry becomes visible
+    expect(await h.bus.receive('webhook-retries', { maxMessages: 1 })).toEqual([]); // scheduled, not yet due
+    clock.advance(30); // past the backoff (10–20 ms): the scheduled retry becomes visible
     const [retry] = await h.bus.receive('webhook-retries', { maxMessages: 1 });
     expect(retry?.message.body).toMatchObject({ subscriptionId: sub.id, attempt: 2 });
     expect(await h.services.webhooks.retry(retry!.message.body as never)).toBe('dead-lettered');

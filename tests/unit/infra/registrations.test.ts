@@ -1,8 +1,8 @@
 /**
- * Loads package.json "main" (the compiled function files, as the Functions host does) under a
- * stand-in for the worker that records each app.<trigger>(...) call, and checks what the host will
- * bind: one function per file, the right trigger, and trigger options that match infra/.
- * Needs `npm run build` first.
+ * Loads the function files under a stand-in for the worker that records each app.<trigger>(...)
+ * call, and checks what the host will bind: one function per file, the right trigger, and trigger
+ * options that match infra/. The sources are loaded (no build needed); that package.json "main" is
+ * where tsc puts them is checked separately.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,7 +13,8 @@ import {
   EVENTS_TOPIC,
   WEBHOOK_RETRY_QUEUE,
 } from '../../../shared/domain/bus-topology';
-import { loadRegistrations, type Registration } from '../../../local/function-registry';
+import { packageMain, resolveMainFiles, type Registration } from '../../../local/function-registry';
+import { SOURCE_MAIN, sourceRegistrations } from '../../helpers/source-registrations';
 import { busTopologyJson, root } from './infra-files';
 
 const sourceFunctions = fs
@@ -24,9 +25,7 @@ const sourceFunctions = fs
 
 let registrations: Registration[] = [];
 beforeAll(() => {
-  if (!fs.existsSync(path.join(root, 'dist/functions')))
-    throw new Error('dist/functions is missing: run npm run build');
-  registrations = loadRegistrations(root);
+  registrations = sourceRegistrations();
 });
 const byName = (name: string) => {
   const found = registrations.filter((r) => r.name === name);
@@ -69,8 +68,23 @@ const TRIGGERS: Record<string, { trigger: string; options: Record<string, unknow
 
 describe('function registrations (package.json "main" under a stand-in worker)', () => {
   it('every function file registers exactly one function, named after the file', () => {
-    // A name here without a source file is a stale file in dist/: rm -rf dist && npm run build.
+    expect(resolveMainFiles(root, SOURCE_MAIN).map((f) => path.basename(f, '.ts'))).toEqual(sourceFunctions);
     expect(registrations.map((r) => r.name).sort()).toEqual(sourceFunctions);
+  });
+
+  it('package.json "main" is where the build puts these files (functions/*.ts → <outDir>/functions/*.js)', () => {
+    const readJson = (file: string) =>
+      JSON.parse(fs.readFileSync(path.join(root, file), 'utf8')) as {
+        extends?: string;
+        compilerOptions?: { outDir?: string; rootDir?: string };
+        include?: string[];
+      };
+    const build = readJson('tsconfig.build.json');
+    const base = build.extends ? readJson(build.extends) : {};
+    const options = { ...base.compilerOptions, ...build.compilerOptions };
+    expect(options.rootDir).toBe('.');
+    expect(build.include ?? base.include).toContain('functions');
+    expect(packageMain(root)).toBe(`${options.outDir}/functions/*.js`);
   });
 
   it('the non-HTTP functions are exactly the expected triggers with the expected binding options', () => {

@@ -1,13 +1,15 @@
 /**
- * App settings agree across shared/config.ts, local.settings.example.json, the function
+ * App settings agree across shared/config.ts, local.settings.example.json, README.md, the function
  * registrations and the one place infra/ sets them (`appSettings` in modules/functionapp.bicep):
- * every setting the code reads is provisioned (or is local-only, with a reason), and everything
- * provisioned is read by someone (or is a documented host/platform setting).
+ * every setting the code reads is documented and provisioned (or is local-only or for another
+ * cloud, with a reason), and everything provisioned is read by someone (or is a documented
+ * host/platform setting).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, loadConfig, SETTING_NAMES } from '../../../shared/config';
-import { loadRegistrations, type Registration } from '../../../local/function-registry';
+import type { Registration } from '../../../local/function-registry';
+import { sourceRegistrations } from '../../helpers/source-registrations';
 import { ofKind } from './bicep-text';
 import { appSettingEntries, bicepFiles, functionAppModule, literalValue, main, root } from './infra-files';
 
@@ -31,8 +33,18 @@ const LOCAL_ONLY_PATTERNS: [RegExp, string][] = [
     'a provider key in plain text; in Azure it is the Key Vault secret named by AI_<PROVIDER>_API_KEY_SECRET',
   ],
 ];
+/**
+ * Settings of adapters for other clouds (seed 001's cloud abstraction: Azure, AWS, local). An Azure
+ * deployment uses the Azure adapter instead, so infra/ does not set them.
+ */
+const NON_AZURE: Record<string, string> = {
+  BRIDGE_S3_BUCKET: 'BRIDGE_FILES=s3 (Amazon S3 or an S3-compatible service); Azure uses Blob Storage',
+  BRIDGE_S3_REGION: 'BRIDGE_FILES=s3; Azure uses Blob Storage',
+  BRIDGE_S3_ENDPOINT: 'BRIDGE_FILES=s3 with an S3-compatible service; Azure uses Blob Storage',
+  BRIDGE_S3_FORCE_PATH_STYLE: 'BRIDGE_FILES=s3 with an S3-compatible service; Azure uses Blob Storage',
+};
 const localOnlyReason = (name: string) =>
-  LOCAL_ONLY[name] ?? LOCAL_ONLY_PATTERNS.find(([pattern]) => pattern.test(name))?.[1];
+  LOCAL_ONLY[name] ?? NON_AZURE[name] ?? LOCAL_ONLY_PATTERNS.find(([pattern]) => pattern.test(name))?.[1];
 
 /** Settings infra/ sets that config.ts does not read: who reads them instead. */
 const HOST_AND_PLATFORM: Record<string, string> = {
@@ -62,8 +74,8 @@ const example = JSON.parse(fs.readFileSync(path.join(root, 'local.settings.examp
 const settings = appSettingEntries();
 const provisioned = new Map(settings.map((e) => [e.key, e.value]));
 const configNames = SETTING_NAMES as string[];
-const distMissing = !fs.existsSync(path.join(root, 'dist/functions'));
-const registrations: Registration[] = distMissing ? [] : loadRegistrations(root);
+const registrations: Registration[] = sourceRegistrations();
+const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
 
 /**
  * The settings as the app would see them after a deployment: literals as written, expressions
@@ -105,6 +117,25 @@ function optionStrings(value: unknown): string[] {
   return [];
 }
 
+describe('settings: config.ts, local.settings.example.json and README.md agree', () => {
+  it.each(configNames)('%s is in the example settings, described, and in the README', (name) => {
+    expect(example.Values).toHaveProperty(name);
+    expect(example.Settings[name]?.length).toBeGreaterThan(10);
+    expect(readme).toContain(`\`${name}\``);
+  });
+
+  it('the example documents nothing that config.ts does not read, except the Functions host settings', () => {
+    const hostSettings = new Set(['FUNCTIONS_WORKER_RUNTIME', 'AzureWebJobsStorage']);
+    const extra = Object.keys(example.Values).filter((n) => !hostSettings.has(n) && !configNames.includes(n));
+    expect(extra).toEqual([]);
+    expect(Object.keys(example.Settings).sort()).toEqual(Object.keys(example.Values).sort());
+  });
+
+  it('the example values parse with config.ts', () => {
+    expect(configProblems({ ...example.Values, BRIDGE_ADMIN_KEY: 'x'.repeat(32) })).toEqual([]);
+  });
+});
+
 describe('settings: config.ts, local.settings.example.json and infra/ agree', () => {
   it('the function app module sets each setting once', () => {
     const keys = settings.map((e) => e.key);
@@ -119,13 +150,16 @@ describe('settings: config.ts, local.settings.example.json and infra/ agree', ()
     expect(functionAppModule.code.match(/appSettings/g)).toHaveLength(3); // var, siteConfig property, items()
   });
 
-  it.each(configNames)('%s (read by config.ts) is set in Azure, or is local-only with a reason', (name) => {
-    // (That it is in local.settings.example.json is tests/unit/settings-agreement.test.ts's job.)
-    expect([name, provisioned.has(name)]).toEqual([name, localOnlyReason(name) === undefined]);
-  });
+  it.each(configNames)(
+    '%s (read by config.ts) is set in Azure, or is local-only or non-Azure with a reason',
+    (name) => {
+      expect([name, provisioned.has(name)]).toEqual([name, localOnlyReason(name) === undefined]);
+    },
+  );
 
   it('the exception lists name only settings that exist', () => {
-    for (const name of Object.keys(LOCAL_ONLY)) expect(configNames).toContain(name);
+    for (const name of [...Object.keys(LOCAL_ONLY), ...Object.keys(NON_AZURE)])
+      expect(configNames).toContain(name);
     for (const [pattern] of LOCAL_ONLY_PATTERNS) expect(configNames.some((n) => pattern.test(n))).toBe(true);
     for (const name of [...Object.keys(HOST_AND_PLATFORM), ...Object.keys(AZURE_VALUES)]) {
       expect([name, provisioned.has(name)]).toEqual([name, true]);
@@ -180,6 +214,19 @@ describe('settings: config.ts, local.settings.example.json and infra/ agree', ()
     }
   });
 
+  it('settings for other clouds are documented as such and are never provisioned in Azure', () => {
+    for (const name of Object.keys(NON_AZURE)) {
+      expect([name, provisioned.has(name)]).toEqual([name, false]);
+      expect([name, example.Settings[name]]).toEqual([
+        name,
+        expect.stringContaining('Not provisioned in Azure'),
+      ]);
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\``));
+      expect([name, row]).toEqual([name, expect.stringContaining('not set in Azure')]);
+    }
+    expect(configNames.filter((n) => /^BRIDGE_S3_/.test(n)).sort()).toEqual(Object.keys(NON_AZURE).sort());
+  });
+
   it('the admin key is a Key Vault reference resolved with the user-assigned identity', () => {
     expect(provisioned.get('BRIDGE_ADMIN_KEY')).toBe("'@Microsoft.KeyVault(SecretUri=${adminKeySecretUri})'");
   });
@@ -208,13 +255,6 @@ describe('settings: config.ts, local.settings.example.json and infra/ agree', ()
 });
 
 describe('settings the function registrations bind to are provisioned', () => {
-  if (distMissing) {
-    it('needs `npm run build` first (loads package.json "main")', () => {
-      throw new Error('dist/functions is missing: run npm run build');
-    });
-    return;
-  }
-
   it.each(registrations.map((r) => [r.name, r] as const))(
     '%s: every %NAME% binding expression is set',
     (_name, r) => {

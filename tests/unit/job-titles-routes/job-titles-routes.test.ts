@@ -16,6 +16,7 @@ import { tokensGet } from '../../../functions/tokens-get';
 import { tokensGrant } from '../../../functions/tokens-grant';
 import { jobTitlesWordCloudCreate } from '../../../functions/job-titles-word-cloud-create';
 import { TEST_ADMIN_KEY, makeTestServices } from '../../helpers/test-services';
+import { fileBuiltInTaxonomy } from '../../../shared/adapters/reference/taxonomy-file';
 
 interface Call {
   method?: string;
@@ -414,6 +415,7 @@ describe('job-title and token routes', () => {
     const other = new JobTitleService(
       services.store.collection(services.config.store.container),
       services.clock,
+      fileBuiltInTaxonomy,
     );
     expect((await other.index()).info.source).toBe('imported');
   });

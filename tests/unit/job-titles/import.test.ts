@@ -1,9 +1,5 @@
-import {
-  loadBuiltInTaxonomy,
-  parseTaxonomyImport,
-  taxonomyToCsv,
-  CSV_COLUMNS,
-} from '../../../shared/domain/job-titles/taxonomy';
+import { fileBuiltInTaxonomy } from '../../../shared/adapters/reference/taxonomy-file';
+import { parseTaxonomyImport, taxonomyToCsv, CSV_COLUMNS } from '../../../shared/domain/job-titles/taxonomy';
 
 const HEADER = CSV_COLUMNS.join(',');
 
@@ -90,7 +86,7 @@ describe('CSV import', () => {
   });
 
   it('round-trips the built-in taxonomy through CSV', () => {
-    const { taxonomy } = loadBuiltInTaxonomy();
+    const { taxonomy } = fileBuiltInTaxonomy();
     const result = parseTaxonomyImport(taxonomyToCsv(taxonomy), 'csv');
     expect(result.summary.failed).toBe(0);
     expect(result.taxonomy?.titles).toEqual(taxonomy.titles);
@@ -180,7 +176,7 @@ describe('JSON import', () => {
   });
 
   it('accepts the built-in dataset file itself', () => {
-    const { taxonomy } = loadBuiltInTaxonomy();
+    const { taxonomy } = fileBuiltInTaxonomy();
     const result = parseTaxonomyImport(JSON.stringify(taxonomy), 'json');
     expect(result.summary).toMatchObject({ failed: 0, titles: taxonomy.titles.length });
   });

@@ -10,7 +10,7 @@ import {
   type SeriesPoint,
 } from '../../../shared/domain/job-titles/market-trend';
 import { getMarketIntelligence } from '../../../shared/domain/job-titles/market-intelligence';
-import { loadBuiltInTaxonomy } from '../../../shared/domain/job-titles/taxonomy';
+import { fileBuiltInTaxonomy } from '../../../shared/adapters/reference/taxonomy-file';
 
 function ok(series: readonly number[] | readonly SeriesPoint[], options = {}): MarketTrendResult {
   const r = analyzeMarketTrend(series, options);
@@ -164,7 +164,7 @@ describe('analyzeMarketTrend', () => {
 
 describe('getMarketIntelligence', () => {
   it('normalises the title and analyses the series', () => {
-    const r = getMarketIntelligence(loadBuiltInTaxonomy(), 'Sr. Data Engineer', [40, 44, 47, 52, 55, 61, 63]);
+    const r = getMarketIntelligence(fileBuiltInTaxonomy(), 'Sr. Data Engineer', [40, 44, 47, 52, 55, 61, 63]);
     expect(r).toMatchObject({ known: true, titleId: 'senior-data-engineer', family: 'data-analytics' });
     expect(r.market.status === 'ok' && r.market.trend).toBe('increasing');
   });

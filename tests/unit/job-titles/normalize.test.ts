@@ -7,11 +7,11 @@ import {
   normalizeTitleText,
   tokenize,
 } from '../../../shared/domain/job-titles/normalize';
-import { loadBuiltInTaxonomy } from '../../../shared/domain/job-titles/taxonomy';
+import { fileBuiltInTaxonomy } from '../../../shared/adapters/reference/taxonomy-file';
 import { TITLE_SPELLINGS } from './fixtures/title-spellings';
 import { HOLDOUT_TITLE_SPELLINGS } from './fixtures/title-spellings-holdout';
 
-const index = loadBuiltInTaxonomy();
+const index = fileBuiltInTaxonomy();
 
 function accuracy(list: ReadonlyArray<readonly [string, string | null]>): { rate: number; misses: string[] } {
   const misses: string[] = [];

@@ -1,9 +1,9 @@
 import { analyzeJobTitle } from '../../../shared/domain/job-titles/analyze';
 import { getCareerPathways, promotionPaths } from '../../../shared/domain/job-titles/pathways';
 import { getTitleRelationships, RELATION_KINDS } from '../../../shared/domain/job-titles/relationships';
-import { loadBuiltInTaxonomy } from '../../../shared/domain/job-titles/taxonomy';
+import { fileBuiltInTaxonomy } from '../../../shared/adapters/reference/taxonomy-file';
 
-const index = loadBuiltInTaxonomy();
+const index = fileBuiltInTaxonomy();
 
 describe('getCareerPathways', () => {
   it('lists next roles, lateral moves and previous roles from the progression graph', () => {

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { builtInTaxonomyPath, fileBuiltInTaxonomy } from '../../../shared/adapters/reference/taxonomy-file';
 import {
   buildTaxonomyIndex,
-  builtInTaxonomyPath,
   getTitle,
   lateralMovesFrom,
   listFamilyTitles,
-  loadBuiltInTaxonomy,
   loadTaxonomy,
   promotionsFrom,
   promotionsInto,
@@ -79,10 +78,10 @@ describe('built-in taxonomy dataset', () => {
 });
 
 describe('taxonomy index', () => {
-  const index = loadBuiltInTaxonomy();
+  const index = fileBuiltInTaxonomy();
 
   it('is built once', () => {
-    expect(loadBuiltInTaxonomy()).toBe(index);
+    expect(fileBuiltInTaxonomy()).toBe(index);
     expect(index.stats.titles).toBe(index.taxonomy.titles.length);
   });
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { loadBuiltInTaxonomy } from '../../../shared/domain/job-titles/taxonomy';
+import { fileBuiltInTaxonomy } from '../../../shared/adapters/reference/taxonomy-file';
 import {
   escapeXml,
   generateWordCloud,
@@ -8,7 +8,7 @@ import {
   type WordCloudTerm,
 } from '../../../shared/domain/job-titles/word-cloud';
 
-const index = loadBuiltInTaxonomy();
+const index = fileBuiltInTaxonomy();
 
 /**
  * Minimal XML well-formedness check: balanced, properly nested tags, quoted attributes, no raw "<"

@@ -1,7 +1,7 @@
 /**
- * The heuristic provider: a deterministic, local comprehensive analysis, always last in the provider
- * order and the answer whenever no AI provider can give one. Its results say `provider: "heuristic"`
- * and `degraded: true`.
+ * The heuristic provider's analysis: deterministic and local (pure; no I/O), always last in the
+ * provider order and the answer whenever no AI provider can give one (AnalysisService). Its results
+ * say `provider: "heuristic"` and `degraded: true`.
  *
  * Everything in a result is computed from the request and the job-title taxonomy; nothing is invented:
  * - required skills = the taxonomy's typical skills of the target title; a skill is matched when the
@@ -11,14 +11,10 @@
  *   (shared/domain/analysis/bayesian.ts) over those skills and years, with the role family's prior;
  * - confidence = (1 − width of the fit's 95 % credible interval) × how surely the role was recognised.
  */
-import { assessRoleFit, type BetaParams } from '../../domain/analysis/bayesian';
-import {
-  MAX_ITEM_TEXT,
-  type ComprehensiveAnalysis,
-  type ComprehensiveRequest,
-} from '../../domain/analysis/schemas';
-import type { Seniority } from '../../domain/job-titles';
+import type { Seniority } from '../job-titles';
+import { assessRoleFit, type BetaParams } from './bayesian';
 import type { RoleInfo } from './role-catalog';
+import { MAX_ITEM_TEXT, type ComprehensiveAnalysis, type ComprehensiveRequest } from './schemas';
 
 export const HEURISTIC_MODEL = 'heuristic-v1';
 

@@ -3,16 +3,11 @@
  * target role: its canonical title, family, seniority, typical skills and the titles people usually
  * move from into it. The heuristic provider computes from this, and the AI providers get it as context.
  *
- * If the taxonomy cannot be loaded the catalog answers "unknown" for every role (the analyses still
- * work from the profile alone) and says why in `taxonomy.error`.
+ * Pure: the taxonomy is passed in. If it cannot be loaded, the lookup (shared/services/role-lookup.ts)
+ * answers "unknown" for every role (the analyses still work from the profile alone) and says why in
+ * `taxonomy.error`.
  */
-import {
-  analyzeJobTitle,
-  loadBuiltInTaxonomy,
-  promotionsInto,
-  type Seniority,
-  type TaxonomyIndex,
-} from '../../domain/job-titles';
+import { analyzeJobTitle, promotionsInto, type Seniority, type TaxonomyIndex } from '../job-titles';
 
 export interface SteppingStone {
   title: string;
@@ -66,32 +61,7 @@ export function describeRole(index: TaxonomyIndex, role: string): RoleInfo {
   };
 }
 
-/**
- * A lookup over the taxonomy `load` returns (default: the built-in one). `load` is asked on every
- * lookup, so it should cache (JobTitleService does, and follows imported taxonomies). If it fails the
- * role is unknown, with the reason in `taxonomy.error` (logged once per distinct reason).
- */
-export function taxonomyRoleLookup(
-  load: () => TaxonomyIndex | Promise<TaxonomyIndex> = loadBuiltInTaxonomy,
-): RoleLookup {
-  const warned = new Set<string>();
-  return async (role: string): Promise<RoleInfo> => {
-    let index: TaxonomyIndex;
-    try {
-      index = await load();
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      if (!warned.has(reason)) {
-        warned.add(reason);
-        console.warn(`job-title taxonomy unavailable; analyses run without it: ${reason}`);
-      }
-      return unknownRole(role, { version: null, error: reason });
-    }
-    return describeRole(index, role);
-  };
-}
-
-/** A lookup that knows no roles (no taxonomy). */
+/** What is known of a role without a taxonomy: nothing (`taxonomy` says why, when there is a reason). */
 export function unknownRole(role: string, taxonomy: RoleInfo['taxonomy'] = { version: null }): RoleInfo {
   return {
     input: role,

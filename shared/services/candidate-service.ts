@@ -14,12 +14,11 @@ export class CandidateService {
     userId: string,
     options: { title?: string } = {},
   ): Promise<{ candidate: CandidateView; index: TaxonomyIndex; hasResume: boolean; hasProfile: boolean }> {
-    const [{ index, vocabulary }, profile, latest] = await Promise.all([
+    const [{ index }, profile, latest] = await Promise.all([
       this.deps.skills.vocabulary(),
       this.deps.sync.get(userId),
       this.deps.resumes.latest(userId),
     ]);
-    void vocabulary;
     const normalized = await this.deps.skills.normalize(profileSkills(profile?.data));
     const resume = latest?.resume;
     const sections = resume

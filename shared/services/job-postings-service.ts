@@ -88,6 +88,7 @@ export interface JobPosting {
   url: string | null;
   postedAt: string | null;
   importedAt: string;
+  importedBy: { role: string; keyId: string };
 }
 
 interface PostingDocument extends JobPosting {
@@ -298,7 +299,6 @@ export class JobPostingsService {
     errors: string[],
     principal: Principal,
   ): Promise<PostingDocument | undefined> {
-    void principal;
     const { index } = await this.deps.skills.vocabulary();
     const match = normalizeTitle(index, input.title);
     const title = match.titleId ? index.titles.get(match.titleId) : undefined;
@@ -336,6 +336,7 @@ export class JobPostingsService {
       url: input.url ?? null,
       postedAt: input.postedAt ?? null,
       importedAt: new Date(this.deps.clock.now()).toISOString(),
+      importedBy: { role: principal.role, keyId: principal.keyId },
       terms: { title: fieldTerms(input.title), text: fieldTerms(input.text) },
     };
   }

@@ -18,7 +18,8 @@ function formatOf(contentType: string | null): TaxonomyImportFormat {
 /**
  * Imports a job-title taxonomy (admin): JSON or CSV by content type, validated and reported row by
  * row. All or nothing: when every row is valid it is stored and used for every lookup from then on
- * (200, `applied: true`); otherwise 400 with the report and nothing changes. Bodies up to 20 MiB.
+ * (200, `applied: true`); otherwise 400 with the report and nothing changes. Bodies up to 4 MiB
+ * (MAX_IMPORT_BYTES); parsing runs on a worker thread.
  */
 export const jobTitlesTaxonomyImport = route('job-titles-taxonomy-import', {
   methods: ['POST'],
@@ -27,6 +28,7 @@ export const jobTitlesTaxonomyImport = route('job-titles-taxonomy-import', {
   body: rawBody(
     ['application/json', 'text/csv'],
     `A taxonomy in the taxonomy.json format or as CSV, up to ${MAX_IMPORT_BYTES} bytes.`,
+    { maxBytes: MAX_IMPORT_BYTES },
   ),
   summary: 'Import a job-title taxonomy (JSON or CSV), all or nothing, with a report per row',
   tags: ['job-titles'],

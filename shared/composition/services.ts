@@ -1,4 +1,5 @@
 import type { BridgeConfig } from '../config';
+import { SecretSealer } from '../services/secret-sealer';
 import type { EmbeddedBus } from '../adapters/embedded/embedded-bus';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore } from '../ports/document-store';
@@ -151,7 +152,12 @@ export function buildServices(
     clock,
     lockPolicyFor(config.ai, adapters.chatModels.keys()),
   );
-  const jobTitles = new JobTitleService(docs, clock, adapters.builtInTaxonomy);
+  const jobTitles = new JobTitleService({
+    store: docs,
+    clock,
+    taxonomyWorker: adapters.taxonomyWorker,
+    builtInTaxonomy: adapters.builtInTaxonomy,
+  });
   const skills = new SkillCatalog(jobTitles);
   const analysis = new AnalysisService({
     lock: providerLock,
@@ -228,6 +234,7 @@ export function buildServices(
       transport: adapters.webhookTransport,
       clock,
       options: config.webhooks,
+      sealer: new SecretSealer(adapters.secretStore, () => clock.now()),
       log: (m) => console.warn(m),
     }),
     commands: new CommandService({ store: docs, sender: bus, clock, sync, publisher, analysis }),

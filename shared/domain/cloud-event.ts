@@ -1,7 +1,12 @@
 import type { JsonValue } from './json';
 import type { OutgoingMessage } from './bus-message';
 
-/** The bridge's own event types (seed names); portals may publish their own types too. */
+/**
+ * Every event type the bridge itself emits: the one list. These names are reserved
+ * (case-insensitively) — a portal publishing one could fake a state change, a charge or an
+ * analysis. The outbox refuses a bridge event whose type is missing here, so a newly emitted
+ * type cannot forget to reserve itself.
+ */
 export const BRIDGE_EVENT_TYPES = [
   'user_update',
   'user_delete',
@@ -9,7 +14,22 @@ export const BRIDGE_EVENT_TYPES = [
   'analysis_complete',
   'resume_change',
   'application_change',
+  'tokens_granted',
+  'tokens_charged',
 ] as const;
+export type BridgeEventType = (typeof BRIDGE_EVENT_TYPES)[number];
+
+const RESERVED_EVENT_TYPES: ReadonlyMap<string, BridgeEventType> = new Map(
+  BRIDGE_EVENT_TYPES.map((t) => [t.toLowerCase(), t]),
+);
+
+/** The bridge type a name collides with (any case), or undefined when a portal may use it. */
+export function reservedEventType(type: string): BridgeEventType | undefined {
+  return RESERVED_EVENT_TYPES.get(type.toLowerCase());
+}
+
+/** Source prefix of events that portals publish (publish_event); every other source is the bridge. */
+export const PUBLISHER_SOURCE_PREFIX = '/bridge/publishers/';
 
 export const EVENT_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json';

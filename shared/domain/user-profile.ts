@@ -51,13 +51,28 @@ export interface StaleBaseOutcome {
   currentVersion: number;
 }
 
+/**
+ * Whether a field is protected: names match case-insensitively, and a protected name covers its
+ * dotted sub-paths (`role.name` under `role`) as well as any ancestor path that would overwrite it
+ * (`permissions` when `permissions.admin` is protected).
+ */
+export function isProtectedField(field: string, protectedFields: ReadonlySet<string>): boolean {
+  const name = field.toLowerCase();
+  for (const raw of protectedFields) {
+    const guarded = raw.toLowerCase();
+    if (name === guarded || name.startsWith(`${guarded}.`) || guarded.startsWith(`${name}.`)) return true;
+  }
+  return false;
+}
+
 function sameJson(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
   return a === b || (a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b));
 }
 
 /**
  * Applies one portal's write to a profile under the bridge's sync rules:
- * - protected fields are written by admins only; anyone else's write to one is rejected (`protected`);
+ * - protected fields (case-insensitive, with their dotted sub-paths) are written by admins only;
+ *   anyone else's write to one is rejected (`protected`);
  * - with `baseVersion`, a field changed after it is a conflict: an admin writer overrides it, a
  *   non-admin writer loses to an admin change (`conflict`) and wins over a non-admin one (last write);
  * - without `baseVersion` the write is last-write-wins, still subject to protection;
@@ -86,7 +101,7 @@ export function mergeProfileWrite(
 
   for (const field of Object.keys(write.data)) {
     const value = write.data[field] as JsonValue;
-    if (protectedFields.has(field) && write.writer !== 'admin') {
+    if (write.writer !== 'admin' && isProtectedField(field, protectedFields)) {
       outcome.rejected.push({ field, reason: 'protected' });
       continue;
     }

@@ -1,6 +1,11 @@
 import type { HttpRequest } from '@azure/functions';
 import type { z } from 'zod';
-import { findReservedKeys, mayContainReservedKeys } from '../domain/json-safety';
+import {
+  MAX_JSON_DEPTH,
+  findReservedKeys,
+  jsonTextTooDeep,
+  mayContainReservedKeys,
+} from '../domain/json-safety';
 import { ProblemError } from './problem-error';
 import { validationProblem, zodIssuesToErrors } from './validation';
 
@@ -10,6 +15,16 @@ function tooLarge(maxBytes: number): ProblemError {
     type: 'payload-too-large',
     title: 'Payload too large',
     detail: `The request body exceeds the limit of ${maxBytes} bytes.`,
+  });
+}
+
+export function tooDeep(what = 'The request body'): ProblemError {
+  return new ProblemError({
+    status: 400,
+    type: 'json-too-deep',
+    title: 'JSON nested too deeply',
+    detail: `${what} nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels.`,
+    maxDepth: MAX_JSON_DEPTH,
   });
 }
 
@@ -24,17 +39,22 @@ export async function readJsonBody<S extends z.ZodType>(
   options: { allowEmpty?: boolean } = {},
 ): Promise<z.output<S>> {
   const contentType = request.headers.get('content-type');
-  if (contentType && !/^application\/([a-z0-9.+-]*\+)?json\b/i.test(contentType.trim())) {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  const text = await request.text();
+  // A body must say it is JSON; only a body that is left out may come without a content type.
+  if (
+    contentType === null
+      ? text.length > 0
+      : !/^application\/([a-z0-9.+-]*\+)?json\b/i.test(contentType.trim())
+  ) {
     throw new ProblemError({
       status: 415,
       type: 'unsupported-media-type',
       title: 'Unsupported media type',
-      detail: `Expected application/json, got ${contentType}.`,
+      detail: `Expected application/json, got ${contentType ?? 'no content-type'}.`,
     });
   }
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  const text = await request.text();
   if (Buffer.byteLength(text, 'utf8') > maxBytes) throw tooLarge(maxBytes);
   // An optional body may be left out entirely; it then means "{}".
   return parseJsonText(options.allowEmpty && text.trim() === '' ? '{}' : text, schema);
@@ -49,6 +69,8 @@ export function parseJsonText<S extends z.ZodType>(text: string, schema: S): z.o
       detail: 'The request body is empty.',
     });
   }
+  // Before anything recursive (validation, key checks) sees the value: a counter over the raw text.
+  if (jsonTextTooDeep(text)) throw tooDeep();
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -25,10 +25,16 @@ export interface RawBody {
   readonly kind: 'raw';
   readonly contentTypes: readonly string[];
   readonly description: string;
+  /** The route's own body limit, when it is a fixed one (hosts refuse larger bodies from the header). */
+  readonly maxBytes?: number;
 }
 
-export function rawBody(contentTypes: readonly string[], description: string): RawBody {
-  return { kind: 'raw', contentTypes, description };
+export function rawBody(
+  contentTypes: readonly string[],
+  description: string,
+  options: { maxBytes?: number } = {},
+): RawBody {
+  return { kind: 'raw', contentTypes, description, ...options };
 }
 
 /** Response schemas by status, where a route declares them (documentation only; not enforced). */

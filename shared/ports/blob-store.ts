@@ -31,6 +31,8 @@ export interface BlobContent {
 
 export interface BlobPage {
   items: BlobProperties[];
+  /** Entries of this page the store could not read (e.g. a corrupt sidecar): left out, reported here. */
+  damaged?: { path: string; reason: string }[];
   /** Pass back to continue after the last item; absent on the last page. */
   continuation?: string;
 }

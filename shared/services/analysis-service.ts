@@ -113,7 +113,7 @@ export class AnalysisService {
         ? { failure: { provider: metadata.failure.provider, kind: metadata.failure.kind } }
         : {}),
     };
-    const event = await this.deps.publisher.publish(
+    const event = await this.deps.publisher.emit(
       {
         type: ANALYSIS_EVENT_TYPE,
         data,

@@ -4,7 +4,7 @@ import {
   comprehensiveRequestSchema,
   geographicRequestSchema,
 } from '../domain/analysis/schemas';
-import { EVENT_TYPE_PATTERN } from '../domain/cloud-event';
+import { EVENT_TYPE_PATTERN, reservedEventType } from '../domain/cloud-event';
 import { FIELD_NAME_PATTERN, FIELD_NAME_RULE, USER_ID_PATTERN, USER_ID_RULE } from '../domain/ids';
 import type { JsonValue } from '../ports/document-store';
 
@@ -25,8 +25,15 @@ export const syncDataSchema = z
   .refine((d) => Object.keys(d).length > 0, 'must name at least one field')
   .refine((d) => Object.keys(d).length <= 500, 'may name at most 500 fields');
 
+/** A type a portal may publish: any event type except those the bridge emits (any case). */
+export const publishableEventTypeSchema = eventTypeSchema.superRefine((type, ctx) => {
+  const reserved = reservedEventType(type);
+  if (reserved)
+    ctx.addIssue({ code: 'custom', message: `${type} is reserved: the bridge emits ${reserved} itself` });
+});
+
 export const publishBodySchema = z.strictObject({
-  type: eventTypeSchema,
+  type: publishableEventTypeSchema,
   data: jsonValue,
   subject: z.string().min(1).max(200).optional(),
   id: clientEventIdSchema.optional(),

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { JSON_TOO_DEEP_MESSAGE, jsonValueTooDeep } from '../domain/json-safety';
 import type { Clock } from '../ports/clock';
 import type { DocumentCollection, JsonValue } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
@@ -119,6 +120,8 @@ export class CommandService {
    * infrastructure errors propagate so the bus redelivers; a malformed message is poison.
    */
   async process(body: unknown, deliveryCount: number): Promise<OperationStatus> {
+    // Queue senders other than the bridge exist (services with send rights): bound depth before zod recurses.
+    if (jsonValueTooDeep(body)) throw new PoisonCommandError(`malformed command: ${JSON_TOO_DEEP_MESSAGE}`);
     const parsed = commandMessageSchema.safeParse(body);
     if (!parsed.success) {
       throw new PoisonCommandError(

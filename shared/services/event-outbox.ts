@@ -1,5 +1,12 @@
 import type { BatchOperation } from '../ports/document-store';
-import { EVENT_DOC_TYPE, eventDocId, type EventDocumentBody, type PendingEvent } from '../domain/cloud-event';
+import {
+  EVENT_DOC_TYPE,
+  PUBLISHER_SOURCE_PREFIX,
+  eventDocId,
+  reservedEventType,
+  type EventDocumentBody,
+  type PendingEvent,
+} from '../domain/cloud-event';
 
 /** An event document as the propagator needs it: where it lives, its commit position and content. */
 export interface OutboxItem {
@@ -20,6 +27,10 @@ export function outboxOperation(
   committedAt: number,
   retentionSeconds: number,
 ): BatchOperation {
+  if (!event.source.startsWith(PUBLISHER_SOURCE_PREFIX) && reservedEventType(event.type) !== event.type) {
+    // A programming error: every type the bridge emits must be in BRIDGE_EVENT_TYPES (reserved).
+    throw new Error(`The bridge emits ${event.type}, which is missing from BRIDGE_EVENT_TYPES.`);
+  }
   const body: EventDocumentBody = { event, committedAt };
   return { op: 'create', id: eventDocId(position), type: EVENT_DOC_TYPE, body, ttlSeconds: retentionSeconds };
 }

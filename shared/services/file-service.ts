@@ -197,7 +197,11 @@ export class FileService {
   async list(
     prefix: string,
     query: { continuation?: string | null; limit?: string | null },
-  ): Promise<{ files: BlobProperties[]; continuation: string | null }> {
+  ): Promise<{
+    files: BlobProperties[];
+    continuation: string | null;
+    damaged?: { path: string; reason: string }[];
+  }> {
     const errors: { path: string; message: string }[] = [];
     const limitText = query.limit ?? '100';
     const limit = Number(limitText);
@@ -220,7 +224,12 @@ export class FileService {
       }
       throw error;
     }
-    return { files: page.items, continuation: page.continuation ?? null };
+    // One damaged entry never breaks the listing: it is left out and named.
+    return {
+      files: page.items,
+      continuation: page.continuation ?? null,
+      ...(page.damaged && page.damaged.length > 0 ? { damaged: page.damaged } : {}),
+    };
   }
 }
 

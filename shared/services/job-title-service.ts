@@ -1,19 +1,20 @@
 import { randomBytes } from 'node:crypto';
+import { runCooperatively } from './cooperative';
 import {
   analyzeJobTitle,
-  generateWordCloud,
+  wordCloudSteps,
   getCareerPathways,
   getMarketIntelligence,
   getTitleRelationships,
-  loadTaxonomy,
+  indexTaxonomySteps,
   normalizeTitle,
-  parseTaxonomyImport,
   type AnalyzeContext,
   type CareerPathways,
   type JobTitleAnalysis,
   type MarketIntelligence,
   type TaxonomyImportFormat,
   type TaxonomyImportResult,
+  type Taxonomy,
   type TaxonomyIndex,
   type TitleRelationships,
   type WordCloud,
@@ -22,6 +23,7 @@ import {
 import type { Clock } from '../ports/clock';
 import type { DocumentCollection } from '../ports/document-store';
 import type { BuiltInTaxonomySource } from '../ports/reference-data';
+import type { TaxonomyWorker } from '../ports/taxonomy-worker';
 import type { Principal } from './principal';
 import { ServiceError } from './errors';
 
@@ -66,16 +68,33 @@ export interface TaxonomyImportReport extends Omit<TaxonomyImportResult, 'taxono
   current: TaxonomyInfo;
 }
 
+/** What JobTitleService is built from (the composition root passes these). */
+export interface JobTitleServiceDeps {
+  store: DocumentCollection;
+  clock: Clock;
+  /** Parses and checks taxonomies off the event loop. */
+  taxonomyWorker: TaxonomyWorker;
+  /** The taxonomy used until an admin imports one. */
+  builtInTaxonomy: BuiltInTaxonomySource;
+}
+
 export class JobTitleService {
   private cached:
     { index: TaxonomyIndex; info: TaxonomyInfo; etag: string | null; checkedAt: number } | undefined;
 
-  constructor(
-    private readonly store: DocumentCollection,
-    private readonly clock: Clock,
-    /** The taxonomy used until an admin imports one. */
-    private readonly builtInTaxonomy: BuiltInTaxonomySource,
-  ) {}
+  private readonly store: DocumentCollection;
+  private readonly clock: Clock;
+  private readonly worker: TaxonomyWorker;
+  private readonly builtInTaxonomy: BuiltInTaxonomySource;
+  /** A generation being loaded: concurrent requests wait for the one load. */
+  private loading: { etag: string; index: Promise<TaxonomyIndex> } | undefined;
+
+  constructor(deps: JobTitleServiceDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.worker = deps.taxonomyWorker;
+    this.builtInTaxonomy = deps.builtInTaxonomy;
+  }
 
   /** The taxonomy in use (re-checked against the store at most every TAXONOMY_REFRESH_MS). */
   async index(): Promise<{ index: TaxonomyIndex; info: TaxonomyInfo }> {
@@ -86,7 +105,16 @@ export class JobTitleService {
       const index = this.builtInTaxonomy();
       this.cached = { index, info: builtInInfo(index), etag: null, checkedAt: now };
     } else if (!this.cached || this.cached.etag !== pointer.etag) {
-      const index = await this.loadGeneration(pointer.body);
+      if (this.loading?.etag !== pointer.etag) {
+        const loading = { etag: pointer.etag, index: this.loadGeneration(pointer.body) };
+        this.loading = loading;
+        void loading.index
+          .catch(() => undefined)
+          .finally(() => {
+            if (this.loading === loading) this.loading = undefined;
+          });
+      }
+      const index = await this.loading.index;
       this.cached = { index, info: importedInfo(pointer.body), etag: pointer.etag, checkedAt: now };
     } else {
       this.cached.checkedAt = now;
@@ -99,7 +127,8 @@ export class JobTitleService {
     options: { mode?: WordCloudMode; maxTerms?: number; includeSeniority?: boolean },
   ): Promise<WordCloud> {
     const { index } = await this.index();
-    return generateWordCloud(index, titles, options);
+    // Seconds of normalising for the largest request: in slices, so it never holds the event loop.
+    return runCooperatively(wordCloudSteps(index, titles, options));
   }
 
   async analyze(title: string, context: AnalyzeContext): Promise<JobTitleAnalysis> {
@@ -140,18 +169,14 @@ export class JobTitleService {
     format: TaxonomyImportFormat,
     principal: Principal,
   ): Promise<TaxonomyImportReport> {
-    const parsed = parseTaxonomyImport(text, format);
-    const { taxonomy, ...report } = parsed;
-    if (!taxonomy) return { ...report, applied: false, current: (await this.index()).info };
-    let index: TaxonomyIndex;
-    try {
-      index = loadTaxonomy(taxonomy);
-    } catch (error) {
-      throw new ServiceError('validation', `The taxonomy is not valid: ${(error as Error).message}`);
-    }
+    // Parsing and checking take seconds of CPU for a large import: a worker thread does them.
+    const { report, taxonomyJson } = await this.worker.parseImport(text, format);
+    if (taxonomyJson === undefined) return { ...report, applied: false, current: (await this.index()).info };
+    const taxonomy = JSON.parse(taxonomyJson) as Taxonomy;
+    const index = await runCooperatively(indexTaxonomySteps(taxonomy));
     const now = this.clock.now();
     const generation = `${now.toString(36)}${randomBytes(4).toString('hex')}`;
-    const serialized = JSON.stringify(taxonomy);
+    const serialized = taxonomyJson;
     const chunks: string[] = [];
     for (let i = 0; i < serialized.length; i += CHUNK_CHARS)
       chunks.push(serialized.slice(i, i + CHUNK_CHARS));
@@ -193,7 +218,14 @@ export class JobTitleService {
         );
       parts.push(chunk.body.data);
     }
-    return loadTaxonomy(JSON.parse(parts.join('')) as unknown);
+    // The stored taxonomy is checked again off the event loop, then indexed in slices.
+    const checked = await this.worker.check(parts.join(''));
+    if (!checked.ok)
+      throw new ServiceError(
+        'unavailable',
+        `The imported taxonomy is not valid (${checked.message}); import it again.`,
+      );
+    return runCooperatively(indexTaxonomySteps(JSON.parse(checked.taxonomyJson) as Taxonomy));
   }
 
   private async dropGeneration(pointer: TaxonomyPointer): Promise<void> {

@@ -2,14 +2,19 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../ports/clock';
 import type { DocumentCollection, JsonValue } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
-import { eventDocId, formatSequence, type EventDocumentBody, type PendingEvent } from '../domain/cloud-event';
+import {
+  PUBLISHER_SOURCE_PREFIX,
+  eventDocId,
+  formatSequence,
+  reservedEventType,
+  type BridgeEventType,
+  type EventDocumentBody,
+  type PendingEvent,
+} from '../domain/cloud-event';
 import type { Principal } from './principal';
 import { ServiceError } from './errors';
 import { outboxOperation, toOutboxItem } from './event-outbox';
 import type { CommitListener } from './sync-service';
-
-/** Types only the bridge itself emits: a portal publishing them could fake a state change. */
-export const BRIDGE_ONLY_TYPES: ReadonlySet<string> = new Set(['user_update', 'user_delete', 'state_change']);
 
 export interface PublishRequest {
   type: string;
@@ -27,6 +32,10 @@ export interface PublishServiceDeps {
   onCommit?: CommitListener;
 }
 
+export function reservedTypeMessage(type: string, reserved: string): string {
+  return `${type} is reserved: the bridge emits ${reserved} itself`;
+}
+
 /** publish_event: a portal's own event, committed to the outbox like every other event. */
 export class PublishService {
   private readonly store: DocumentCollection;
@@ -41,22 +50,39 @@ export class PublishService {
     this.onCommit = deps.onCommit;
   }
 
+  /** A portal's own event; a type the bridge emits (any case) is refused. */
   async publish(
     request: PublishRequest,
     publisher: Principal,
   ): Promise<{ id: string; sequence: string; duplicate: boolean }> {
-    if (BRIDGE_ONLY_TYPES.has(request.type)) {
-      throw new ServiceError('validation', `Event type ${request.type} is emitted by the bridge only.`, [
-        { path: '/type', message: 'is reserved for the bridge' },
+    const reserved = reservedEventType(request.type);
+    if (reserved) {
+      throw new ServiceError('validation', reservedTypeMessage(request.type, reserved), [
+        { path: '/type', message: reservedTypeMessage(request.type, reserved) },
       ]);
     }
+    return this.commit(request, publisher);
+  }
+
+  /** An event the bridge emits on a caller's behalf (analysis_complete): its type must be a bridge type. */
+  async emit(
+    request: PublishRequest & { type: BridgeEventType },
+    publisher: Principal,
+  ): Promise<{ id: string; sequence: string; duplicate: boolean }> {
+    return this.commit(request, publisher);
+  }
+
+  private async commit(
+    request: PublishRequest,
+    publisher: Principal,
+  ): Promise<{ id: string; sequence: string; duplicate: boolean }> {
     const id = `pub:${publisher.keyId}:${request.id ?? randomUUID()}`;
     const pk = `pub:${id}`;
     const now = this.clock.now();
     const event: PendingEvent = {
       specversion: '1.0',
       id,
-      source: `/bridge/publishers/${publisher.keyId}`,
+      source: `${PUBLISHER_SOURCE_PREFIX}${publisher.keyId}`,
       type: request.type,
       ...(request.subject !== undefined ? { subject: request.subject } : {}),
       time: new Date(now).toISOString(),

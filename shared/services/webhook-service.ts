@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import type { SecretSealer } from './secret-sealer';
 import type { Clock } from '../ports/clock';
 import type { DocumentCollection } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
@@ -71,6 +72,8 @@ export interface WebhookServiceDeps {
   transport: WebhookTransport;
   clock: Clock;
   options: WebhookOptions;
+  /** Seals signing secrets at rest (AES-256-GCM, key in the secret store). */
+  sealer: SecretSealer;
   log?: (message: string) => void;
 }
 
@@ -85,6 +88,7 @@ export class WebhookService {
   private readonly transport: WebhookTransport;
   private readonly clock: Clock;
   private readonly options: WebhookOptions;
+  private readonly sealer: SecretSealer;
   private readonly log: (message: string) => void;
 
   constructor(deps: WebhookServiceDeps) {
@@ -93,6 +97,7 @@ export class WebhookService {
     this.transport = deps.transport;
     this.clock = deps.clock;
     this.options = deps.options;
+    this.sealer = deps.sealer;
     this.log = deps.log ?? (() => undefined);
   }
 
@@ -117,10 +122,11 @@ export class WebhookService {
       createdBy: ownerIdOf(owner),
       secret: `whsec_${randomBytes(32).toString('base64')}`,
     };
+    // The secret is shown once, here; the document only ever holds it sealed.
     await this.store.create(SUBSCRIPTIONS_PK, {
       id: doc.id,
       type: SUBSCRIPTION_TYPE,
-      body: doc,
+      body: { ...doc, secret: await this.sealer.seal(doc.secret, doc.id) },
     });
     this.cached = undefined;
     return doc;
@@ -241,6 +247,21 @@ export class WebhookService {
     return subs;
   }
 
+  /** The subscription's signing secret; one stored unsealed or under a rotated-out key is re-sealed. */
+  private async signingSecret(sub: SubscriptionDocument): Promise<string> {
+    const { plain, stale } = await this.sealer.open(sub.secret, sub.id);
+    if (stale) {
+      const sealed = await this.sealer.seal(plain, sub.id);
+      await this.store
+        .upsert(SUBSCRIPTIONS_PK, { id: sub.id, type: SUBSCRIPTION_TYPE, body: { ...sub, secret: sealed } })
+        .then(() => (sub.secret = sealed))
+        .catch((error: unknown) =>
+          this.log(`webhook ${sub.id}: re-sealing its secret failed: ${String(error)}`),
+        );
+    }
+    return plain;
+  }
+
   private async attempt(
     sub: SubscriptionDocument,
     task: DeliveryTask,
@@ -251,19 +272,22 @@ export class WebhookService {
       'content-type': CLOUDEVENTS_CONTENT_TYPE,
       'webhook-id': task.event.id,
       'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-      'webhook-signature': new Webhook(sub.secret).sign(task.event.id, timestamp, body),
+      'webhook-signature': new Webhook(await this.signingSecret(sub)).sign(task.event.id, timestamp, body),
       'user-agent': 'portal-bridge-webhooks',
     };
     let failure: string;
+    // A refused address is the policy speaking, not the network: retrying cannot help.
+    let permanent = false;
     try {
       const { status } = await this.transport.post(sub.url, headers, body, this.options.timeoutMs);
       if (status >= 200 && status < 300) return 'delivered';
       failure = `HTTP ${status}`;
     } catch (error) {
       failure = error instanceof WebhookTransportError ? `${error.kind}: ${error.message}` : String(error);
+      permanent = error instanceof WebhookTransportError && error.kind === 'refused-address';
     }
     const ageMs = this.clock.now() - task.firstAttemptAt;
-    if (task.attempt >= this.options.maxAttempts || ageMs >= this.options.maxAgeSeconds * 1000) {
+    if (permanent || task.attempt >= this.options.maxAttempts || ageMs >= this.options.maxAgeSeconds * 1000) {
       await this.deadLetter(task, failure);
       this.log(
         `webhook ${sub.id}: event ${task.event.id} dead-lettered after ${task.attempt} attempts (${failure})`,

@@ -1,5 +1,5 @@
 /**
- * Starts the built local host (`node dist/local/host.js`) as a child process, the way a developer
+ * Starts the built local host (`node dist/local/main.js`) as a child process, the way a developer
  * runs it, for the e2e tier. Every child and every temporary data directory made here is tracked:
  * call `cleanupLocalHosts()` in afterAll (and the jest worker kills leftovers on exit anyway).
  *
@@ -38,7 +38,7 @@ export interface StartOptions {
 }
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
-const HOST_SCRIPT = path.join(PROJECT_ROOT, 'dist', 'local', 'host.js');
+const HOST_SCRIPT = path.join(PROJECT_ROOT, 'dist', 'local', 'main.js');
 const LISTENING = /Portal Bridge local host listening on http:\/\/[^:\s]+:(\d+)(\/\S*)/;
 const MAX_OUTPUT_CHARS = 1_000_000;
 

@@ -9,7 +9,12 @@ describe('loadConfig', () => {
     expect([...c.sync.protectedFields]).toEqual(['role', 'permissions', 'status']);
     expect(c.sync.maxRetries).toBe(20);
     expect(c.http.maxBodyBytes).toBe(1024 * 1024);
-    expect(c.localHost).toEqual({ port: 7071, accessLog: true });
+    expect(c.localHost).toEqual({
+      port: 7071,
+      accessLog: true,
+      headersTimeoutMs: 5000,
+      bodyTimeoutMs: 10000,
+    });
   });
 
   it('reads every setting', () => {
@@ -29,7 +34,12 @@ describe('loadConfig', () => {
     expect(c.sync.maxRetries).toBe(3);
     expect(c.http.maxBodyBytes).toBe(2048);
     expect(c.auth.cacheSeconds).toBe(0);
-    expect(c.localHost).toEqual({ port: 8080, accessLog: false });
+    expect(c.localHost).toEqual({
+      port: 8080,
+      accessLog: false,
+      headersTimeoutMs: 5000,
+      bodyTimeoutMs: 10000,
+    });
   });
 
   it('fails fast naming each missing or invalid setting', () => {

@@ -24,9 +24,9 @@
  *   times its process wrote or saw when it subscribed.
  */
 import Database from 'better-sqlite3';
+import { databaseOpenFailure, preparePrivateDatabase } from './private-files';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import {
   subscriptionAccepts,
   type QueueSpec,
@@ -232,8 +232,12 @@ export class EmbeddedBus implements MessageSender {
     const busyTimeout = nonNegativeInteger(options.busyTimeoutMs ?? 5000, 'busyTimeoutMs');
     const topology = validateTopology(options.topology);
 
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path);
+    if (options.path !== ':memory:') preparePrivateDatabase(options.path);
+    try {
+      this.db = new Database(options.path);
+    } catch (error) {
+      throw databaseOpenFailure(options.path, error) ?? error;
+    }
     try {
       // The busy timeout comes first: switching to WAL itself needs a lock another process may hold.
       this.db.pragma(`busy_timeout = ${busyTimeout}`);
@@ -247,7 +251,7 @@ export class EmbeddedBus implements MessageSender {
       this.db.transaction(() => this.createEntities(topology)).immediate();
     } catch (error) {
       this.db.close();
-      throw toBusError(error);
+      throw databaseOpenFailure(options.path, error) ?? toBusError(error);
     }
     this.announcedUpTo = this.clock.now();
 

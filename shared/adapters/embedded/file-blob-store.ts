@@ -1,5 +1,6 @@
 import { decodeListingContinuation, encodeListingContinuation } from '../blob-continuation';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ensurePrivateDir } from './private-files';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -42,6 +43,30 @@ interface Sidecar {
 }
 
 const META_SUFFIX = '.meta.json';
+
+/** A sidecar that cannot be read: that one file is unusable, the rest of the store is not. */
+class DamagedSidecarError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+    this.name = 'DamagedSidecarError';
+  }
+}
+
+function isSidecar(value: unknown): value is Sidecar {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.path === 'string' &&
+    typeof v.size === 'number' &&
+    typeof v.contentType === 'string' &&
+    typeof v.etag === 'string' &&
+    typeof v.lastModified === 'string' &&
+    typeof v.data === 'string'
+  );
+}
 const DIR_SUFFIX = '.d';
 const BLOB_SUFFIX = '.blob';
 
@@ -67,8 +92,9 @@ export class FileBlobStore implements BlobStore {
     this.tmp = path.join(resolved, 'tmp');
     this.clock = options.clock ?? { now: () => Date.now() };
     this.durability = options.durability ?? 'normal';
-    fs.mkdirSync(this.objects, { recursive: true });
-    fs.mkdirSync(this.tmp, { recursive: true });
+    ensurePrivateDir(resolved);
+    ensurePrivateDir(this.objects);
+    ensurePrivateDir(this.tmp);
     // Left-overs of writes a crash interrupted; nothing refers to them.
     for (const name of fs.readdirSync(this.tmp)) fs.rmSync(path.join(this.tmp, name), { force: true });
   }
@@ -81,7 +107,7 @@ export class FileBlobStore implements BlobStore {
     const { dir, leaf } = this.locate(blobPath);
     const staged = path.join(this.tmp, randomUUID());
     let size = 0;
-    const handle = await fsp.open(staged, 'wx', 0o644);
+    const handle = await fsp.open(staged, 'wx', PRIVATE_FILE_MODE);
     try {
       try {
         for await (const chunk of body) {
@@ -102,7 +128,7 @@ export class FileBlobStore implements BlobStore {
 
     return this.withLock(blobPath, async () => {
       try {
-        await fsp.mkdir(dir, { recursive: true });
+        await fsp.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
         const previous = await this.readSidecar(dir, leaf);
         const version = randomBytes(12).toString('hex');
         const data = `${leaf}.${version}${BLOB_SUFFIX}`;
@@ -190,6 +216,7 @@ export class FileBlobStore implements BlobStore {
         ? undefined
         : decodeListingContinuation(continuation, prefix, isSafeBlobPath);
     const items: BlobProperties[] = [];
+    const damaged: { path: string; reason: string }[] = [];
     let more = false;
 
     // Depth-first, siblings ordered by their name with "/" appended for folders: that visits paths in
@@ -222,7 +249,14 @@ export class FileBlobStore implements BlobStore {
           if (!(await walk(path.join(dir, child.name), child.key))) return false;
         } else {
           if (!child.key.startsWith(prefix) || (after !== undefined && child.key <= after)) continue;
-          const sidecar = await this.readSidecarFile(path.join(dir, child.name));
+          let sidecar: Sidecar | undefined;
+          try {
+            sidecar = await this.readSidecarFile(path.join(dir, child.name));
+          } catch (error) {
+            if (!(error instanceof DamagedSidecarError)) throw error;
+            damaged.push({ path: child.key, reason: error.reason });
+            continue;
+          }
           if (!sidecar) continue;
           if (items.length === limit) {
             more = true;
@@ -235,7 +269,11 @@ export class FileBlobStore implements BlobStore {
     };
     await walk(this.objects, '');
     const last = items[items.length - 1];
-    return more && last ? { items, continuation: encodeListingContinuation(last.path, prefix) } : { items };
+    return {
+      items,
+      ...(more && last ? { continuation: encodeListingContinuation(last.path, prefix) } : {}),
+      ...(damaged.length > 0 ? { damaged } : {}),
+    };
   }
 
   async close(): Promise<void> {
@@ -264,18 +302,27 @@ export class FileBlobStore implements BlobStore {
   }
 
   private async readSidecarFile(file: string): Promise<Sidecar | undefined> {
+    let text: string;
     try {
-      return JSON.parse(await fsp.readFile(file, 'utf8')) as Sidecar;
+      text = await fsp.readFile(file, 'utf8');
     } catch (error) {
       if (isErrno(error, 'ENOENT', 'ENOTDIR')) return undefined;
       throw error;
     }
+    let sidecar: unknown;
+    try {
+      sidecar = JSON.parse(text);
+    } catch {
+      throw new DamagedSidecarError(file, 'its sidecar is not valid JSON');
+    }
+    if (!isSidecar(sidecar)) throw new DamagedSidecarError(file, 'its sidecar lacks required fields');
+    return sidecar;
   }
 
   private async writeAtomically(file: string, text: string): Promise<void> {
     const staged = path.join(this.tmp, randomUUID());
     try {
-      const handle = await fsp.open(staged, 'wx', 0o644);
+      const handle = await fsp.open(staged, 'wx', PRIVATE_FILE_MODE);
       try {
         await handle.writeFile(text, 'utf8');
         if (this.durability === 'full') await handle.sync();

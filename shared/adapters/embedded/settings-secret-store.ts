@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
+import { DataFileError, ensurePrivateDir, tightenFile } from './private-files';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Clock } from '../../ports/clock';
@@ -38,7 +39,15 @@ export class SettingsSecretStore implements SecretStore {
   constructor(private readonly options: SettingsSecretStoreOptions) {
     this.file = path.join(options.dataDir, 'secrets.json');
     this.clock = options.clock ?? { now: () => Date.now() };
-    fs.mkdirSync(options.dataDir, { recursive: true });
+    ensurePrivateDir(options.dataDir);
+    // Checked at start-up, so a damaged file stops the bridge with its name and the fix instead
+    // of failing every route that needs a secret later.
+    try {
+      parseSecretsFile(fs.readFileSync(this.file, 'utf8'), this.file);
+      tightenFile(this.file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
   }
 
   async get(name: string): Promise<string | undefined> {
@@ -98,11 +107,7 @@ export class SettingsSecretStore implements SecretStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, secrets: {} };
       throw error;
     }
-    const parsed = JSON.parse(text) as Partial<SecretsFile>;
-    // A null-prototype map: secret names can never reach Object.prototype.
-    const secrets: Record<string, StoredSecret> = Object.create(null) as Record<string, StoredSecret>;
-    for (const [name, secret] of Object.entries(parsed.secrets ?? {})) secrets[name] = secret;
-    return { version: 1, secrets };
+    return parseSecretsFile(text, this.file);
   }
 
   private async save(contents: SecretsFile): Promise<void> {
@@ -137,4 +142,28 @@ function fileMetadata(name: string, secret: StoredSecret): SecretMetadata {
 /** The setting that holds a secret for the embedded store: `openai-api-key` → `BRIDGE_SECRET_OPENAI_API_KEY`. */
 export function secretSettingName(name: string): string {
   return `BRIDGE_SECRET_${name.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** Reads secrets.json; anything but `{version: 1, secrets: {name: {value: string, …}}}` is a DataFileError naming the file. */
+function parseSecretsFile(text: string, file: string): SecretsFile {
+  const fix =
+    'Fix the JSON by hand, or move the file aside and write the secrets again with PUT /api/secrets/{name}.';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new DataFileError(file, `is not valid JSON (${(error as Error).message})`, fix);
+  }
+  const entries =
+    typeof parsed === 'object' && parsed !== null ? (parsed as { secrets?: unknown }).secrets : undefined;
+  if (typeof entries !== 'object' || entries === null || Array.isArray(entries))
+    throw new DataFileError(file, 'has no "secrets" object', fix);
+  // A null-prototype map: secret names can never reach Object.prototype.
+  const secrets: Record<string, StoredSecret> = Object.create(null) as Record<string, StoredSecret>;
+  for (const [name, secret] of Object.entries(entries as Record<string, unknown>)) {
+    if (typeof secret !== 'object' || secret === null || typeof (secret as StoredSecret).value !== 'string')
+      throw new DataFileError(file, `has no string value for the secret "${name}"`, fix);
+    secrets[name] = secret as StoredSecret;
+  }
+  return { version: 1, secrets };
 }

@@ -5,8 +5,8 @@
  * write in a BEGIN IMMEDIATE transaction so writers (and thus sequence numbers) are serialised.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { databaseOpenFailure, preparePrivateDatabase } from './private-files';
+import { join } from 'node:path';
 import { systemClock, type Clock } from '../../ports/clock';
 import {
   checkBatchSize,
@@ -122,9 +122,13 @@ export class SqliteDocumentStore implements DocumentStore {
   ) => Applied[];
 
   constructor(options: SqliteDocumentStoreOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    if (options.path !== ':memory:') preparePrivateDatabase(options.path);
     this.clock = options.clock ?? systemClock;
-    this.db = new Database(options.path);
+    try {
+      this.db = new Database(options.path);
+    } catch (error) {
+      throw databaseOpenFailure(options.path, error) ?? error;
+    }
     try {
       // The busy timeout comes first: switching to WAL itself needs a lock another process may hold.
       this.db.pragma('busy_timeout = 5000');
@@ -135,7 +139,7 @@ export class SqliteDocumentStore implements DocumentStore {
       this.group = new GroupCommit(this.db, toStoreError);
     } catch (error) {
       this.db.close();
-      throw toStoreError(error);
+      throw databaseOpenFailure(options.path, error) ?? toStoreError(error);
     }
     this.applyAll = this.db.transaction(
       (container: string, pk: string, ops: PreparedOp[], isBatch: boolean) => {

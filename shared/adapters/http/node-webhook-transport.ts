@@ -2,20 +2,26 @@ import * as dns from 'node:dns';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { refusedAddress } from '../../domain/webhook-target';
+import { refusedAddress, refusedWebhookUrl } from '../../domain/webhook-target';
 import { WebhookTransportError, type WebhookTransport } from '../../ports/webhook-transport';
 
 /**
- * Webhook delivery over node:http(s). The address check runs inside the socket's DNS lookup, so
- * the address that is checked is the address that is connected to (no DNS-rebinding window).
+ * Webhook delivery over node:http(s). Every delivery checks the URL itself first (Node never calls
+ * `lookup` for a literal IP, and a subscription may predate the current policy), then the address
+ * check runs inside the socket's DNS lookup, so the address that is checked is the address that is
+ * connected to (no DNS-rebinding window).
  */
 export class NodeWebhookTransport implements WebhookTransport {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
 
-  constructor(allowPrivate: boolean) {
+  constructor(
+    private readonly allowPrivate: boolean,
+    /** The resolver (dns.lookup); replaceable so tests can make a name resolve anywhere. */
+    resolve: typeof dns.lookup = dns.lookup,
+  ) {
     const lookup: LookupFunction = (hostname, options, callback) => {
-      dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+      resolve(hostname, { ...options, all: true }, (error, addresses) => {
         if (error) return callback(error, '', 0);
         const list = addresses as dns.LookupAddress[];
         for (const entry of list) {
@@ -40,6 +46,9 @@ export class NodeWebhookTransport implements WebhookTransport {
     body: string,
     timeoutMs: number,
   ): Promise<{ status: number }> {
+    const refused = refusedWebhookUrl(url, this.allowPrivate);
+    if (refused)
+      return Promise.reject(new WebhookTransportError(`refused: the URL ${refused}`, 'refused-address'));
     const target = new URL(url);
     const client = target.protocol === 'https:' ? https : http;
     const agent = target.protocol === 'https:' ? this.httpsAgent : this.httpAgent;

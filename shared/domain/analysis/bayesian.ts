@@ -26,6 +26,7 @@
  * posterior mean before and after it, so the shifts add up exactly to posterior mean − prior mean.
  */
 import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
+import { JSON_TOO_DEEP_MESSAGE, jsonTextTooDeep } from '../json-safety';
 import { z } from 'zod';
 
 // ---------------------------------------------------------------------------------------------------
@@ -283,6 +284,9 @@ export function parseRolePriors(
   for (const [family, p] of Object.entries(DEFAULT_ROLE_PRIORS)) merged[family] = { ...p };
   if (raw === undefined || raw.trim() === '') return merged;
 
+  if (jsonTextTooDeep(raw)) {
+    throw new RolePriorsError(setting, [{ entry: null, message: JSON_TOO_DEEP_MESSAGE }]);
+  }
   let json: unknown;
   try {
     json = JSON.parse(raw);

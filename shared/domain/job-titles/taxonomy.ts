@@ -25,6 +25,8 @@
  * (families, titles, progression), and document-level problems are reported as row 0.
  */
 import { parse as parseCsv } from 'csv-parse/sync';
+import { JSON_TOO_DEEP_MESSAGE, jsonTextTooDeep } from '../json-safety';
+import { runToEnd } from '../steps';
 import { compactKey, normalizeTitleText, sortedKey, stoplessKey, type TitleLookup } from './normalize';
 import {
   SENIORITY_LEVELS,
@@ -185,7 +187,15 @@ function addUnambiguous(map: Map<string, string>, ambiguous: Set<string>, key: s
 export function buildTaxonomyIndex(taxonomy: Taxonomy): TaxonomyIndex {
   const issues = validateTaxonomy(taxonomy);
   if (issues.length > 0) throw new TaxonomyValidationError(issues);
+  return runToEnd(indexTaxonomySteps(taxonomy));
+}
 
+/**
+ * The index of a taxonomy already validated (by buildTaxonomyIndex, or by an import checked
+ * elsewhere), built one title per step: a caller can pause between steps so that indexing a large
+ * taxonomy never holds the event loop (see services/cooperative.ts); runToEnd runs it in one go.
+ */
+export function* indexTaxonomySteps(taxonomy: Taxonomy): Generator<void, TaxonomyIndex> {
   const titles = new Map<string, JobTitle>();
   const families = new Map<string, JobFamily>();
   const titlesByFamily = new Map<string, JobTitle[]>();
@@ -205,6 +215,7 @@ export function buildTaxonomyIndex(taxonomy: Taxonomy): TaxonomyIndex {
   const tokenIndex = new Map<string, number[]>();
 
   for (const t of taxonomy.titles) {
+    yield;
     titles.set(t.id, t);
     pushTo(titlesByFamily, t.family, t);
     const seen = new Set<string>();
@@ -229,7 +240,9 @@ export function buildTaxonomyIndex(taxonomy: Taxonomy): TaxonomyIndex {
     }
   }
   // A compact/stopless/sorted key equal to an exact key of another title must not shadow it.
+  let step = 0;
   for (const [key, entry] of keys) {
+    if (++step % 256 === 0) yield;
     const tokens = key.split(' ');
     for (const [map, k] of [
       [compactKeys, compactKey(tokens)],
@@ -339,8 +352,12 @@ export const CSV_COLUMNS = [
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
 const REQUIRED_CSV_COLUMNS: readonly CsvColumn[] = ['id', 'name', 'family', 'seniority'];
 
-/** Imports beyond this size are refused outright (the route should cap its body well below it). */
-export const MAX_IMPORT_BYTES = 20 * 1024 * 1024;
+/**
+ * Imports beyond this size are refused outright (413 at the route). 4 MiB holds about 6,500 titles,
+ * ten times the curated taxonomy; parsing and validating it takes seconds of CPU, so it runs on a
+ * worker thread, and the index is built in steps.
+ */
+export const MAX_IMPORT_BYTES = 4 * 1024 * 1024;
 
 function finish(
   rows: ImportRowReport[],
@@ -396,6 +413,8 @@ function idOf(value: unknown): string | undefined {
 }
 
 function importJson(text: string): TaxonomyImportResult {
+  // Checked on the raw text, before anything recursive walks the document.
+  if (jsonTextTooDeep(text)) return documentError(`invalid JSON: ${JSON_TOO_DEEP_MESSAGE}`);
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -66,16 +66,43 @@ export interface FuzzyCandidate {
   score: number;
 }
 
-export function fuzzyCandidates(lookup: TitleLookup, query: readonly string[]): FuzzyCandidate[] {
+/**
+ * The fuzzy entries whose tokens resemble a query token: a scan of the whole vocabulary, so it is
+ * remembered per taxonomy index (title batches repeat their words). Deterministic: the memo only
+ * saves time. Bounded: the memo is dropped when it grows past SIMILAR_TOKEN_MEMO_LIMIT tokens.
+ */
+const similarTokenMemo = new WeakMap<TitleLookup, Map<string, readonly number[]>>();
+const SIMILAR_TOKEN_MEMO_LIMIT = 20_000;
+
+function entriesNear(lookup: TitleLookup, q: string): readonly number[] {
+  let memo = similarTokenMemo.get(lookup);
+  if (!memo) similarTokenMemo.set(lookup, (memo = new Map()));
+  const known = memo.get(q);
+  if (known) return known;
+  const found: number[] = [];
+  for (const [token, indexes] of lookup.tokenIndex) {
+    if (tokenSimilarity(q, token) > 0) found.push(...indexes);
+  }
+  if (memo.size >= SIMILAR_TOKEN_MEMO_LIMIT) memo.clear();
+  memo.set(q, found);
+  return found;
+}
+
+/** Scored fuzzy candidates, in steps (see domain/steps.ts): one per query token and per 64 entries scored. */
+export function* fuzzyCandidates(
+  lookup: TitleLookup,
+  query: readonly string[],
+): Generator<void, FuzzyCandidate[]> {
   const entryIndexes = new Set<number>();
   for (const q of query) {
     if (STOP_WORDS.has(q)) continue;
-    for (const [token, indexes] of lookup.tokenIndex) {
-      if (tokenSimilarity(q, token) > 0) for (const i of indexes) entryIndexes.add(i);
-    }
+    yield;
+    for (const i of entriesNear(lookup, q)) entryIndexes.add(i);
   }
   const best = new Map<string, number>();
+  let scored = 0;
   for (const i of entryIndexes) {
+    if (++scored % 64 === 0) yield;
     const entry = lookup.fuzzyEntries[i];
     if (!entry) continue;
     const score = fuzzyScore(query, entry.tokens);

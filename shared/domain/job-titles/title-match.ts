@@ -4,6 +4,7 @@
  * spelled out, then the fuzzy fallback.
  */
 import type { JobTitle, Seniority } from './taxonomy-schema';
+import { runToEnd } from '../steps';
 import { fuzzyCandidates } from './title-fuzzy';
 import { extractSeniority, type SeniorityExtraction } from './title-seniority';
 import { compactKey, normalizeTitleText, sortedKey, stoplessKey, titleCase } from './title-text';
@@ -371,6 +372,15 @@ export function normalizeTitle(
   input: string,
   options: NormalizeOptions = {},
 ): TitleMatch {
+  return runToEnd(normalizeTitleSteps(lookup, input, options));
+}
+
+/** normalizeTitle in steps (see domain/steps.ts): the fuzzy pass pauses between query tokens. */
+export function* normalizeTitleSteps(
+  lookup: TitleLookup,
+  input: string,
+  options: NormalizeOptions = {},
+): Generator<void, TitleMatch> {
   const threshold = options.fuzzyThreshold ?? FUZZY_THRESHOLD;
   const maxAlternatives = options.maxAlternatives ?? 3;
   const text = input.length > MAX_TITLE_LENGTH ? input.slice(0, MAX_TITLE_LENGTH) : input;
@@ -414,7 +424,7 @@ export function normalizeTitle(
     const tokens = variantTokens[vi] as string[];
     const extraction = extractSeniority(tokens);
     const penalty = vi <= 1 ? 1 : CONFIDENCE.variant;
-    for (const c of fuzzyCandidates(lookup, extraction.base)) {
+    for (const c of yield* fuzzyCandidates(lookup, extraction.base)) {
       const score = c.score * penalty;
       if (score > (combined.get(c.titleId) ?? 0)) combined.set(c.titleId, score);
       if (score > bestScore) {

@@ -14,10 +14,28 @@
  * Text widths are estimated from per-character factors, so no font metrics are needed. A term that
  * finds no place is reported in `omitted`, not drawn.
  */
-import { normalizeTitle, STOP_WORDS, type NormalizeOptions } from './normalize';
+import { normalizeTitleSteps, STOP_WORDS, type NormalizeOptions, type TitleMatch } from './normalize';
 import type { TaxonomyIndex } from './taxonomy';
+import { runToEnd } from '../steps';
 
 export type WordCloudMode = 'words' | 'titles';
+
+/**
+ * Bounds on the titles one request may normalise. Normalising costs about 0.1 ms per character
+ * (fuzzy matching against every taxonomy title), so the total is what bounds the CPU one request
+ * can use; it runs in slices (wordCloudSteps), but it still has to stay small enough to finish.
+ */
+export const TITLE_BATCH_MAX_TITLES = 1000;
+export const TITLE_BATCH_MAX_TITLE_CHARS = 200;
+/** Distinct characters of title text per request (repeats are normalised once and cost nothing). */
+export const TITLE_BATCH_MAX_TOTAL_CHARS = 20_000;
+
+/** Characters of distinct title text in a batch: what TITLE_BATCH_MAX_TOTAL_CHARS bounds. */
+export function distinctTitleChars(titles: readonly string[]): number {
+  let total = 0;
+  for (const title of new Set(titles)) total += title.length;
+  return total;
+}
 
 export interface WordCloudTerm {
   text: string;
@@ -83,6 +101,15 @@ export function generateWordCloud(
   titles: readonly string[],
   options: WordCloudOptions = {},
 ): WordCloud {
+  return runToEnd(wordCloudSteps(index, titles, options));
+}
+
+/** generateWordCloud one title normalisation per step (normalising is the costly part). */
+export function* wordCloudSteps(
+  index: TaxonomyIndex,
+  titles: readonly string[],
+  options: WordCloudOptions = {},
+): Generator<void, WordCloud> {
   const mode = options.mode ?? 'words';
   const maxTerms = Math.max(0, Math.floor(options.maxTerms ?? 60));
   const minCount = Math.max(1, Math.floor(options.minCount ?? 1));
@@ -100,7 +127,7 @@ export function generateWordCloud(
   };
 
   // Title lists repeat a lot; normalise each distinct spelling once.
-  const memo = new Map<string, ReturnType<typeof normalizeTitle>>();
+  const memo = new Map<string, TitleMatch>();
   for (const raw of titles) {
     if (typeof raw !== 'string' || raw.trim().length === 0) {
       skippedInputs++;
@@ -109,7 +136,8 @@ export function generateWordCloud(
     totalTitles++;
     let match = memo.get(raw);
     if (!match) {
-      match = normalizeTitle(index, raw, options);
+      yield;
+      match = yield* normalizeTitleSteps(index, raw, options);
       memo.set(raw, match);
     }
     if (match.known) recognizedTitles++;

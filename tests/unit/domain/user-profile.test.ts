@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { JsonValue } from '../../../shared/ports/document-store';
 import {
+  isProtectedField,
   mergeProfileWrite,
   type MergeOutcome,
   type UserProfile,
@@ -47,6 +48,35 @@ describe('mergeProfileWrite', () => {
     const out = write(undefined, 'service', { status: 'active', plan: 'pro' });
     expect(out.rejected).toEqual([{ field: 'status', reason: 'protected' }]);
     expect(out.profile.data).toEqual({ plan: 'pro' });
+  });
+
+  it('protects fields case-insensitively and as dotted paths (issue 9)', () => {
+    const out = write(undefined, 'user', {
+      Role: 'admin',
+      ROLE: 'admin',
+      'role.name': 'admin',
+      'permissions.admin': true,
+      'Status.Value': 'active',
+      roles: 'kept',
+      'roleplay.x': 1,
+    });
+    expect(out.rejected.map((r) => r.field)).toEqual([
+      'Role',
+      'ROLE',
+      'role.name',
+      'permissions.admin',
+      'Status.Value',
+    ]);
+    expect(out.profile.data).toEqual({ roles: 'kept', 'roleplay.x': 1 });
+    expect(write(undefined, 'admin', { 'ROLE.name': 'x' }).applied).toEqual(['ROLE.name']);
+  });
+
+  it('protects the ancestors of a dotted protected field', () => {
+    const guarded = new Set(['Permissions.Admin']);
+    expect(isProtectedField('permissions', guarded)).toBe(true);
+    expect(isProtectedField('permissions.admin.level', guarded)).toBe(true);
+    expect(isProtectedField('permissions.read', guarded)).toBe(false);
+    expect(isProtectedField('perm', guarded)).toBe(false);
   });
 
   it('rejects a stale user write against a newer admin change as a conflict', () => {

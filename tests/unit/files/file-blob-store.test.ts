@@ -30,6 +30,29 @@ describe('FileBlobStore (embedded)', () => {
   const put = (p: string, text: string, maxBytes = 1000) =>
     store.put(p, chunked(Buffer.from(text)), { contentType: 'text/plain', maxBytes });
 
+  it('lists around a damaged sidecar and reports it (issue 9 item 11)', async () => {
+    await put('users/ann/a.txt', 'a');
+    await put('users/ann/b.txt', 'b');
+    await put('users/ann/c.txt', 'c');
+    await put('users/ann/d.txt', 'd');
+    const objects = path.join(dataDir, 'files', 'objects', 'users.d', 'ann.d');
+    fs.writeFileSync(path.join(objects, 'b.txt.meta.json'), '{"path": "users/ann/b.t');
+    fs.writeFileSync(path.join(objects, 'c.txt.meta.json'), '{"path": 42}');
+    const page = await store.list({ prefix: 'users/', limit: 10 });
+    expect(page.items.map((i) => i.path)).toEqual(['users/ann/a.txt', 'users/ann/d.txt']);
+    expect(page.damaged).toEqual([
+      { path: 'users/ann/b.txt', reason: 'its sidecar is not valid JSON' },
+      { path: 'users/ann/c.txt', reason: 'its sidecar lacks required fields' },
+    ]);
+  });
+
+  it('creates its directories 0700 and its files 0600', async () => {
+    await put('users/ann/cv.txt', 'hello');
+    for (const file of filesUnder(path.join(dataDir, 'files')))
+      expect(fs.statSync(path.join(dataDir, 'files', file)).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.join(dataDir, 'files', 'objects', 'users.d')).mode & 0o777).toBe(0o700);
+  });
+
   it('keeps each file as its bytes plus a sidecar with type and ETag, under BRIDGE_DATA_DIR/files', async () => {
     const { properties } = await put('users/ann/cv.txt', 'hello');
     const files = filesUnder(path.join(dataDir, 'files'));

@@ -18,6 +18,9 @@ const LOCAL_ONLY: Record<string, string> = {
   PORT: 'the local host (npm start) listens on it; the Functions host has its own',
   BRIDGE_ACCESS_LOG:
     'request logging of the local host; in Azure the Functions host logs to Application Insights',
+  BRIDGE_HTTP_HEADERS_TIMEOUT_MS:
+    'header time limit of the local host; the Functions host has its own front end',
+  BRIDGE_HTTP_BODY_TIMEOUT_MS: 'body time limit of the local host; the Functions host has its own front end',
   BRIDGE_DATA_DIR: 'directory of the embedded SQLite store and bus; Azure uses Cosmos DB and Service Bus',
   BRIDGE_DURABILITY: 'fsync policy of the embedded SQLite store; not used with BRIDGE_STORE=cosmos',
   ServiceBusConnection:

@@ -412,11 +412,16 @@ describe('job-title and token routes', () => {
     ).toBe(415);
     // another instance over the same store picks the imported taxonomy up
     const { JobTitleService } = await import('../../../shared/services/job-title-service');
-    const other = new JobTitleService(
-      services.store.collection(services.config.store.container),
-      services.clock,
-      fileBuiltInTaxonomy,
-    );
+    const { PiscinaTaxonomyWorker } =
+      await import('../../../shared/adapters/workers/piscina-taxonomy-worker');
+    const taxonomyWorker = new PiscinaTaxonomyWorker();
+    const other = new JobTitleService({
+      store: services.store.collection(services.config.store.container),
+      clock: services.clock,
+      taxonomyWorker,
+      builtInTaxonomy: fileBuiltInTaxonomy,
+    });
     expect((await other.index()).info.source).toBe('imported');
-  });
+    await taxonomyWorker.close();
+  }, 120_000); // parsing runs on a worker thread, which transpiles the TypeScript sources on start under ts-jest
 });

@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { Piscina } from 'piscina';
 import type { ResumeFormat } from '../../domain/career/resume';
 import {
@@ -11,6 +10,7 @@ import {
   type LocalSentiment,
   type TextProcessor,
 } from '../../ports/text-processor';
+import { workerModule } from './worker-module';
 
 export interface PiscinaTextProcessorOptions {
   /** Worker threads at most (they start on demand and exit when idle). */
@@ -24,9 +24,8 @@ export interface PiscinaTextProcessorOptions {
 }
 
 /**
- * TextProcessor on a piscina pool of worker threads. The worker module is text-tasks.js next to
- * this file; when the sources run untranspiled (ts-jest) a test helper loads the .ts file through
- * the project's transpile-on-require hook.
+ * TextProcessor on a piscina pool of worker threads. The tasks are in text-tasks (see
+ * workerModule).
  *
  * A task that runs past `timeoutMs` is aborted (piscina terminates its thread) and reported as an
  * extraction failure `timeout`; a thread that dies (out of memory) as `resource-limit`.
@@ -35,14 +34,8 @@ export class PiscinaTextProcessor implements TextProcessor {
   private readonly pool: Piscina;
 
   constructor(private readonly options: PiscinaTextProcessorOptions) {
-    const compiled = path.extname(__filename) === '.js';
     this.pool = new Piscina({
-      ...(compiled
-        ? { filename: path.join(__dirname, 'text-tasks.js') }
-        : {
-            filename: path.resolve(__dirname, '../../../tests/helpers/ts-worker.js'),
-            workerData: { tsEntry: path.join(__dirname, 'text-tasks.ts') },
-          }),
+      ...workerModule(__filename, 'text-tasks'),
       minThreads: 0,
       maxThreads: options.threads,
       maxQueue: options.maxQueue,

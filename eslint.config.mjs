@@ -126,6 +126,11 @@ export default tseslint.config(
     },
   },
   {
+    // ES module build scripts (web/build.mjs) run in Node.
+    files: ['**/*.mjs'],
+    languageOptions: { sourceType: 'module', globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',

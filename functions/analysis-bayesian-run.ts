@@ -9,7 +9,7 @@ import { bayesianBodySchema } from '../shared/services/analysis-schemas';
 export const analysisBayesianRun = route('analysis-bayesian-run', {
   methods: ['POST'],
   route: 'analysis/bayesian',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'analysis' },
   body: bayesianBodySchema,
   summary: 'portal_bayesian_inference: posterior fit of a profile for a role, with its credible interval',
   tags: ['analysis'],

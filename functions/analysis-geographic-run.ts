@@ -10,7 +10,7 @@ import { geographicBodySchema } from '../shared/services/analysis-schemas';
 export const analysisGeographicRun = route('analysis-geographic-run', {
   methods: ['POST'],
   route: 'analysis/geographic',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'analysis' },
   body: geographicBodySchema,
   summary: 'portal_geographic_analysis: nearby places, commute estimates and market trends for a place',
   tags: ['analysis'],

@@ -20,7 +20,7 @@ import {
 export const careerCoachingSessionsCreate = route('career-coaching-sessions-create', {
   methods: ['POST'],
   route: 'career/coaching/sessions',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'career', rateClass: 'ai' },
   body: z.strictObject({
     userId: userIdParam.optional(),
     question: z.string().trim().min(1).max(MAX_QUESTION),
@@ -30,7 +30,7 @@ export const careerCoachingSessionsCreate = route('career-coaching-sessions-crea
   summary: 'Ask the career coach (metered): an answer through the provider lock, kept in a session',
   tags: ['career'],
   handler: async ({ request, body, services, principal }) => {
-    const userId = requestedUser(principal, body.userId);
+    const userId = requestedUser(principal, body.userId, 'ask the career coach');
     const previous = await services.career.prepareCoaching(userId, body.sessionId);
     const outcome = await services.metering.run({
       operation: 'coaching',

@@ -8,7 +8,7 @@ import { requestedUser } from '../shared/services/career-records';
 export const careerCoachingSessionsList = route('career-coaching-sessions-list', {
   methods: ['GET'],
   route: 'career/coaching/sessions',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'career' },
   query: z.object({
     userId: userIdParam.optional(),
     limit: intQuery(1, 100).optional(),
@@ -17,7 +17,7 @@ export const careerCoachingSessionsList = route('career-coaching-sessions-list',
   summary: "List a user's coaching sessions",
   tags: ['career'],
   handler: async ({ query, services, principal }) => {
-    const userId = requestedUser(principal, query.userId);
+    const userId = requestedUser(principal, query.userId, 'list the coaching sessions');
     const page = await services.career.sessions(userId, {
       limit: query.limit ?? 20,
       ...(query.continuation !== undefined ? { continuation: query.continuation } : {}),

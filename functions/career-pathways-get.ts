@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { idempotencyKeyOf, meteredResponse } from '../shared/http/metered';
 import { titleParam, userIdParam } from '../shared/http/params';
 import { route } from '../shared/http/route';
-import { requestedUser } from '../shared/services/career-records';
+import { assertMayActForUser } from '../shared/services/access-policy';
 
 /**
  * get_career_pathways for a user (metered, BRIDGE_TOKEN_COST_PATHWAYS): the pathways of the
@@ -11,13 +11,14 @@ import { requestedUser } from '../shared/services/career-records';
 export const careerPathwaysGet = route('career-pathways-get', {
   methods: ['GET'],
   route: 'career/pathways/{userId}',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'career' },
   params: z.object({ userId: userIdParam }),
   query: z.object({ title: titleParam.optional() }),
   summary: "get_career_pathways (metered): pathways from the user's current title, with readiness",
   tags: ['career'],
   handler: async ({ request, params, query, services, principal }) => {
-    const userId = requestedUser(principal, params.userId);
+    const { userId } = params;
+    assertMayActForUser(principal, userId, 'get the career pathways');
     const outcome = await services.metering.run({
       operation: 'pathways',
       userId,

@@ -13,12 +13,12 @@ import { requestedUser } from '../shared/services/career-records';
 export const careerRecommendationsGet = route('career-recommendations-get', {
   methods: ['GET'],
   route: 'career/recommendations',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'career' },
   query: z.object({ userId: userIdParam.optional(), title: titleParam.optional() }),
   summary: 'Career recommendations (metered): next roles and skills to learn, with reasons and evidence',
   tags: ['career'],
   handler: async ({ request, query, services, principal }) => {
-    const userId = requestedUser(principal, query.userId);
+    const userId = requestedUser(principal, query.userId, 'get career recommendations');
     const outcome = await services.metering.run({
       operation: 'career-recommendations',
       userId,

@@ -3,6 +3,8 @@ import { EVENT_TYPE_PATTERN } from '../shared/domain/cloud-event';
 import { ok } from '../shared/http/http-response';
 import { intQuery } from '../shared/http/params';
 import { route } from '../shared/http/route';
+import { eventsPageResponseSchema } from '../shared/http/response-schemas';
+import { eventFilterFor, replaySubjectFor } from '../shared/services/access-policy';
 
 const TYPES_RULE = 'must be comma-separated event types';
 
@@ -26,16 +28,20 @@ const querySchema = z.object({
 export const eventsList = route('events-list', {
   methods: ['GET'],
   route: 'events',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'events:read' },
   query: querySchema,
   summary: 'Replay committed events after a cursor, in commit order',
   tags: ['events'],
-  handler: async ({ query, services }) => {
+  responses: { 200: eventsPageResponseSchema },
+  handler: async ({ query, services, principal }) => {
+    // An end user replays only events about themselves (access-policy eventFilterFor).
+    const filter = eventFilterFor(principal);
     const page = await services.events.replay({
       after: query.after,
       types: query.types,
-      subject: query.subject,
+      subject: replaySubjectFor(principal, query.subject),
       limit: query.limit ?? 100,
+      visible: filter.matches,
     });
     return ok(page, { 'cache-control': 'no-store' });
   },

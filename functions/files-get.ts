@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { problem } from '../shared/http/http-response';
 import { filePathParam } from '../shared/http/params';
-import { forbidden } from '../shared/http/problem-error';
 import { route } from '../shared/http/route';
+import { assertMayTouchFile } from '../shared/services/access-policy';
 import { filesList } from './files-list';
 
 /** Headers that keep a stored file from being interpreted as part of the API's own origin. */
@@ -20,7 +20,7 @@ const SAFE_CONTENT = {
 export const filesGet = route('files-get', {
   methods: ['GET'],
   route: 'files/{*path}',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'files' },
   // `files/{*path}` also matches `/api/files` itself (an empty catch-all) on some hosts; without a
   // path, GET is the listing, whichever registration the host picked.
   params: z.object({ path: z.preprocess((p) => (p === '' ? undefined : p), filePathParam.optional()) }),
@@ -28,9 +28,9 @@ export const filesGet = route('files-get', {
   tags: ['files'],
   handler: async ({ request, context, params, services, principal }) => {
     if (!params.path) return filesList(request, context);
-    const access = services.files.access(principal.role, params.path);
-    if (!access.allowed) throw forbidden(access.reason);
-    const result = await services.files.read(access.path, {
+    const path = services.files.checkPath(params.path);
+    assertMayTouchFile(principal, path);
+    const result = await services.files.read(path, {
       range: request.headers.get('range'),
       ifNoneMatch: request.headers.get('if-none-match'),
     });

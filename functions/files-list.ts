@@ -1,18 +1,18 @@
 import { z } from 'zod';
 import { ok } from '../shared/http/http-response';
-import { forbidden } from '../shared/http/problem-error';
 import { route } from '../shared/http/route';
+import { fileListPrefixFor } from '../shared/services/access-policy';
 
 /**
  * Lists files: `?prefix=&continuation=&limit=` → `{files:[{path, size, contentType, etag,
  * lastModified}], continuation}` in path order; pass `continuation` back for the next page (null on
- * the last). A user key lists only under users/ (and there by default). The file service checks the
- * form of each parameter (400 naming it).
+ * the last). A user key lists only under users/ (and there by default), an end user only under
+ * users/<self>/ (ditto). The file service checks the form of each parameter (400 naming it).
  */
 export const filesList = route('files-list', {
   methods: ['GET'],
   route: 'files',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'files' },
   query: z.object({
     prefix: z.string().optional(),
     continuation: z.string().optional(),
@@ -21,9 +21,8 @@ export const filesList = route('files-list', {
   summary: 'List files under a prefix, in path order, page by page',
   tags: ['files'],
   handler: async ({ query, services, principal }) => {
-    const scope = services.files.listScope(principal.role, query.prefix);
-    if (!scope.allowed) throw forbidden(scope.reason);
-    const page = await services.files.list(scope.path, {
+    const prefix = fileListPrefixFor(principal, services.files.checkPrefix(query.prefix));
+    const page = await services.files.list(prefix, {
       continuation: query.continuation,
       limit: query.limit,
     });

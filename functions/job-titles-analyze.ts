@@ -22,7 +22,7 @@ const bodySchema = z.strictObject({
 export const jobTitlesAnalyze = route('job-titles-analyze', {
   methods: ['POST'],
   route: 'job-titles/analyze',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'tokens:spend' },
   body: bodySchema,
   summary: 'analyze_job_title (metered): normalised title, family, seniority, skills, related titles',
   tags: ['job-titles'],

@@ -13,7 +13,7 @@ import { route } from '../shared/http/route';
 export const jobTitlesMarketGet = route('job-titles-market-get', {
   methods: ['GET'],
   route: 'job-titles/{title}/market',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'tokens:spend' },
   params: z.object({ title: titleParam }),
   query: z.object({ userId: userIdParam }),
   summary: 'get_market_intelligence (metered): trend, volatility, forecast and risk from stored postings',

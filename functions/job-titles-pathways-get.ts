@@ -11,7 +11,7 @@ import { route } from '../shared/http/route';
 export const jobTitlesPathwaysGet = route('job-titles-pathways-get', {
   methods: ['GET'],
   route: 'job-titles/{title}/pathways',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'tokens:spend' },
   params: z.object({ title: titleParam }),
   query: z.object({ userId: userIdParam }),
   summary: 'get_career_pathways (metered): next roles, lateral moves and promotion paths',

@@ -11,7 +11,7 @@ import { route } from '../shared/http/route';
 export const jobTitlesRelationshipsGet = route('job-titles-relationships-get', {
   methods: ['GET'],
   route: 'job-titles/{title}/relationships',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'tokens:spend' },
   params: z.object({ title: titleParam }),
   query: z.object({ userId: userIdParam }),
   summary: 'get_title_relationships (metered): related titles with kind and strength',

@@ -24,7 +24,7 @@ function formatOf(contentType: string | null): TaxonomyImportFormat {
 export const jobTitlesTaxonomyImport = route('job-titles-taxonomy-import', {
   methods: ['POST'],
   route: 'job-titles/taxonomy',
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'catalog' },
   body: rawBody(
     ['application/json', 'text/csv'],
     `A taxonomy in the taxonomy.json format or as CSV, up to ${MAX_IMPORT_BYTES} bytes.`,

@@ -33,7 +33,7 @@ const bodySchema = z.strictObject({
 export const jobTitlesWordCloudCreate = route('job-titles-word-cloud-create', {
   methods: ['POST'],
   route: 'job-titles/word-cloud',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'tokens:spend' },
   query: z.object({ format: z.enum(['json', 'svg'], 'must be json or svg').optional() }),
   body: bodySchema,
   summary: 'generate_word_cloud (metered): weighted terms of job titles, as JSON or SVG',

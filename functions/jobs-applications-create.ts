@@ -9,7 +9,7 @@ import { requestedUser } from '../shared/services/career-records';
 export const jobsApplicationsCreate = route('jobs-applications-create', {
   methods: ['POST'],
   route: 'jobs/applications',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'jobs' },
   body: z.strictObject({
     userId: userIdParam.optional(),
     postingId: recordIdParam,
@@ -18,7 +18,7 @@ export const jobsApplicationsCreate = route('jobs-applications-create', {
   summary: 'Apply to a job posting (an application_change event)',
   tags: ['jobs'],
   handler: async ({ body, services, principal }) => {
-    const userId = requestedUser(principal, body.userId);
+    const userId = requestedUser(principal, body.userId, 'apply');
     const application = await services.applications.create(
       userId,
       { postingId: body.postingId, ...(body.note !== undefined ? { note: body.note } : {}) },

@@ -8,7 +8,7 @@ import { applicationEtag } from '../shared/services/application-service';
 export const jobsApplicationsGet = route('jobs-applications-get', {
   methods: ['GET'],
   route: 'jobs/applications/{id}',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'jobs' },
   params: z.object({ id: recordIdParam }),
   summary: 'Read a job application and its history',
   tags: ['jobs'],

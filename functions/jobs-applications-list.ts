@@ -10,7 +10,7 @@ import { requestedUser } from '../shared/services/career-records';
 export const jobsApplicationsList = route('jobs-applications-list', {
   methods: ['GET'],
   route: 'jobs/applications',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'jobs' },
   query: z.object({
     userId: userIdParam.optional(),
     status: z.enum(APPLICATION_STATUSES).optional(),
@@ -21,7 +21,9 @@ export const jobsApplicationsList = route('jobs-applications-list', {
   tags: ['jobs'],
   handler: async ({ query, services, principal }) => {
     const userId =
-      query.userId === undefined && isAdmin(principal) ? undefined : requestedUser(principal, query.userId);
+      query.userId === undefined && isAdmin(principal)
+        ? undefined
+        : requestedUser(principal, query.userId, 'list the applications');
     const page = await services.applications.list(
       {
         ...(userId !== undefined ? { userId } : {}),

@@ -13,7 +13,7 @@ import { MAX_NOTE, applicationEtag } from '../shared/services/application-servic
 export const jobsApplicationsUpdate = route('jobs-applications-update', {
   methods: ['PATCH'],
   route: 'jobs/applications/{id}',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'jobs' },
   params: z.object({ id: recordIdParam }),
   body: z.strictObject({
     status: z.enum(APPLICATION_STATUSES),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ok } from '../shared/http/http-response';
 import { intQuery, userIdParam } from '../shared/http/params';
 import { route } from '../shared/http/route';
-import { requestedUser } from '../shared/services/career-records';
+import { assertMayActForUser } from '../shared/services/access-policy';
 
 /**
  * Postings ranked for a user (skills from the profile and the latest resume, current and target
@@ -11,13 +11,14 @@ import { requestedUser } from '../shared/services/career-records';
 export const jobsMatchesGet = route('jobs-matches-get', {
   methods: ['GET'],
   route: 'jobs/matches/{userId}',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'jobs' },
   params: z.object({ userId: userIdParam }),
   query: z.object({ limit: intQuery(1, 50).optional(), offset: intQuery(0, 10_000).optional() }),
   summary: 'Job postings ranked for a user, with matched and missing skills',
   tags: ['jobs'],
   handler: async ({ params, query, services, principal }) => {
-    const userId = requestedUser(principal, params.userId);
+    const { userId } = params;
+    assertMayActForUser(principal, userId, 'get the job matches');
     const { candidate } = await services.candidates.view(userId);
     const titles = [candidate.current?.title, candidate.target?.title].filter(
       (t): t is string => t !== undefined,

@@ -7,7 +7,7 @@ import { route } from '../shared/http/route';
 export const jobsPostingsDelete = route('jobs-postings-delete', {
   methods: ['DELETE'],
   route: 'jobs/postings/{id}',
-  access: { roles: ['admin', 'service'] },
+  access: { roles: ['admin', 'service'], scope: 'jobs:postings' },
   params: z.object({ id: recordIdParam }),
   summary: 'Delete a job posting (admin, service)',
   tags: ['jobs'],

@@ -7,7 +7,7 @@ import { route } from '../shared/http/route';
 export const jobsPostingsGet = route('jobs-postings-get', {
   methods: ['GET'],
   route: 'jobs/postings/{id}',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'jobs' },
   params: z.object({ id: recordIdParam }),
   summary: 'Read a job posting',
   tags: ['jobs'],

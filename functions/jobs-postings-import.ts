@@ -11,7 +11,7 @@ import { MAX_POSTINGS_PER_IMPORT, postingInputSchema } from '../shared/services/
 export const jobsPostingsImport = route('jobs-postings-import', {
   methods: ['POST'],
   route: 'jobs/postings',
-  access: { roles: ['admin', 'service'] },
+  access: { roles: ['admin', 'service'], scope: 'jobs:postings' },
   body: z.strictObject({ postings: z.array(postingInputSchema).min(1).max(MAX_POSTINGS_PER_IMPORT) }),
   summary: 'Import job postings as documents (admin, service); each row reported',
   tags: ['jobs'],

@@ -12,7 +12,7 @@ import { route } from '../shared/http/route';
 export const jobsSearch = route('jobs-search', {
   methods: ['POST'],
   route: 'jobs/search',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'jobs' },
   body: z
     .strictObject({
       query: z.string().trim().max(500).optional(),

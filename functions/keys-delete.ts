@@ -8,7 +8,7 @@ import { ServiceError } from '../shared/services/errors';
 export const keysDelete = route('keys-delete', {
   methods: ['DELETE'],
   route: 'keys/{id}',
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'keys' },
   params: z.object({ id: apiKeyIdParam }),
   summary: 'Revoke an API key',
   tags: ['keys'],

@@ -5,7 +5,7 @@ import { route } from '../shared/http/route';
 export const keysList = route('keys-list', {
   methods: ['GET'],
   route: 'keys',
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'keys' },
   summary: 'List API keys (ids, roles, names; never the keys)',
   tags: ['keys'],
   handler: async ({ services }) => ok({ keys: await services.apiKeys.list() }),

@@ -38,7 +38,7 @@ const bodySchema = z.strictObject({
 export const marketPostingsImport = route('market-postings-import', {
   methods: ['POST'],
   route: 'market/postings',
-  access: { roles: ['admin', 'service'] },
+  access: { roles: ['admin', 'service'], scope: 'catalog' },
   body: bodySchema,
   summary: 'Import job-posting counts per title and period, all or nothing, with a report per row',
   tags: ['market'],

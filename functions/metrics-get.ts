@@ -1,25 +1,46 @@
+import { z } from 'zod';
 import { ok } from '../shared/http/http-response';
+import { metricsResponseSchema } from '../shared/http/response-schemas';
 import { route } from '../shared/http/route';
-import { METERED_OPERATIONS } from '../shared/services/metering-service';
 
-/** get_performance_metrics: this instance's sync and propagation figures, and store-wide event and state counts. */
+/**
+ * get_performance_metrics: sync and propagation figures merged over every live instance (each
+ * publishes a snapshot to the store; see ClusterMetricsService), with each instance listed, and
+ * store-wide event and state counts. `?scope=instance`: the answering instance alone.
+ */
 export const metricsGet = route('metrics-get', {
   methods: ['GET'],
   route: 'metrics',
-  access: { roles: ['admin', 'user', 'service'] },
-  summary: "get_performance_metrics: this instance's sync, propagation and token figures",
+  access: { roles: ['admin', 'user', 'service'], scope: 'monitoring' },
+  query: z.object({ scope: z.enum(['cluster', 'instance']).optional() }),
+  summary: 'get_performance_metrics: sync, propagation and token figures merged over the live instances',
   tags: ['metrics'],
-  handler: async ({ services }) => {
-    const events = services.eventMetrics.snapshot();
+  responses: { 200: metricsResponseSchema },
+  handler: async ({ services, query }) => {
+    const scope = query.scope ?? 'cluster';
+    const m = await services.clusterMetrics.merged({ instanceOnly: scope === 'instance' });
     return ok(
       {
-        ...services.syncMetrics.snapshot(),
+        syncCount: m.syncCount,
+        failedSyncs: m.failedSyncs,
+        rejectedSyncs: m.rejectedSyncs,
+        successRate: m.successRate,
+        latencyMs: m.latencyMs,
+        syncHealth: m.syncHealth,
+        since: m.since,
         eventCount: await services.events.count(),
-        eventsPublished: events.published,
-        publishFailures: events.publishFailures,
-        propagationMs: events.propagationMs,
+        eventsPublished: m.eventsPublished,
+        publishFailures: m.publishFailures,
+        propagationMs: m.propagationMs,
         stateSize: await services.state.size(),
-        tokenUsage: services.tokens.metrics.snapshot(METERED_OPERATIONS),
+        tokenUsage: m.tokenUsage,
+        scope,
+        instanceId: m.instanceId,
+        instancesMerged: m.merged,
+        instancesLeftOut: m.leftOut,
+        publishIntervalSeconds: m.publishIntervalSeconds,
+        staleAfterSeconds: m.staleAfterSeconds,
+        instances: m.instances,
       },
       { 'cache-control': 'no-store' },
     );

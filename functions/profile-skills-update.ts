@@ -3,7 +3,7 @@ import { ok } from '../shared/http/http-response';
 import { userIdParam } from '../shared/http/params';
 import { route } from '../shared/http/route';
 import { MAX_SKILL_LENGTH } from '../shared/domain/career/skills';
-import { requestedUser } from '../shared/services/career-records';
+import { assertMayActForUser } from '../shared/services/access-policy';
 
 const skillList = z.array(z.string().trim().min(1).max(MAX_SKILL_LENGTH)).max(100);
 
@@ -16,7 +16,7 @@ const normalized = z.object({ input: z.string(), skill: z.string(), known: z.boo
 export const profileSkillsUpdate = route('profile-skills-update', {
   methods: ['POST'],
   route: 'profile/{userId}/skills',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'users:write' },
   params: z.object({ userId: userIdParam }),
   body: z
     .strictObject({ add: skillList.optional(), remove: skillList.optional() })
@@ -36,7 +36,8 @@ export const profileSkillsUpdate = route('profile-skills-update', {
     }),
   },
   handler: async ({ params, body, services, principal }) => {
-    const userId = requestedUser(principal, params.userId);
+    const { userId } = params;
+    assertMayActForUser(principal, userId, 'change the skills');
     return ok(await services.profileSkills.update(userId, body, principal));
   },
 });

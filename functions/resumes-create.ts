@@ -16,7 +16,7 @@ import { resumeEtag } from '../shared/services/resume-service';
 export const resumesCreate = route('resumes-create', {
   methods: ['POST'],
   route: 'resumes',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'resumes' },
   query: z.object({
     userId: userIdParam.optional(),
     fileName: z.string().min(1).max(255).optional(),
@@ -34,7 +34,7 @@ export const resumesCreate = route('resumes-create', {
   tags: ['resumes'],
   responses: { 201: resumeSchema },
   handler: async ({ request, query, services, principal }) => {
-    const userId = requestedUser(principal, query.userId);
+    const userId = requestedUser(principal, query.userId, 'upload a resume');
     const upload = await resumeUploadOf(request, query.fileName, services.resumes.maxBytes);
     if (upload.fileName === undefined) {
       throw validationProblem([

@@ -7,7 +7,7 @@ import { route } from '../shared/http/route';
 export const resumesDelete = route('resumes-delete', {
   methods: ['DELETE'],
   route: 'resumes/{id}',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'resumes' },
   params: z.object({ id: recordIdParam }),
   summary: 'Delete a resume, its text and its file',
   tags: ['resumes'],

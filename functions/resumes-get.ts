@@ -9,7 +9,7 @@ import { resumeEtag } from '../shared/services/resume-service';
 export const resumesGet = route('resumes-get', {
   methods: ['GET'],
   route: 'resumes/{id}',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'resumes' },
   params: z.object({ id: recordIdParam }),
   query: z.object({ include: z.enum(['text'], 'must be text').optional() }),
   summary: 'Read a resume (sections, skills, language; ?include=text for its text)',

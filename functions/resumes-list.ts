@@ -9,13 +9,13 @@ import { resumeListSchema } from '../shared/services/career-schemas';
 export const resumesList = route('resumes-list', {
   methods: ['GET'],
   route: 'resumes',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'resumes' },
   query: z.object({ userId: userIdParam.optional() }),
   summary: "List a user's resumes, most recent first",
   tags: ['resumes'],
   responses: { 200: resumeListSchema },
   handler: async ({ query, services, principal }) => {
-    const userId = requestedUser(principal, query.userId);
+    const userId = requestedUser(principal, query.userId, 'list the resumes');
     return ok({ userId, resumes: await services.resumes.list(userId) }, { 'cache-control': 'no-store' });
   },
 });

@@ -10,7 +10,7 @@ import { resumeEtag } from '../shared/services/resume-service';
 export const resumesUpdate = route('resumes-update', {
   methods: ['PUT'],
   route: 'resumes/{id}',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'resumes' },
   params: z.object({ id: recordIdParam }),
   query: z.object({ fileName: z.string().min(1).max(255).optional() }),
   body: rawBody(

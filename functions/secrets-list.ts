@@ -5,7 +5,7 @@ import { route } from '../shared/http/route';
 export const secretsList = route('secrets-list', {
   methods: ['GET'],
   route: 'secrets',
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'secrets' },
   summary: 'Secret names and metadata, never values',
   tags: ['secrets'],
   handler: async ({ services }) =>

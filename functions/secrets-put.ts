@@ -8,7 +8,7 @@ import { secretPutSchema } from '../shared/services/secret-service';
 export const secretsPut = route('secrets-put', {
   methods: ['PUT'],
   route: 'secrets/{name}',
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'secrets' },
   params: z.object({ name: secretNameParam }),
   body: secretPutSchema,
   summary: 'Write a secret (write-only)',

@@ -8,7 +8,7 @@ import { ServiceError } from '../shared/services/errors';
 export const stateDelete = route('state-delete', {
   methods: ['DELETE'],
   route: 'state/{key}',
-  access: { roles: ['admin', 'service'] },
+  access: { roles: ['admin', 'service'], scope: 'state:write' },
   params: z.object({ key: stateKeyParam }),
   summary: 'Delete a shared state entry (If-Match honoured)',
   tags: ['state'],

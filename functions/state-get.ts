@@ -8,7 +8,7 @@ import { ServiceError } from '../shared/services/errors';
 export const stateGet = route('state-get', {
   methods: ['GET'],
   route: 'state/{key}',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service'], scope: 'state:read' },
   params: z.object({ key: stateKeyParam }),
   summary: 'Read a shared state entry (with its ETag)',
   tags: ['state'],

@@ -8,7 +8,7 @@ import { statePutSchema } from '../shared/http/schemas';
 export const statePut = route('state-put', {
   methods: ['PUT'],
   route: 'state/{key}',
-  access: { roles: ['admin', 'service'] },
+  access: { roles: ['admin', 'service'], scope: 'state:write' },
   params: z.object({ key: stateKeyParam }),
   body: statePutSchema,
   summary: 'Write a shared state entry (conditional with If-Match / If-None-Match: *)',

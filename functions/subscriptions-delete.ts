@@ -8,7 +8,7 @@ import { ServiceError } from '../shared/services/errors';
 export const subscriptionsDelete = route('subscriptions-delete', {
   methods: ['DELETE'],
   route: 'subscriptions/{id}',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'subscriptions' },
   params: z.object({ id: subscriptionIdParam }),
   summary: 'Delete a subscription (404 unless the caller owns it or is an admin)',
   tags: ['subscriptions'],

@@ -10,7 +10,7 @@ export const MAX_EMBEDDING_TEXT = 8000;
 export const textEmbeddings = route('text-embeddings-create', {
   methods: ['POST'],
   route: 'text/embeddings',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'text', rateClass: 'ai' },
   body: z.strictObject({
     texts: z.array(z.string().trim().min(1).max(MAX_EMBEDDING_TEXT)).min(1).max(MAX_EMBEDDING_TEXTS),
   }),

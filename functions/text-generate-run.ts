@@ -6,7 +6,7 @@ import { route } from '../shared/http/route';
 export const textGenerate = route('text-generate-run', {
   methods: ['POST'],
   route: 'text/generate',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'text', rateClass: 'ai' },
   body: z.strictObject({
     prompt: z.string().trim().min(1).max(8000),
     system: z.string().trim().min(1).max(2000).optional(),

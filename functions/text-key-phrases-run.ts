@@ -7,7 +7,7 @@ import { route } from '../shared/http/route';
 export const textKeyPhrases = route('text-key-phrases-run', {
   methods: ['POST'],
   route: 'text/key-phrases',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'text', rateClass: 'ai' },
   body: z.strictObject({
     text: z.string().trim().min(1).max(MAX_ANALYTICS_TEXT),
     max: z.number().int().min(1).max(50).default(10),

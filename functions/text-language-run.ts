@@ -7,7 +7,7 @@ import { route } from '../shared/http/route';
 export const textLanguage = route('text-language-run', {
   methods: ['POST'],
   route: 'text/language',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'text', rateClass: 'ai' },
   body: z.strictObject({ text: z.string().trim().min(1).max(MAX_ANALYTICS_TEXT) }),
   summary: 'Language of a text: through the provider lock, or franc-min locally',
   tags: ['text'],

@@ -7,7 +7,7 @@ import { route } from '../shared/http/route';
 export const textSentiment = route('text-sentiment-run', {
   methods: ['POST'],
   route: 'text/sentiment',
-  access: { roles: ['admin', 'user', 'service'] },
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'text', rateClass: 'ai' },
   body: z.strictObject({ text: z.string().trim().min(1).max(MAX_ANALYTICS_TEXT) }),
   summary: 'Sentiment of a text: through the provider lock, or AFINN-165 locally (English)',
   tags: ['text'],

@@ -13,7 +13,7 @@ const bodySchema = z.strictObject({
 export const tokensGrant = route('tokens-grant', {
   methods: ['POST'],
   route: 'tokens/{userId}/grant',
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'tokens:grant' },
   params: z.object({ userId: userIdParam }),
   body: bodySchema,
   summary: "Add tokens to a user's balance (idempotent with an Idempotency-Key)",

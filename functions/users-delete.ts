@@ -8,7 +8,7 @@ import { ServiceError } from '../shared/services/errors';
 export const usersDelete = route('users-delete', {
   methods: ['DELETE'],
   route: 'users/{userId}',
-  access: { roles: ['admin'] },
+  access: { roles: ['admin'], scope: 'users:write' },
   params: z.object({ userId: userIdParam }),
   summary: "Delete a user's profile",
   tags: ['users'],

@@ -49,6 +49,15 @@ param filesContainerName string = 'files'
 @description('AI providers to turn on, e.g. { openai: { model: \'gpt-4o-mini\' } }; see modules/functionapp.bicep. Each needs its key in the Key Vault secret ai-<provider>-api-key.')
 param aiProviders object = {}
 
+@description('BRIDGE_AUTH_ISSUER: the OIDC issuer of bearer tokens, e.g. https://login.microsoftonline.com/<tenant id>/v2.0; empty = API keys only.')
+param authIssuer string = ''
+@description('BRIDGE_AUTH_AUDIENCE: the audience(s) tokens must carry, comma-separated (the app registration\'s client id and/or api://… URI); required with authIssuer.')
+param authAudience string = ''
+@description('BRIDGE_AUTH_USER_CLAIM: the claim holding the user id; oid for Entra ID (stable across apps).')
+param authUserClaim string = 'oid'
+@description('BRIDGE_AUTH_JWKS_URL: the issuer\'s key set, when it should not come from OIDC discovery; empty = discovery.')
+param authJwksUrl string = ''
+
 @description('Cosmos DB serverless (true) or autoscale provisioned throughput (false).')
 param cosmosServerless bool = true
 
@@ -166,6 +175,10 @@ module functionApp 'modules/functionapp.bicep' = {
     keyVaultUri: keyVault.outputs.URI
     adminKeySecretUri: keyVault.outputs.ADMIN_KEY_URI
     aiProviders: aiProviders
+    authIssuer: authIssuer
+    authAudience: authAudience
+    authUserClaim: authUserClaim
+    authJwksUrl: authJwksUrl
   }
   // The identity holds its roles before the app first starts (Key Vault reference, host storage).
   dependsOn: [
@@ -190,3 +203,7 @@ output COSMOS_LEASE_CONTAINER string = cosmos.outputs.LEASE_CONTAINER_NAME
 output SERVICE_BUS_NAMESPACE string = serviceBus.outputs.FULLY_QUALIFIED_NAMESPACE
 output KEY_VAULT_NAME string = keyVault.outputs.NAME
 output KEY_VAULT_URI string = keyVault.outputs.URI
+output BRIDGE_AUTH_ISSUER string = authIssuer
+output BRIDGE_AUTH_AUDIENCE string = authAudience
+output BRIDGE_AUTH_USER_CLAIM string = authUserClaim
+output BRIDGE_AUTH_JWKS_URL string = authJwksUrl

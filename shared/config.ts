@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { parseRolePriors, RolePriorsError, type BetaParams } from './domain/analysis/bayesian';
 import { DEFAULT_PROVIDER_ORDER, HEURISTIC_PROVIDER } from './domain/analysis/provider-lock';
+import { isHttpsOrLoopback } from './domain/loopback-url';
+import { parseRateRules, RateRulesError, type RateRules } from './domain/rate-limit-rules';
 
 /**
  * Every setting the bridge reads, in one schema. Config is parsed once at start-up and a bad or
@@ -34,6 +36,30 @@ const aiSecretNameSetting = z
   .regex(/^[0-9A-Za-z-]{1,127}$/, 'expected a Key Vault secret name (letters, digits, -)');
 const aiModelSetting = z.string().min(1).max(200);
 
+const ncrontabSetting = z
+  .string()
+  .regex(/^\S+( \S+){5}$/, 'expected a six-field NCRONTAB expression, e.g. 0 */5 * * * *');
+/** An https URL, or http on a loopback address (an issuer or key set: tests, local development). */
+const authUrlSetting = z.string().refine(
+  (text) => {
+    try {
+      return isHttpsOrLoopback(new URL(text));
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected an https URL (plain http only on a loopback address)' },
+);
+const rateRulesSetting = z.string().transform((text, ctx) => {
+  try {
+    return parseRateRules(text);
+  } catch (error) {
+    if (!(error instanceof RateRulesError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.message });
+    return z.NEVER;
+  }
+});
+
 /** Settings the function files need at registration time (trigger options), before any request. */
 const triggerSettingsSchema = z.object({
   COSMOS_DATABASE: z.string().min(1).default('portal-bridge'),
@@ -41,10 +67,10 @@ const triggerSettingsSchema = z.object({
   COSMOS_LEASE_CONTAINER: z.string().min(1).default('leases'),
   BRIDGE_FEED_POLL_DELAY_MS: intSetting(10, 60_000).default(250),
   BRIDGE_FEED_MAX_ITEMS: intSetting(1, 10_000).default(100),
-  BRIDGE_SWEEP_SCHEDULE: z
-    .string()
-    .regex(/^\S+( \S+){5}$/, 'expected a six-field NCRONTAB expression, e.g. */10 * * * * *')
-    .default('*/10 * * * * *'),
+  BRIDGE_SWEEP_SCHEDULE: ncrontabSetting.default('*/10 * * * * *'),
+  // Health monitor timers (issue 13): the lockstep probe and the AI provider check.
+  BRIDGE_LOCKSTEP_MONITOR_SCHEDULE: ncrontabSetting.default('0 * * * * *'),
+  BRIDGE_PROVIDER_CHECK_SCHEDULE: ncrontabSetting.default('0 */5 * * * *'),
 });
 
 const settingsSchema = triggerSettingsSchema.extend({
@@ -60,6 +86,23 @@ const settingsSchema = triggerSettingsSchema.extend({
   BRIDGE_SYNC_MAX_RETRIES: intSetting(0, 100).default(20),
   BRIDGE_MAX_BODY_BYTES: intSetting(1024, 100 * 1024 * 1024).default(1024 * 1024),
   BRIDGE_AUTH_CACHE_SECONDS: intSetting(0, 3600).default(30),
+  // Identity (issue 10): OIDC bearer tokens, usage tracking, rate limits.
+  BRIDGE_AUTH_ISSUER: authUrlSetting.optional(),
+  BRIDGE_AUTH_JWKS_URL: authUrlSetting.optional(),
+  BRIDGE_AUTH_AUDIENCE: listSetting
+    .pipe(z.array(z.string().min(1).max(500)).min(1, 'must name at least one audience').max(10))
+    .optional(),
+  BRIDGE_AUTH_USER_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'expected a claim name such as sub or oid')
+    .default('sub'),
+  BRIDGE_AUTH_CLOCK_SKEW_SECONDS: intSetting(0, 300).default(60),
+  BRIDGE_AUTH_JWKS_CACHE_SECONDS: intSetting(60, 86_400).default(600),
+  BRIDGE_AUTH_JWKS_COOLDOWN_SECONDS: intSetting(0, 3600).default(30),
+  BRIDGE_USAGE_FLUSH_SECONDS: intSetting(1, 3600).default(60),
+  BRIDGE_USAGE_RETENTION_DAYS: intSetting(1, 3650).default(90),
+  BRIDGE_RATE_LIMITS_END_USER: rateRulesSetting.default(parseRateRules('ai=100/h,write=120/m,read=600/m')),
+  BRIDGE_RATE_LIMITS_KEY: rateRulesSetting.default(parseRateRules('ai=100/h')),
   BRIDGE_BUS: z.enum(['embedded', 'servicebus']).default('embedded'),
   ServiceBusConnection__fullyQualifiedNamespace: z.string().min(1).optional(),
   ServiceBusConnection: z.string().min(1).optional(),
@@ -121,6 +164,12 @@ const settingsSchema = triggerSettingsSchema.extend({
   BRIDGE_JOB_POSTINGS_MAX: intSetting(1, 100_000).default(5000),
   BRIDGE_TEXT_WORKER_THREADS: intSetting(1, 16).default(1),
   BRIDGE_TEXT_WORKER_TIMEOUT_MS: intSetting(1000, 300_000).default(20_000),
+  // Metrics across instances and the health monitors (issue 13).
+  BRIDGE_METRICS_PUBLISH_SECONDS: intSetting(1, 3600).default(5),
+  BRIDGE_METRICS_STALE_SECONDS: intSetting(2, 86_400).default(30),
+  BRIDGE_METRICS_TTL_SECONDS: intSetting(10, 7 * 86_400).default(600),
+  BRIDGE_LOCKSTEP_MONITOR_ENABLED: boolSetting.default(true),
+  BRIDGE_PROVIDER_CHECK_ENABLED: boolSetting.default(true),
   // Files, secrets and telemetry (issue 4).
   BRIDGE_FILES: z.enum(['embedded', 'azure', 's3']).default('embedded'),
   AZURE_STORAGE_BLOB_ENDPOINT: z.url({ protocol: /^https$/, error: 'expected an https URL' }).optional(),
@@ -190,7 +239,10 @@ export interface BridgeConfig {
   triggers: TriggerSettings;
   sync: { protectedFields: ReadonlySet<string>; maxRetries: number };
   http: { maxBodyBytes: number };
-  auth: { cacheSeconds: number };
+  auth: { cacheSeconds: number; tokens?: TokenAuthConfig };
+  usage: { flushSeconds: number; retentionSeconds: number };
+  /** Requests per window by class: for end users, and for keys and app-role tokens. */
+  rateLimits: { endUser: RateRules; key: RateRules };
   localHost: { port: number; accessLog: boolean; headersTimeoutMs: number; bodyTimeoutMs: number };
   files:
     | { kind: 'embedded'; maxBytes: number }
@@ -216,6 +268,25 @@ export interface BridgeConfig {
   career: { resumeMaxBytes: number; postingsMax: number };
   /** The worker-thread pool for text extraction and local text analytics. */
   textWorkers: { threads: number; timeoutMs: number };
+  /** Metrics across instances: how often each publishes its snapshot, when it counts as stale, its TTL. */
+  metrics: { publishIntervalMs: number; staleAfterMs: number; ttlSeconds: number };
+  /** The health monitor timers (their schedules are trigger settings). */
+  monitors: {
+    lockstep: { enabled: boolean; schedule: string };
+    providers: { enabled: boolean; schedule: string };
+  };
+}
+
+/** Bearer-token validation (on when BRIDGE_AUTH_ISSUER is set). */
+export interface TokenAuthConfig {
+  issuer: string;
+  /** The key set; undefined = from the issuer's OIDC discovery document. */
+  jwksUrl?: string;
+  audience: string[];
+  userClaim: string;
+  clockSkewSeconds: number;
+  jwksCacheSeconds: number;
+  jwksCooldownSeconds: number;
 }
 
 /** The metered operations and what each costs (BRIDGE_TOKEN_COST_*). */
@@ -362,10 +433,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       BRIDGE_FEED_POLL_DELAY_MS: s.BRIDGE_FEED_POLL_DELAY_MS,
       BRIDGE_FEED_MAX_ITEMS: s.BRIDGE_FEED_MAX_ITEMS,
       BRIDGE_SWEEP_SCHEDULE: s.BRIDGE_SWEEP_SCHEDULE,
+      BRIDGE_LOCKSTEP_MONITOR_SCHEDULE: s.BRIDGE_LOCKSTEP_MONITOR_SCHEDULE,
+      BRIDGE_PROVIDER_CHECK_SCHEDULE: s.BRIDGE_PROVIDER_CHECK_SCHEDULE,
     },
     sync: { protectedFields: new Set(s.BRIDGE_PROTECTED_FIELDS), maxRetries: s.BRIDGE_SYNC_MAX_RETRIES },
     http: { maxBodyBytes: s.BRIDGE_MAX_BODY_BYTES },
-    auth: { cacheSeconds: s.BRIDGE_AUTH_CACHE_SECONDS },
+    auth: { cacheSeconds: s.BRIDGE_AUTH_CACHE_SECONDS, ...tokenAuthConfig(s) },
+    usage: {
+      flushSeconds: s.BRIDGE_USAGE_FLUSH_SECONDS,
+      retentionSeconds: s.BRIDGE_USAGE_RETENTION_DAYS * 86_400,
+    },
+    rateLimits: { endUser: s.BRIDGE_RATE_LIMITS_END_USER, key: s.BRIDGE_RATE_LIMITS_KEY },
     localHost: {
       port: s.PORT,
       accessLog: s.BRIDGE_ACCESS_LOG,
@@ -390,6 +468,68 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     },
     career: { resumeMaxBytes: s.BRIDGE_RESUME_MAX_BYTES, postingsMax: s.BRIDGE_JOB_POSTINGS_MAX },
     textWorkers: { threads: s.BRIDGE_TEXT_WORKER_THREADS, timeoutMs: s.BRIDGE_TEXT_WORKER_TIMEOUT_MS },
+    metrics: metricsConfig(s),
+    monitors: {
+      lockstep: { enabled: s.BRIDGE_LOCKSTEP_MONITOR_ENABLED, schedule: s.BRIDGE_LOCKSTEP_MONITOR_SCHEDULE },
+      providers: { enabled: s.BRIDGE_PROVIDER_CHECK_ENABLED, schedule: s.BRIDGE_PROVIDER_CHECK_SCHEDULE },
+    },
+  };
+}
+
+/** A snapshot is stale only after at least two missed publications, and kept at least that long. */
+function metricsConfig(s: Settings): BridgeConfig['metrics'] {
+  const publish = s.BRIDGE_METRICS_PUBLISH_SECONDS;
+  if (s.BRIDGE_METRICS_STALE_SECONDS < 2 * publish) {
+    throw new ConfigError([
+      {
+        setting: 'BRIDGE_METRICS_STALE_SECONDS',
+        message: `must be at least twice BRIDGE_METRICS_PUBLISH_SECONDS (${2 * publish})`,
+      },
+    ]);
+  }
+  if (s.BRIDGE_METRICS_TTL_SECONDS < s.BRIDGE_METRICS_STALE_SECONDS) {
+    throw new ConfigError([
+      {
+        setting: 'BRIDGE_METRICS_TTL_SECONDS',
+        message: `must be at least BRIDGE_METRICS_STALE_SECONDS (${s.BRIDGE_METRICS_STALE_SECONDS})`,
+      },
+    ]);
+  }
+  return {
+    publishIntervalMs: publish * 1000,
+    staleAfterMs: s.BRIDGE_METRICS_STALE_SECONDS * 1000,
+    ttlSeconds: s.BRIDGE_METRICS_TTL_SECONDS,
+  };
+}
+
+/** Token auth is on with an issuer; an audience is then required, and a key-set URL needs an issuer. */
+function tokenAuthConfig(s: Settings): { tokens?: TokenAuthConfig } {
+  if (!s.BRIDGE_AUTH_ISSUER) {
+    if (s.BRIDGE_AUTH_JWKS_URL || s.BRIDGE_AUTH_AUDIENCE) {
+      throw new ConfigError([
+        {
+          setting: 'BRIDGE_AUTH_ISSUER',
+          message: `is required with ${s.BRIDGE_AUTH_JWKS_URL ? 'BRIDGE_AUTH_JWKS_URL' : 'BRIDGE_AUTH_AUDIENCE'} (tokens are checked against their issuer)`,
+        },
+      ]);
+    }
+    return {};
+  }
+  if (!s.BRIDGE_AUTH_AUDIENCE) {
+    throw new ConfigError([
+      { setting: 'BRIDGE_AUTH_AUDIENCE', message: 'is required when BRIDGE_AUTH_ISSUER is set' },
+    ]);
+  }
+  return {
+    tokens: {
+      issuer: s.BRIDGE_AUTH_ISSUER,
+      ...(s.BRIDGE_AUTH_JWKS_URL ? { jwksUrl: s.BRIDGE_AUTH_JWKS_URL } : {}),
+      audience: s.BRIDGE_AUTH_AUDIENCE,
+      userClaim: s.BRIDGE_AUTH_USER_CLAIM,
+      clockSkewSeconds: s.BRIDGE_AUTH_CLOCK_SKEW_SECONDS,
+      jwksCacheSeconds: s.BRIDGE_AUTH_JWKS_CACHE_SECONDS,
+      jwksCooldownSeconds: s.BRIDGE_AUTH_JWKS_COOLDOWN_SECONDS,
+    },
   };
 }
 

@@ -19,9 +19,16 @@ export function createServices(config: BridgeConfig, overrides: Overrides = {}):
 
 let services: Services | undefined;
 
-/** The worker's services, built on first use from process.env; a bad setting throws ConfigError naming it. */
+/**
+ * The worker's services, built on first use from process.env; a bad setting throws ConfigError
+ * naming it. The worker's instance publishes its metrics snapshot for the others (tests that build
+ * services themselves start it only when they need it).
+ */
 export function getServices(): Services {
-  services ??= createServices(loadConfig());
+  if (!services) {
+    services = createServices(loadConfig());
+    services.clusterMetrics.start();
+  }
   return services;
 }
 

@@ -26,6 +26,15 @@ param adminKeySecretUri string
 @description('AI providers to turn on: { openai: { model: \'gpt-4o-mini\' }, azureOpenai: { model: \'...\', baseUrl: \'https://<resource>.openai.azure.com/openai/v1\' } ... } (keys: openai, azureOpenai, gemini, groq, cloudflare, huggingface; baseUrl optional where shared/config.ts has a default).')
 param aiProviders object = {}
 
+@description('BRIDGE_AUTH_ISSUER (empty = bearer tokens off, API keys only).')
+param authIssuer string = ''
+@description('BRIDGE_AUTH_AUDIENCE (comma-separated).')
+param authAudience string = ''
+@description('BRIDGE_AUTH_USER_CLAIM (Entra ID: oid).')
+param authUserClaim string = 'oid'
+@description('BRIDGE_AUTH_JWKS_URL (empty = OIDC discovery of the issuer).')
+param authJwksUrl string = ''
+
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 @minValue(40)
@@ -128,12 +137,33 @@ var appSettings = {
   BRIDGE_JOB_POSTINGS_MAX: '5000'
   BRIDGE_TEXT_WORKER_THREADS: '1'
   BRIDGE_TEXT_WORKER_TIMEOUT_MS: '20000'
+  // Metrics across instances and the health monitor timers.
+  BRIDGE_METRICS_PUBLISH_SECONDS: '5'
+  BRIDGE_METRICS_STALE_SECONDS: '30'
+  BRIDGE_METRICS_TTL_SECONDS: '600'
+  BRIDGE_LOCKSTEP_MONITOR_ENABLED: 'true'
+  BRIDGE_LOCKSTEP_MONITOR_SCHEDULE: '0 * * * * *'
+  BRIDGE_PROVIDER_CHECK_ENABLED: 'true'
+  BRIDGE_PROVIDER_CHECK_SCHEDULE: '0 */5 * * * *'
 
   // Behaviour (the same defaults as shared/config.ts; change them here).
   BRIDGE_PROTECTED_FIELDS: 'role,permissions,status'
   BRIDGE_SYNC_MAX_RETRIES: '20'
   BRIDGE_MAX_BODY_BYTES: '1048576'
   BRIDGE_AUTH_CACHE_SECONDS: '30'
+  // Bearer tokens (Entra ID or any OIDC issuer): only public keys are read, so no secret is set.
+  BRIDGE_AUTH_ISSUER: authIssuer
+  BRIDGE_AUTH_AUDIENCE: authAudience
+  BRIDGE_AUTH_USER_CLAIM: authUserClaim
+  BRIDGE_AUTH_JWKS_URL: authJwksUrl
+  BRIDGE_AUTH_CLOCK_SKEW_SECONDS: '60'
+  BRIDGE_AUTH_JWKS_CACHE_SECONDS: '600'
+  BRIDGE_AUTH_JWKS_COOLDOWN_SECONDS: '30'
+  // Usage counts and rate limits (the ai class is shared through Cosmos DB; read/write per instance).
+  BRIDGE_USAGE_FLUSH_SECONDS: '60'
+  BRIDGE_USAGE_RETENTION_DAYS: '90'
+  BRIDGE_RATE_LIMITS_END_USER: 'ai=100/h,write=120/m,read=600/m'
+  BRIDGE_RATE_LIMITS_KEY: 'ai=100/h'
   BRIDGE_EVENTS_FAST_PATH: 'true'
   BRIDGE_SWEEP_SCHEDULE: '*/10 * * * * *'
   BRIDGE_SWEEP_GRACE_SECONDS: '10'

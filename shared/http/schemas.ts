@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FIELD_NAME_PATTERN, FIELD_NAME_RULE } from '../domain/ids';
 import { ROLES } from '../services/principal';
+import { SCOPES, type Scope } from '../services/scopes';
 import type { JsonValue } from '../ports/document-store';
 import { eventTypeSchema } from '../services/command-schemas';
 
@@ -24,6 +25,16 @@ export const statePutSchema = z.strictObject({
 export const keyCreateSchema = z.strictObject({
   role: z.enum(ROLES as [string, ...string[]]).transform((r) => r as (typeof ROLES)[number]),
   name: z.string().trim().min(1).max(100),
+  /** Route groups the key may call (shared/services/scopes.ts); left out = its role's full reach. */
+  scopes: z
+    .array(z.enum(SCOPES as [Scope, ...Scope[]], `must be one of ${SCOPES.join(', ')}`))
+    .min(1)
+    .max(SCOPES.length)
+    .optional(),
+  /** When it stops working (RFC 3339 with an offset); must be in the future, at most 10 years ahead. */
+  expiresAt: z.iso
+    .datetime({ offset: true, error: 'must be an RFC 3339 time, e.g. 2027-01-31T00:00:00Z' })
+    .optional(),
 });
 
 export const subscriptionCreateSchema = z.strictObject({

@@ -3,14 +3,32 @@ import type { Clock } from '../ports/clock';
 import type { DocumentCollection } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
 import { API_KEY_ID_PATTERN } from '../domain/ids';
-import { keyPrincipal, type Principal, type Role } from './principal';
+import { keyPrincipal, type KeyPrincipal, type Role } from './principal';
+import type { Scope } from './scopes';
 
 export interface ApiKeyRecord {
   id: string;
   role: Role;
   name: string;
   createdAt: string;
+  /** The route groups it may call; absent = every route of its role (keys issued before scopes). */
+  scopes?: Scope[];
+  /** When it stops working (ISO time); absent = never. */
+  expiresAt?: string;
 }
+
+/** What issuing a key may narrow. */
+export interface KeyLimits {
+  scopes?: readonly Scope[];
+  /** Epoch ms. */
+  expiresAt?: number;
+}
+
+/** The outcome of checking a presented key. */
+export type KeyCheck =
+  | { ok: true; principal: KeyPrincipal }
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'expired'; expiredAt: string };
 
 interface ApiKeyDocument extends ApiKeyRecord {
   /** SHA-256 of the whole key, hex. The key itself is never stored. */
@@ -40,7 +58,10 @@ export interface ApiKeyServiceDeps {
  */
 export class ApiKeyService {
   private readonly bootstrapHash: Buffer;
-  private readonly cache = new Map<string, { principal: Principal; expiresAt: number }>();
+  private readonly cache = new Map<
+    string,
+    { principal: KeyPrincipal; keyExpiresAt?: number; cachedUntil: number }
+  >();
 
   private readonly store: DocumentCollection;
   private readonly clock: Clock;
@@ -53,7 +74,7 @@ export class ApiKeyService {
     this.bootstrapHash = sha256(deps.bootstrapAdminKey);
   }
 
-  async issue(role: Role, name: string): Promise<ApiKeyRecord & { key: string }> {
+  async issue(role: Role, name: string, limits: KeyLimits = {}): Promise<ApiKeyRecord & { key: string }> {
     const id = randomBytes(10).toString('hex').slice(0, 16);
     const key = `pbk_${id}_${randomBytes(32).toString('base64url')}`;
     const record: ApiKeyDocument = {
@@ -61,10 +82,22 @@ export class ApiKeyService {
       role,
       name,
       createdAt: new Date(this.clock.now()).toISOString(),
+      ...(limits.scopes ? { scopes: [...new Set(limits.scopes)] } : {}),
+      ...(limits.expiresAt !== undefined ? { expiresAt: new Date(limits.expiresAt).toISOString() } : {}),
       hash: sha256(key).toString('hex'),
     };
     await this.store.create(KEY_PARTITION, { id, type: KEY_TYPE, body: record });
-    return { id, key, role, name, createdAt: record.createdAt };
+    const { hash: _hash, ...shown } = record;
+    return { ...shown, key };
+  }
+
+  /** The key's record (never its hash), or undefined. */
+  async get(id: string): Promise<ApiKeyRecord | undefined> {
+    if (!API_KEY_ID_PATTERN.test(id)) return undefined;
+    const doc = await this.store.read<ApiKeyDocument>(KEY_PARTITION, id);
+    if (!doc) return undefined;
+    const { hash: _hash, ...record } = doc.body;
+    return record;
   }
 
   async list(): Promise<ApiKeyRecord[]> {
@@ -78,8 +111,8 @@ export class ApiKeyService {
         continuation,
       });
       for (const doc of page.items) {
-        const { id, role, name, createdAt } = doc.body;
-        records.push({ id, role, name, createdAt });
+        const { hash: _hash, ...record } = doc.body;
+        records.push(record);
       }
       continuation = page.continuation;
     } while (continuation);
@@ -99,29 +132,47 @@ export class ApiKeyService {
     }
   }
 
-  /** The principal a presented key stands for, or undefined when it is not a valid key. */
-  async authenticate(presented: string): Promise<Principal | undefined> {
+  /** The principal a presented key stands for, or undefined when it is not a valid (unexpired) key. */
+  async authenticate(presented: string): Promise<KeyPrincipal | undefined> {
+    const check = await this.check(presented);
+    return check.ok ? check.principal : undefined;
+  }
+
+  /** Checks a presented key: its principal, or why it does not work (unknown/revoked, or expired). */
+  async check(presented: string): Promise<KeyCheck> {
     const hash = sha256(presented);
     if (hash.length === this.bootstrapHash.length && timingSafeEqual(hash, this.bootstrapHash)) {
-      return keyPrincipal('bootstrap', 'admin', 'bootstrap admin key (BRIDGE_ADMIN_KEY)');
+      return {
+        ok: true,
+        principal: keyPrincipal('bootstrap', 'admin', 'bootstrap admin key (BRIDGE_ADMIN_KEY)'),
+      };
     }
     const match = KEY_FORMAT.exec(presented);
-    if (!match) return undefined;
+    if (!match) return { ok: false, reason: 'invalid' };
     const hex = hash.toString('hex');
     const now = this.clock.now();
-    const cached = this.cache.get(hex);
-    if (cached && cached.expiresAt > now) return cached.principal;
-
-    const doc = await this.store.read<ApiKeyDocument>(KEY_PARTITION, match[1] as string);
-    if (!doc || !timingSafeEqual(Buffer.from(doc.body.hash, 'hex'), hash)) {
-      this.cache.delete(hex);
-      return undefined;
+    let entry = this.cache.get(hex);
+    if (!entry || entry.cachedUntil <= now) {
+      const doc = await this.store.read<ApiKeyDocument>(KEY_PARTITION, match[1] as string);
+      if (!doc || !timingSafeEqual(Buffer.from(doc.body.hash, 'hex'), hash)) {
+        this.cache.delete(hex);
+        return { ok: false, reason: 'invalid' };
+      }
+      const { id, role, name, scopes, expiresAt } = doc.body;
+      entry = {
+        principal: keyPrincipal(id, role, name, scopes),
+        ...(expiresAt !== undefined ? { keyExpiresAt: Date.parse(expiresAt) } : {}),
+        cachedUntil: now + this.cacheSeconds * 1000,
+      };
+      if (this.cacheSeconds > 0) {
+        if (this.cache.size >= MAX_CACHE_ENTRIES) this.cache.clear();
+        this.cache.set(hex, entry);
+      }
     }
-    const principal = keyPrincipal(doc.body.id, doc.body.role, doc.body.name);
-    if (this.cacheSeconds > 0) {
-      if (this.cache.size >= MAX_CACHE_ENTRIES) this.cache.clear();
-      this.cache.set(hex, { principal, expiresAt: now + this.cacheSeconds * 1000 });
+    // Expiry is checked on every use, cached or not.
+    if (entry.keyExpiresAt !== undefined && entry.keyExpiresAt <= now) {
+      return { ok: false, reason: 'expired', expiredAt: new Date(entry.keyExpiresAt).toISOString() };
     }
-    return principal;
+    return { ok: true, principal: entry.principal };
   }
 }

@@ -8,7 +8,7 @@ import { careerEventSource, careerPartition, newRecordId, queryPage } from './ca
 import { ServiceError } from './errors';
 import { outboxOperation, toOutboxItem } from './event-outbox';
 import type { JobPostingsService } from './job-postings-service';
-import type { Principal } from './principal';
+import { principalRef, type Principal, type PrincipalRef } from './principal';
 import type { CommitListener } from './sync-service';
 
 /**
@@ -31,7 +31,8 @@ const MAX_ATTEMPTS = 20;
 export interface ApplicationChange {
   status: ApplicationStatus;
   at: string;
-  by: { role: string; keyId: string };
+  /** Who made the change (a key, an app-role token or the applicant themselves). */
+  by: PrincipalRef;
   note?: string;
 }
 
@@ -68,7 +69,7 @@ export class ApplicationService {
     if (!posting) throw new ServiceError('not-found', `No job posting ${input.postingId}.`);
     const pk = careerPartition(userId);
     const now = new Date(this.deps.clock.now()).toISOString();
-    const by = { role: principal.role, keyId: principal.keyId };
+    const by = principalRef(principal);
     const application: Application = {
       id: newRecordId('app'),
       userId,
@@ -161,7 +162,7 @@ export class ApplicationService {
       const entry: ApplicationChange = {
         status: change.status,
         at: now,
-        by: { role: principal.role, keyId: principal.keyId },
+        by: principalRef(principal),
         ...(change.note ? { note: change.note } : {}),
       };
       const next: Application = {

@@ -5,7 +5,7 @@ import {
   type QueryFilter,
   type QueryPage,
 } from '../ports/document-store';
-import { defaultUserIdOf, mayActForUser } from './access-policy';
+import { userIdFor } from './access-policy';
 import { ServiceError } from './errors';
 import type { Principal } from './principal';
 
@@ -23,18 +23,16 @@ export const careerEventSource = (userId: string) => `/bridge/career/${encodeURI
 export const newRecordId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
 
 /**
- * The user a request is about: the one it names, or the caller's own (an end user) when it names
- * none. 400 when neither, 403 when the caller may not act for the user named (access-policy.ts).
+ * The user a request is about (access-policy.ts `userIdFor`): an end user's own id when they name
+ * none, 403 when they name someone else; a key or app-role token must name one (400 otherwise).
+ * `what` completes "You may not … of user X".
  */
-export function requestedUser(principal: Principal, userId: string | undefined): string {
-  const target = userId ?? defaultUserIdOf(principal);
+export function requestedUser(principal: Principal, userId: string | undefined, what: string): string {
+  const target = userIdFor(principal, userId, what);
   if (target === undefined) {
     throw new ServiceError('validation', 'Name the user: userId is required.', [
       { path: 'userId', message: 'is required' },
     ]);
-  }
-  if (!mayActForUser(principal, target)) {
-    throw new ServiceError('forbidden', `This caller may not act for user ${target}.`);
   }
   return target;
 }

@@ -3,6 +3,7 @@
  * analytics), for the route registry (OpenAPI). Requests are validated where each route declares them.
  */
 import { z } from 'zod';
+import { actorSchema } from './command-schemas';
 
 const languageGuess = z.object({
   language: z.string(),
@@ -34,7 +35,7 @@ export const resumeSchema = z.object({
   version: z.number().int(),
   createdAt: z.string(),
   updatedAt: z.string(),
-  createdBy: z.object({ role: z.string(), keyId: z.string() }),
+  createdBy: actorSchema,
   text: z.string().optional(),
 });
 

@@ -58,10 +58,16 @@ export const commandSchema = z.discriminatedUnion('command', [
 ]);
 export type Command = z.output<typeof commandSchema>;
 
-export const actorSchema = z.strictObject({
-  role: z.enum(['admin', 'user', 'service']),
-  keyId: z.string().min(1).max(100),
-});
+/** Who asked (principal.ts PrincipalRef): a key (`kind` absent in messages older than tokens), a token or an end user. */
+export const actorSchema = z.union([
+  z.strictObject({
+    kind: z.literal('key').optional(),
+    role: z.enum(['admin', 'user', 'service']),
+    keyId: z.string().min(1).max(100),
+  }),
+  z.strictObject({ kind: z.literal('token'), role: z.enum(['admin', 'service']), subject: userIdSchema }),
+  z.strictObject({ kind: z.literal('end-user'), role: z.literal('user'), userId: userIdSchema }),
+]);
 
 /** The queue message: an operation id, who asked, and the command. */
 export const commandMessageSchema = z.strictObject({

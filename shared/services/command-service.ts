@@ -5,7 +5,8 @@ import type { DocumentCollection, JsonValue } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
 import { COMMANDS_QUEUE } from '../domain/bus-topology';
 import { toJsonObject } from '../domain/json';
-import { keyPrincipal, type Principal } from './principal';
+import { authorizeCommand, mayReadOperation, ownerIdOf } from './access-policy';
+import { principalFromRef, principalRef, type Principal } from './principal';
 import { commandMessageSchema, type Command, type CommandMessage } from './command-schemas';
 import { ServiceError } from './errors';
 import type { AnalysisService } from './analysis-service';
@@ -23,6 +24,8 @@ export interface Operation {
   attempts: number;
   result?: JsonValue;
   error?: { kind: string; message: string; errors?: { path: string; message: string }[] };
+  /** Who queued it (access-policy ownerIdOf); absent on operations recorded before owners were. */
+  owner?: string;
 }
 
 const OPERATION_ID = 'operation';
@@ -67,12 +70,9 @@ export class CommandService {
     this.analysis = deps.analysis;
   }
 
-  async enqueue(command: Command, principal: Principal): Promise<Operation> {
-    if (command.command === 'delete_user' && principal.role !== 'admin') {
-      throw new ServiceError('validation', 'delete_user needs an admin key.', [
-        { path: '/command', message: 'admin only' },
-      ]);
-    }
+  async enqueue(requested: Command, principal: Principal): Promise<Operation> {
+    // 403 for what this principal may not do (an end user: only about themselves).
+    const command = authorizeCommand(principal, requested);
     const id = `op_${randomBytes(12).toString('hex')}`;
     const now = new Date(this.clock.now()).toISOString();
     const operation: Operation = {
@@ -82,6 +82,7 @@ export class CommandService {
       createdAt: now,
       updatedAt: now,
       attempts: 0,
+      owner: ownerIdOf(principal),
     };
     await this.store.create(
       operationPartition(id),
@@ -90,7 +91,7 @@ export class CommandService {
     );
     const message: CommandMessage = {
       operationId: id,
-      actor: { role: principal.role, keyId: principal.keyId },
+      actor: principalRef(principal),
       command,
     };
     try {
@@ -113,6 +114,12 @@ export class CommandService {
   async get(id: string): Promise<Operation | undefined> {
     if (!/^op_[a-f0-9]{24}$/.test(id)) return undefined;
     return (await this.store.read<Operation>(operationPartition(id), OPERATION_ID))?.body;
+  }
+
+  /** The operation as `viewer` may see it: undefined (a 404) when there is none it may read. */
+  async getFor(viewer: Principal, id: string): Promise<Operation | undefined> {
+    const operation = await this.get(id);
+    return operation && mayReadOperation(viewer, operation.owner) ? operation : undefined;
   }
 
   /**
@@ -163,7 +170,9 @@ export class CommandService {
     actor: CommandMessage['actor'],
     operationId: string,
   ): Promise<JsonValue> {
-    const principal = keyPrincipal(actor.keyId, actor.role, actor.keyId);
+    const principal = principalFromRef(actor);
+    // Checked again: commands may also arrive on the queue directly (services with send rights).
+    authorizeCommand(principal, command);
     switch (command.command) {
       case 'sync_user_data': {
         const result = await this.sync.sync(
@@ -190,10 +199,8 @@ export class CommandService {
         const { command: _c, ...request } = command;
         return toJsonObject(await this.analysis.bayesian(request));
       }
-      case 'delete_user': {
-        if (actor.role !== 'admin') throw new ServiceError('validation', 'delete_user needs an admin actor.');
+      case 'delete_user':
         return { deleted: await this.sync.delete(command.userId, actor.role) };
-      }
     }
   }
 

@@ -17,6 +17,8 @@ export interface ReplayQuery {
   types?: readonly string[];
   subject?: string;
   limit: number;
+  /** Only events this returns true for (access-policy eventFilterFor(principal).matches). */
+  visible?: (event: BridgeCloudEvent) => boolean;
 }
 
 export interface ReplayPage {
@@ -80,7 +82,9 @@ export class EventLog {
         const event = item.body.event;
         if (query.types && !query.types.includes(event.type)) continue;
         if (query.subject !== undefined && event.subject !== query.subject) continue;
-        events.push(withSequence(event, item.seq));
+        const sequenced = withSequence(event, item.seq);
+        if (query.visible && !query.visible(sequenced)) continue;
+        events.push(sequenced);
         if (events.length >= query.limit) break;
       }
     }

@@ -15,6 +15,15 @@ export class EventMetrics {
     this.publishFailures += 1;
   }
 
+  /** The raw figures, for the snapshot this instance publishes (histogram in compressed form). */
+  exportParts(): { published: number; publishFailures: number; propagation: string } {
+    return {
+      published: this.published,
+      publishFailures: this.publishFailures,
+      propagation: this.propagation.encode(),
+    };
+  }
+
   snapshot() {
     const { p50, p95, p99 } = this.propagation.summary();
     return {

@@ -10,19 +10,17 @@ import {
   type BlobStore,
   type ByteRange,
 } from '../ports/blob-store';
-import type { Role } from './principal';
 import { ServiceError } from './errors';
 
 /**
  * Files: upload, download (ranges, conditional), delete and listing over a BlobStore.
  *
- * Paths are `/`-separated segments of safe characters (see BLOB_PATH_RULE). The portal-owned area
- * is `users/{userId}/…`: a `user` key (the user portal, acting for every user) may touch only paths
- * there; `admin` and `service` keys may touch any path. A path under `users/` must name a valid
- * user id and at least one segment after it.
+ * Paths are `/`-separated segments of safe characters (see BLOB_PATH_RULE). Each user's files are
+ * `users/{userId}/…`: a path under `users/` must name a valid user id and at least one segment
+ * after it. Who may touch which path is access-policy.ts's decision (assertMayTouchFile,
+ * fileListPrefixFor); this service checks only the form.
  */
 
-export const USER_AREA = 'users/';
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 const TOKEN = "[A-Za-z0-9!#$%&'*+.^_`|~-]+";
 const CONTENT_TYPE_PATTERN = new RegExp(
@@ -31,8 +29,6 @@ const CONTENT_TYPE_PATTERN = new RegExp(
 const PREFIX_PATTERN = /^[A-Za-z0-9._@/-]*$/;
 const CONTINUATION_PATTERN = /^[\x21-\x7e]{1,4096}$/;
 const CONTINUATION_RULE = 'must be a continuation returned by an earlier listing';
-
-export type FileAccess = { allowed: true; path: string } | { allowed: false; reason: string };
 
 export type FileRead =
   | { kind: 'not-modified'; properties: BlobProperties }
@@ -86,8 +82,8 @@ export class FileService {
     return this.options.maxBytes;
   }
 
-  /** Checks a path's form (400 otherwise) and whether `role` may touch it. */
-  access(role: Role, rawPath: string | null | undefined): FileAccess {
+  /** A path of the right form (400 otherwise). */
+  checkPath(rawPath: string | null | undefined): string {
     const path = rawPath ?? '';
     if (!isSafeBlobPath(path)) {
       throw new ServiceError('validation', 'Invalid file path.', [{ path: 'path', message: BLOB_PATH_RULE }]);
@@ -105,10 +101,7 @@ export class FileService {
         ]);
       }
     }
-    if (role === 'user' && !path.startsWith(USER_AREA)) {
-      return { allowed: false, reason: `A user key may only touch files under ${USER_AREA}{userId}/.` };
-    }
-    return { allowed: true, path };
+    return path;
   }
 
   async put(
@@ -178,22 +171,18 @@ export class FileService {
    * The prefix a listing may use: checked (400 otherwise) and scoped by role. A `user` key lists only
    * under users/, and there when it names no prefix.
    */
-  listScope(role: Role, rawPrefix: string | null | undefined): FileAccess {
+  /** A listing prefix of the right form (400 otherwise); '' when none was given. */
+  checkPrefix(rawPrefix: string | null | undefined): string {
     const prefix = rawPrefix ?? '';
     if (prefix.length > BLOB_PATH_MAX_LENGTH || !PREFIX_PATTERN.test(prefix)) {
       throw new ServiceError('validation', 'Invalid prefix.', [
         { path: 'prefix', message: 'must be up to 1024 letters, digits, ".", "_", "@", "-", "/"' },
       ]);
     }
-    if (role !== 'user') return { allowed: true, path: prefix };
-    if (prefix === '') return { allowed: true, path: USER_AREA };
-    if (!prefix.startsWith(USER_AREA)) {
-      return { allowed: false, reason: `A user key may only list files under ${USER_AREA}.` };
-    }
-    return { allowed: true, path: prefix };
+    return prefix;
   }
 
-  /** One page of files whose path starts with `prefix` (from listScope), in path order. */
+  /** One page of files whose path starts with `prefix` (checked by checkPrefix, narrowed by access-policy fileListPrefixFor), in path order. */
   async list(
     prefix: string,
     query: { continuation?: string | null; limit?: string | null },

@@ -21,7 +21,7 @@ import type { Clock } from '../ports/clock';
 import type { BatchOperation, DocumentCollection, StoredDocument } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
 import { ServiceError } from './errors';
-import type { Principal } from './principal';
+import { principalRef, type Principal, type PrincipalRef } from './principal';
 import type { SkillCatalog } from './skill-catalog';
 
 /**
@@ -88,7 +88,7 @@ export interface JobPosting {
   url: string | null;
   postedAt: string | null;
   importedAt: string;
-  importedBy: { role: string; keyId: string };
+  importedBy: PrincipalRef;
 }
 
 interface PostingDocument extends JobPosting {
@@ -336,7 +336,7 @@ export class JobPostingsService {
       url: input.url ?? null,
       postedAt: input.postedAt ?? null,
       importedAt: new Date(this.deps.clock.now()).toISOString(),
-      importedBy: { role: principal.role, keyId: principal.keyId },
+      importedBy: principalRef(principal),
       terms: { title: fieldTerms(input.title), text: fieldTerms(input.text) },
     };
   }

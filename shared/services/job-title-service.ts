@@ -24,7 +24,7 @@ import type { Clock } from '../ports/clock';
 import type { DocumentCollection } from '../ports/document-store';
 import type { BuiltInTaxonomySource } from '../ports/reference-data';
 import type { TaxonomyWorker } from '../ports/taxonomy-worker';
-import type { Principal } from './principal';
+import { actorIdOf, type Principal } from './principal';
 import { ServiceError } from './errors';
 
 /**
@@ -193,7 +193,7 @@ export class JobTitleService {
       name: taxonomy.name,
       version: taxonomy.version,
       importedAt: new Date(now).toISOString(),
-      importedBy: principal.keyId,
+      importedBy: actorIdOf(principal),
       stats: { ...index.stats },
     };
     const previous = await this.store.read<TaxonomyPointer>(TAXONOMY_PK, POINTER_ID);

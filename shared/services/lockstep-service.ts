@@ -1,5 +1,6 @@
+import { CronExpressionParser } from 'cron-parser';
 import type { Clock } from '../ports/clock';
-import type { DocumentCollection } from '../ports/document-store';
+import { isStoreError, type DocumentCollection } from '../ports/document-store';
 import { eventDocId } from '../domain/cloud-event';
 import { lockstepBand } from '../domain/lockstep-health';
 import type { EventLog } from './event-log';
@@ -9,6 +10,12 @@ import type { OutboxItem } from './event-outbox';
 import { userPartition, type SyncService } from './sync-service';
 
 export const PROBE_USER_ID = 'lockstep-probe';
+/** Where the lockstep-monitor timer records its runs (one document, the newest MONITOR_HISTORY runs). */
+export const MONITOR_PARTITION = 'lockstep:monitor';
+export const MONITOR_DOC_ID = 'runs';
+export const MONITOR_HISTORY = 60;
+/** How many of the recorded runs lockstep status shows. */
+const MONITOR_SHOWN = 10;
 const RECENT_USERS = 200;
 const PROBE_TIMEOUT_MS = 10_000;
 
@@ -23,6 +30,21 @@ export interface LockstepServiceDeps {
   propagator: EventPropagator;
   metrics: EventMetrics;
   graceMs: number;
+  /** The lockstep-monitor timer's settings, reported with its runs. */
+  monitor?: { enabled: boolean; schedule: string };
+}
+
+/** One run of the lockstep-monitor timer: the probe's result and the health it saw then. */
+export interface MonitorRun {
+  at: string;
+  ok: boolean;
+  syncLatencyMs: number;
+  propagationLatencyMs: number | null;
+  detail?: string;
+  health: string;
+  pendingEvents: number;
+  /** The instance that ran it. */
+  instanceId: string;
 }
 
 /**
@@ -40,8 +62,10 @@ export class LockstepService {
   private readonly propagator: EventPropagator;
   private readonly metrics: EventMetrics;
   private readonly graceMs: number;
+  private readonly monitor: { enabled: boolean; schedule: string };
 
   constructor(deps: LockstepServiceDeps) {
+    this.monitor = deps.monitor ?? { enabled: false, schedule: '' };
     this.store = deps.store;
     this.clock = deps.clock;
     this.sync = deps.sync;
@@ -63,7 +87,13 @@ export class LockstepService {
     }
   }
 
+  /** The lockstep monitor's figures now, with the monitor timer's recent runs. */
   async status() {
+    const figures = await this.figures();
+    return { ...figures, monitor: await this.monitorRuns() };
+  }
+
+  private async figures() {
     const now = this.clock.now();
     const scan = await this.log.scanPending(this.propagator);
     const inconsistent: { userId: string; stateVersion: number; publishedThrough: 'pending' }[] = [];
@@ -101,6 +131,61 @@ export class LockstepService {
     };
   }
 
+  /**
+   * One run of the lockstep-monitor timer: the probe, then the health it leaves, recorded in the
+   * store (the newest MONITOR_HISTORY runs) so every instance's lockstep status shows it.
+   */
+  async runMonitor(instanceId: string): Promise<MonitorRun> {
+    const probe = await this.probe();
+    const figures = await this.figures();
+    const run: MonitorRun = {
+      at: new Date(this.clock.now()).toISOString(),
+      ok: probe.ok,
+      syncLatencyMs: probe.syncLatencyMs,
+      propagationLatencyMs: probe.propagationLatencyMs,
+      ...('detail' in probe && probe.detail ? { detail: probe.detail } : {}),
+      health: figures.health,
+      pendingEvents: figures.changeFeed.pendingEvents,
+      instanceId,
+    };
+    await this.recordRun(run);
+    return run;
+  }
+
+  /** The monitor's settings and its recorded runs, newest first. */
+  async monitorRuns() {
+    const now = this.clock.now();
+    const stored = await this.store.read<{ runs: MonitorRun[] }>(MONITOR_PARTITION, MONITOR_DOC_ID);
+    const runs = stored?.body.runs ?? [];
+    const last = runs[runs.length - 1] ?? null;
+    return {
+      enabled: this.monitor.enabled,
+      schedule: this.monitor.schedule,
+      intervalSeconds: this.monitor.enabled ? scheduleIntervalSeconds(this.monitor.schedule, now) : null,
+      lastRunAgeSeconds: last ? Math.max(0, Math.round((now - Date.parse(last.at)) / 1000)) : null,
+      last,
+      recent: runs.slice(-MONITOR_SHOWN).reverse(),
+    };
+  }
+
+  /** Appends a run (a conditional write: two instances running the timer at once both land). */
+  private async recordRun(run: MonitorRun): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const stored = await this.store.read<{ runs: MonitorRun[] }>(MONITOR_PARTITION, MONITOR_DOC_ID);
+      const runs = [...(stored?.body.runs ?? []), run].slice(-MONITOR_HISTORY);
+      const doc = { id: MONITOR_DOC_ID, type: 'lockstep-monitor', body: { runs } };
+      try {
+        if (stored) await this.store.upsert(MONITOR_PARTITION, doc, { ifMatch: stored.etag });
+        else await this.store.create(MONITOR_PARTITION, doc);
+        return;
+      } catch (error) {
+        const lost = isStoreError(error, 'precondition-failed') || isStoreError(error, 'conflict');
+        if (!lost || attempt >= 10) throw error;
+        await sleep(5 * (attempt + 1));
+      }
+    }
+  }
+
   /** A synthetic admin sync observed through the real event path until the bus has accepted its event. */
   async probe() {
     const started = performance.now();
@@ -133,3 +218,14 @@ export class LockstepService {
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/** Seconds between two runs of a six-field NCRONTAB schedule (null when it cannot be read). */
+function scheduleIntervalSeconds(schedule: string, now: number): number | null {
+  try {
+    const expression = CronExpressionParser.parse(schedule, { currentDate: new Date(now), tz: 'UTC' });
+    const first = expression.next().getTime();
+    return (expression.next().getTime() - first) / 1000;
+  } catch {
+    return null;
+  }
+}

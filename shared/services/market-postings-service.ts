@@ -1,7 +1,7 @@
 import type { Clock } from '../ports/clock';
 import type { BatchOperation, DocumentCollection } from '../ports/document-store';
 import { Pacer } from './cooperative';
-import type { Principal } from './principal';
+import { actorIdOf, type Principal } from './principal';
 import type { JobTitleService } from './job-title-service';
 
 /**
@@ -129,7 +129,7 @@ export class MarketPostingsService {
         ...period,
         count: p.count,
         updatedAt: at,
-        by: principal.keyId,
+        by: actorIdOf(principal),
       });
       byTitle.set(titleId, docs);
     }

@@ -1,6 +1,6 @@
 import type { TokenCosts } from '../config';
 import type { JsonObject, JsonValue } from '../domain/json';
-import { mayActForUser } from './access-policy';
+import { assertMayActForUser } from './access-policy';
 import { ServiceError } from './errors';
 import type { Principal } from './principal';
 import type { TokenReceipt, TokenService } from './token-service';
@@ -62,9 +62,7 @@ export class MeteringService {
 
   async run(call: MeteredCall): Promise<MeteredOutcome> {
     const { tokens } = this.deps;
-    if (!mayActForUser(call.principal, call.userId)) {
-      throw new ServiceError('forbidden', `This caller may not spend the tokens of user ${call.userId}.`);
-    }
+    assertMayActForUser(call.principal, call.userId, 'spend the tokens');
     const cost = this.costOf(call.operation);
     if (call.idempotencyKey !== undefined) {
       const recorded = await tokens.recorded({

@@ -20,12 +20,15 @@ import {
   attemptFailed,
   attemptSucceeded,
   describe,
+  healthChecked,
   initialLockState,
   nextInLine,
   recover,
   release,
   type AuditEntry,
   type FailureKind,
+  type HealthCheckOutcome,
+  type HealthCheckRecord,
   type LockDescription,
   type LockPolicy,
   type LockResult,
@@ -60,11 +63,21 @@ export interface ActiveProvider {
 
 export interface ProviderStateView extends Omit<
   ProviderDescription,
-  'cooldownUntil' | 'cooldownRemainingMs' | 'lastError'
+  'cooldownUntil' | 'cooldownRemainingMs' | 'lastError' | 'lastCheck'
 > {
   cooldownUntil: string | null;
   cooldownRemainingSeconds: number;
   lastError: { kind: FailureKind; at: string; message?: string } | null;
+  /** The health monitor's last check (providers-check timer); null before the first. */
+  lastCheck: (Omit<HealthCheckRecord, 'at'> & { at: string }) | null;
+}
+
+/** What the health monitor's check of one provider led to. */
+export interface HealthCheckResult {
+  tripped: boolean;
+  failedOver?: { from: string; to: string };
+  /** The lock went back from the heuristic to this provider (health recovery). */
+  failedBack?: string;
 }
 
 export interface ProvidersView extends Omit<LockDescription, 'since' | 'providers'> {
@@ -124,6 +137,14 @@ export class ProviderLockService {
 
   /** An admin takes the lock for `provider`; 400 for an unknown one, 409 when it may not be chosen now. */
   async acquire(provider: string, reason: string): Promise<ProvidersView> {
+    // An unknown name is bad input: refused before anything is read or written (no audit entry).
+    const known = [...this.policy.order, HEURISTIC_PROVIDER];
+    if (!known.includes(provider)) {
+      const why = `unknown provider; known: ${known.join(', ')}`;
+      throw new ServiceError('validation', `Cannot lock ${provider}: ${why}.`, [
+        { path: '/provider', message: why },
+      ]);
+    }
     const result = await this.update((doc, now) => {
       const r = acquire(doc.state, provider, reason, now, this.policy);
       return { doc: { state: r.state, manual: r.rejected ? doc.manual : true }, value: r };
@@ -169,6 +190,30 @@ export class ProviderLockService {
     });
   }
 
+  /**
+   * The health monitor checked `provider`: the outcome counts under the same rules as a real call
+   * (domain healthChecked). When the heuristic holds the lock because of a failover and a provider
+   * is available again, the lock goes back to it here too, without waiting for the next analysis.
+   */
+  async healthChecked(provider: string, outcome: HealthCheckOutcome): Promise<HealthCheckResult> {
+    return this.update((doc, now) => {
+      const checked = healthChecked(doc.state, provider, outcome, now, this.policy);
+      let state = checked.state;
+      let manual = checked.failedOver ? false : doc.manual;
+      const result: HealthCheckResult = { tripped: checked.tripped !== undefined };
+      if (checked.failedOver)
+        result.failedOver = { from: checked.failedOver.from, to: checked.failedOver.to };
+      const next = nextInLine(state, this.policy, now);
+      if (state.active === HEURISTIC_PROVIDER && !manual && next !== HEURISTIC_PROVIDER) {
+        const reason = `auto: ${next} is available again (health recovery, found by the health check)`;
+        state = acquire(state, next, reason, now, this.policy).state;
+        manual = false;
+        result.failedBack = next;
+      }
+      return { doc: { state, manual }, value: result };
+    });
+  }
+
   /** GET /api/providers: the lock, every provider's state and the newest `auditLimit` audit entries. */
   async view(auditLimit = 50): Promise<ProvidersView> {
     const { doc } = await this.read();
@@ -179,11 +224,12 @@ export class ProviderLockService {
     return {
       ...d,
       since: d.since === null ? null : iso(d.since),
-      providers: d.providers.map(({ cooldownUntil, cooldownRemainingMs, lastError, ...p }) => ({
+      providers: d.providers.map(({ cooldownUntil, cooldownRemainingMs, lastError, lastCheck, ...p }) => ({
         ...p,
         cooldownUntil: cooldownUntil === null ? null : iso(cooldownUntil),
         cooldownRemainingSeconds: Math.ceil(cooldownRemainingMs / 1000),
         lastError: lastError ? { ...lastError, at: iso(lastError.at) } : null,
+        lastCheck: lastCheck ? { ...lastCheck, at: iso(lastCheck.at) } : null,
       })),
       manual: doc.manual,
       rules: {

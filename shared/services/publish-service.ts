@@ -11,7 +11,7 @@ import {
   type EventDocumentBody,
   type PendingEvent,
 } from '../domain/cloud-event';
-import type { Principal } from './principal';
+import { actorIdOf, type Principal } from './principal';
 import { ServiceError } from './errors';
 import { outboxOperation, toOutboxItem } from './event-outbox';
 import type { CommitListener } from './sync-service';
@@ -76,13 +76,13 @@ export class PublishService {
     request: PublishRequest,
     publisher: Principal,
   ): Promise<{ id: string; sequence: string; duplicate: boolean }> {
-    const id = `pub:${publisher.keyId}:${request.id ?? randomUUID()}`;
+    const id = `pub:${actorIdOf(publisher)}:${request.id ?? randomUUID()}`;
     const pk = `pub:${id}`;
     const now = this.clock.now();
     const event: PendingEvent = {
       specversion: '1.0',
       id,
-      source: `${PUBLISHER_SOURCE_PREFIX}${publisher.keyId}`,
+      source: `${PUBLISHER_SOURCE_PREFIX}${actorIdOf(publisher)}`,
       type: request.type,
       ...(request.subject !== undefined ? { subject: request.subject } : {}),
       time: new Date(now).toISOString(),

@@ -15,7 +15,7 @@ import { careerEventSource, careerPartition, newRecordId, readBounded } from './
 import { ServiceError } from './errors';
 import { outboxOperation, toOutboxItem } from './event-outbox';
 import type { FileService } from './file-service';
-import type { Principal } from './principal';
+import { principalRef, type Principal, type PrincipalRef } from './principal';
 import type { SkillCatalog } from './skill-catalog';
 import type { CommitListener } from './sync-service';
 
@@ -82,7 +82,7 @@ export interface Resume {
   version: number;
   createdAt: string;
   updatedAt: string;
-  createdBy: { role: string; keyId: string };
+  createdBy: PrincipalRef;
 }
 
 interface ResumeIndex {
@@ -130,7 +130,7 @@ export class ResumeService {
       version: 1,
       createdAt: now,
       updatedAt: now,
-      createdBy: { role: principal.role, keyId: principal.keyId },
+      createdBy: principalRef(principal),
     };
     await this.storeFile(filePath, resume.contentType, read.bytes);
     try {

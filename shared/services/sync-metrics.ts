@@ -1,4 +1,5 @@
 import { healthBand } from '../domain/health-band';
+import { successRateOf } from '../domain/instance-metrics';
 import { LatencyHistogram } from '../domain/latency-histogram';
 import type { Clock } from '../ports/clock';
 
@@ -15,9 +16,12 @@ export class SyncMetrics {
   private rejectedSyncs = 0;
   private readonly latency = new LatencyHistogram();
   private readonly since: string;
+  /** Epoch ms when these counters started. */
+  readonly startedAt: number;
 
   constructor(clock: Clock) {
-    this.since = new Date(clock.now()).toISOString();
+    this.startedAt = clock.now();
+    this.since = new Date(this.startedAt).toISOString();
   }
 
   record(outcome: SyncOutcome, latencyMs: number): void {
@@ -30,10 +34,18 @@ export class SyncMetrics {
   /** Per-sync detail (conflicts, rejected fields); kept by telemetry, not by the in-process counters. */
   recordDetail(_detail: { conflicts: number; rejectedFields: number; writer: string }): void {}
 
+  /** The raw figures, for the snapshot this instance publishes (histogram in compressed form). */
+  exportParts(): { count: number; failed: number; rejected: number; latency: string } {
+    return {
+      count: this.syncCount,
+      failed: this.failedSyncs,
+      rejected: this.rejectedSyncs,
+      latency: this.latency.encode(),
+    };
+  }
+
   snapshot() {
-    const judged = this.syncCount - this.rejectedSyncs;
-    const successRate =
-      judged === 0 ? null : Math.round(((judged - this.failedSyncs) / judged) * 10_000) / 10_000;
+    const successRate = successRateOf(this.syncCount, this.rejectedSyncs, this.failedSyncs);
     const { avg, p50, p95, p99 } = this.latency.summary();
     return {
       syncCount: this.syncCount,

@@ -5,7 +5,7 @@ import type { BatchOperation, DocumentCollection, JsonValue } from '../ports/doc
 import { isStoreError } from '../ports/document-store';
 import { canonicalJson } from '../domain/json';
 import { idempotencyScopeOf } from './access-policy';
-import type { Principal } from './principal';
+import { principalRef, type Principal, type PrincipalRef } from './principal';
 import { ServiceError } from './errors';
 import { outboxOperation, toOutboxItem } from './event-outbox';
 import type { CommitListener } from './sync-service';
@@ -64,7 +64,8 @@ export interface LedgerEntry {
   balanceAfter: number;
   version: number;
   createdAt: string;
-  by: { keyId: string; role: string };
+  /** Who asked: `{kind, role, keyId | subject | userId}` (older entries: `{keyId, role}`). */
+  by: PrincipalRef;
   idempotencyKey?: string;
   reason?: string;
   /** What the operation was asked (e.g. the title), for the user's statement. */
@@ -372,7 +373,7 @@ export class TokenService {
         balanceAfter: balance.balance,
         version,
         createdAt: at,
-        by: { keyId: w.principal.keyId, role: w.principal.role },
+        by: principalRef(w.principal),
         ...(w.idempotencyKey !== undefined ? { idempotencyKey: w.idempotencyKey } : {}),
         ...(w.reason !== undefined ? { reason: w.reason } : {}),
         ...(w.subject !== undefined ? { subject: w.subject } : {}),

@@ -10,7 +10,7 @@ import { backoffDelayMs } from '../domain/backoff';
 import { WEBHOOK_RETRY_QUEUE } from '../domain/bus-topology';
 import { CLOUDEVENTS_CONTENT_TYPE, type BridgeCloudEvent } from '../domain/cloud-event';
 import { refusedWebhookUrl } from '../domain/webhook-target';
-import { mayManageOwned, ownerIdOf } from './access-policy';
+import { eventFilterForOwner, mayManageOwned, ownerIdOf } from './access-policy';
 import { ServiceError } from './errors';
 import type { Principal } from './principal';
 
@@ -175,7 +175,10 @@ export class WebhookService {
       this.cached = { at: now, subscriptions };
       subscriptions.catch(() => (this.cached = undefined));
     }
-    const targets = (await this.cached.subscriptions).filter((s) => s.eventTypes.includes(event.type));
+    // A subscription owned by an end user receives only events about that user (access-policy).
+    const targets = (await this.cached.subscriptions).filter(
+      (s) => s.eventTypes.includes(event.type) && eventFilterForOwner(s.createdBy).matches(event),
+    );
     const firstAttemptAt = this.clock.now();
     const outcomes = await Promise.all(
       targets.map((s) => this.attempt(s, { subscriptionId: s.id, event, attempt: 1, firstAttemptAt })),

@@ -1,5 +1,13 @@
-/** A thin fetch wrapper for the e2e tier: what a portal would send, and the parsed answer. */
+/**
+ * A thin fetch wrapper for the e2e tier: what a portal would send, and the parsed answer.
+ *
+ * Every exchange made through `call()` is also recorded and, when the test file ends, checked
+ * against the OpenAPI document the bridge serves (GET /api/openapi.json): a request a route
+ * accepted must be valid for the document, and each answer must match the response it documents.
+ * So the e2e tier's requests and answers are the document's examples, and drift fails a test.
+ */
 import * as net from 'node:net';
+import { OpenApiConformance, type Exchange, type OpenApiDoc } from '../helpers/openapi-conformance';
 
 /** Response bodies are whatever the API sent; tests assert on their shape. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -36,13 +44,56 @@ export async function call<T = AnyJson>(
   if (body !== undefined) headers['content-type'] ??= 'application/json';
   const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
   const text = await response.text();
-  return {
+  const parsed = text === '' ? undefined : JSON.parse(text);
+  record(baseUrl, {
+    method,
+    path,
+    requestBody: options.raw !== undefined ? jsonOrUndefined(options.raw.toString()) : options.json,
     status: response.status,
-    headers: response.headers,
-    body: (text === '' ? undefined : JSON.parse(text)) as T,
-    text,
-  };
+    responseContentType: response.headers.get('content-type'),
+    responseBody: parsed,
+  });
+  return { status: response.status, headers: response.headers, body: parsed as T, text };
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Recorded exchanges, checked against the OpenAPI document at the end of each test file.
+
+const recorded: Exchange[] = [];
+let openApiDoc: Promise<OpenApiDoc | undefined> | undefined;
+
+function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The document, fetched from the first host that serves it (while it is still running). */
+function fetchDocument(baseUrl: string): void {
+  openApiDoc = (openApiDoc ?? Promise.resolve(undefined)).then(
+    async (known) =>
+      known ??
+      fetch(`${baseUrl}/openapi.json`)
+        .then(async (r) => (r.ok ? ((await r.json()) as OpenApiDoc) : undefined))
+        .catch(() => undefined),
+  );
+}
+
+function record(baseUrl: string, exchange: Exchange): void {
+  if (recorded.length < 20_000) recorded.push(exchange);
+  fetchDocument(baseUrl);
+}
+
+afterAll(async () => {
+  if (recorded.length === 0) return;
+  const doc = await openApiDoc;
+  if (!doc) throw new Error('GET /api/openapi.json could not be read from any host these tests used.');
+  const conformance = new OpenApiConformance(doc);
+  const problems = recorded.flatMap((exchange) => conformance.check(exchange));
+  expect([...new Set(problems)]).toEqual([]);
+});
 
 /** Bound to one host and one key: `api.post('/users/u1/sync', { data: {...} })`. */
 export function client(baseUrl: string, key?: string) {

@@ -16,7 +16,16 @@ let admin: Client;
 let userPortal: Client;
 
 beforeAll(async () => {
-  host = await startLocalHostProcess();
+  // No background writers (the metrics publisher, the lockstep monitor) while a test holds the
+  // SQLite write lock: their wait would add to the timed sync's and blur its latency.
+  host = await startLocalHostProcess({
+    env: {
+      BRIDGE_METRICS_PUBLISH_SECONDS: '3600',
+      BRIDGE_METRICS_STALE_SECONDS: '7200',
+      BRIDGE_METRICS_TTL_SECONDS: '7200',
+      BRIDGE_LOCKSTEP_MONITOR_ENABLED: 'false',
+    },
+  });
   admin = client(host.baseUrl, host.adminKey);
   const res = await admin.post('/keys', { role: 'user', name: 'user portal' });
   userPortal = client(host.baseUrl, res.body.key as string);

@@ -54,6 +54,7 @@ export async function invokeHandler(handler: HttpHandler, req: HandlerRequest): 
   )) as HttpResponseInit;
   let bytes = Buffer.alloc(0);
   if (typeof response.body === 'string') bytes = Buffer.from(response.body);
+  else if (response.body instanceof Uint8Array) bytes = Buffer.from(response.body);
   else if (response.body instanceof Readable) {
     const chunks: Buffer[] = [];
     for await (const chunk of response.body) chunks.push(Buffer.from(chunk as Uint8Array));

@@ -277,6 +277,9 @@ describe('hostile input over every write route', () => {
     ({ services, dataDir, cleanup } = makeTestServices({
       BRIDGE_EVENTS_FAST_PATH: 'false',
       BRIDGE_WEBHOOK_ALLOW_PRIVATE: 'false',
+      // Usage counts are written on a timer, not by requests: no flush may land between a
+      // request's before and after fingerprints.
+      BRIDGE_USAGE_FLUSH_SECONDS: '3600',
     }));
     setServices(services);
     keys.user = (await services.apiKeys.issue('user', 'user portal')).key;

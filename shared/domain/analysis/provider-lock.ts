@@ -64,10 +64,19 @@ export interface ProviderHealth {
   /** Epoch ms until which the provider may not be chosen; absent when not cooling down. */
   cooldownUntil?: number;
   lastError?: { kind: FailureKind; at: number; message?: string };
+  /** The health monitor's last check of this provider (see healthChecked). */
+  lastCheck?: HealthCheckRecord;
   healthy: boolean;
 }
 
-export type AuditType = 'acquire' | 'acquire-rejected' | 'release' | 'tripped' | 'failover' | 'recovered';
+/** What one health check of a provider found. */
+export type HealthCheckOutcome =
+  { ok: true; latencyMs: number } | { ok: false; latencyMs: number; kind: FailureKind; message?: string };
+
+export type HealthCheckRecord = HealthCheckOutcome & { at: number };
+
+export type AuditType =
+  'acquire' | 'acquire-rejected' | 'release' | 'tripped' | 'failover' | 'recovered' | 'health-check';
 
 export interface AuditEntry {
   at: number;
@@ -178,6 +187,7 @@ function copyHealth(h: ProviderHealth): ProviderHealth {
   };
   if (h.cooldownUntil !== undefined) copy.cooldownUntil = h.cooldownUntil;
   if (h.lastError !== undefined) copy.lastError = { ...h.lastError };
+  if (h.lastCheck !== undefined) copy.lastCheck = { ...h.lastCheck };
   return copy;
 }
 
@@ -197,6 +207,7 @@ export function recover(state: LockState, now: number): LockState {
     const h = providers[name];
     const next: ProviderHealth = { consecutiveFailures: 0, rateLimitStreak: 0, healthy: true };
     if (h?.lastError !== undefined) next.lastError = { ...h.lastError };
+    if (h?.lastCheck !== undefined) next.lastCheck = { ...h.lastCheck };
     providers[name] = next;
   }
   return {
@@ -242,6 +253,7 @@ export interface ProviderDescription {
   consecutiveFailures: number;
   rateLimitStreak: number;
   lastError: ProviderHealth['lastError'] | null;
+  lastCheck: HealthCheckRecord | null;
 }
 
 export interface LockDescription {
@@ -284,6 +296,7 @@ export function describe(state: LockState, order: PolicyInput, now: number): Loc
         consecutiveFailures: h.consecutiveFailures,
         rateLimitStreak: h.rateLimitStreak,
         lastError: h.lastError ? { ...h.lastError } : null,
+        lastCheck: h.lastCheck ? { ...h.lastCheck } : null,
       };
     }),
   };
@@ -422,4 +435,53 @@ function tripReason(kind: FailureKind, h: ProviderHealth, policy: ResolvedPolicy
   if (h.rateLimitStreak >= policy.rateLimitThreshold)
     return `${h.rateLimitStreak} consecutive rate-limit errors`;
   return `${h.consecutiveFailures} consecutive failures (last: ${kind})`;
+}
+
+/**
+ * The health monitor checked `provider` with a cheap call (seed 003: periodic health checks with
+ * failover on detection). The outcome goes through the same rules as a real call: a failure is
+ * counted (and may trip the provider and fail the lock over), a success resets the counts. The
+ * check is remembered as the provider's `lastCheck`; the audit trail gets a `health-check` entry
+ * when the check changed something (a failure counted, counts reset), so routine successes do not
+ * push the admin's entries out of the bounded trail.
+ */
+export function healthChecked(
+  state: LockState,
+  provider: string,
+  outcome: HealthCheckOutcome,
+  now: number,
+  order: PolicyInput,
+): LockResult {
+  const lastCheck: HealthCheckRecord = { ...outcome, at: now };
+  const withCheck = (result: LockResult): LockResult => {
+    const h = result.state.providers[provider];
+    if (!h) return result;
+    return {
+      ...result,
+      state: { ...result.state, providers: { ...result.state.providers, [provider]: { ...h, lastCheck } } },
+    };
+  };
+  const current = recover(state, now);
+  if (outcome.ok) {
+    const before = healthOf(current, provider);
+    const changed = before.consecutiveFailures > 0 || before.rateLimitStreak > 0;
+    const result = withCheck(attemptSucceeded(current, provider, now));
+    if (!changed) return result;
+    const entry: AuditEntry = {
+      at: now,
+      type: 'health-check',
+      provider,
+      reason: `check ok in ${Math.round(outcome.latencyMs)} ms; failure counts reset`,
+    };
+    return { ...result, state: { ...result.state, audit: withAudit(result.state.audit, [entry]) } };
+  }
+  const entry: AuditEntry = {
+    at: now,
+    type: 'health-check',
+    provider,
+    kind: outcome.kind,
+    reason: `check failed (${outcome.kind})${outcome.message ? `: ${outcome.message.slice(0, 200)}` : ''}`,
+  };
+  const noted = { ...current, audit: withAudit(current.audit, [entry]) };
+  return withCheck(attemptFailed(noted, provider, outcome.kind, now, order, outcome.message));
 }

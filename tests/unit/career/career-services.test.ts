@@ -18,7 +18,7 @@ import {
   type EmbeddingResponse,
 } from '../../../shared/ports/chat-model';
 import { requestedUser } from '../../../shared/services/career-records';
-import { keyPrincipal } from '../../../shared/services/principal';
+import { endUserPrincipal, keyPrincipal } from '../../../shared/services/principal';
 import { ServiceError } from '../../../shared/services/errors';
 import { TEST_ADMIN_KEY } from '../../helpers/test-services';
 
@@ -186,23 +186,27 @@ describe('without an embeddings model, and owner checks', () => {
     const application = await services.applications.create('ann', { postingId: 'p1' }, portal);
     expect((await services.resumes.get(resume.id, portal)).userId).toBe('ann');
 
-    // A principal that may not act for ann (what an end user other than ann will be).
-    const stranger = keyPrincipal('stranger', 'user', 'someone else');
-    jest
-      .spyOn(accessPolicy, 'mayActForUser')
-      .mockImplementation((p, userId) => !(p.keyId === 'stranger' && userId === 'ann'));
-    await expect(services.resumes.get(resume.id, stranger)).rejects.toMatchObject({ kind: 'not-found' });
-    await expect(services.resumes.delete(resume.id, stranger)).rejects.toMatchObject({ kind: 'not-found' });
-    await expect(services.applications.get(application.id, stranger)).rejects.toMatchObject({
+    // An end user other than ann: her records do not exist for him, naming her is 403.
+    const bob = endUserPrincipal('bob');
+    const decisions = jest.spyOn(accessPolicy, 'mayActForUser');
+    await expect(services.resumes.get(resume.id, bob)).rejects.toMatchObject({ kind: 'not-found' });
+    await expect(services.resumes.delete(resume.id, bob)).rejects.toMatchObject({ kind: 'not-found' });
+    await expect(services.applications.get(application.id, bob)).rejects.toMatchObject({
       kind: 'not-found',
     });
     await expect(
-      services.applications.changeStatus(application.id, { status: 'withdrawn' }, stranger),
+      services.applications.changeStatus(application.id, { status: 'withdrawn' }, bob),
     ).rejects.toMatchObject({ kind: 'not-found' });
-    expect(() => requestedUser(stranger, 'ann')).toThrow(ServiceError);
-    expect(requestedUser(stranger, 'bob')).toBe('bob');
-    // and the owner's caller still reaches them
+    expect(decisions).toHaveBeenCalledWith(bob, 'ann');
+    expect(() => requestedUser(bob, 'ann', 'list the resumes')).toThrow(ServiceError);
+    expect(() => requestedUser(bob, 'ann', 'list the resumes')).toThrow(
+      'You may not list the resumes of user ann; only your own.',
+    );
+    expect(requestedUser(bob, undefined, 'list the resumes')).toBe('bob');
+    expect(requestedUser(bob, 'bob', 'list the resumes')).toBe('bob');
+    // and the owner's caller, and ann herself, still reach them
     expect((await services.applications.get(application.id, portal)).status).toBe('applied');
-    expect(() => requestedUser(portal, undefined)).toThrow(/userId is required/);
+    expect((await services.resumes.get(resume.id, endUserPrincipal('ann'))).userId).toBe('ann');
+    expect(() => requestedUser(portal, undefined, 'list the resumes')).toThrow(/userId is required/);
   });
 });

@@ -95,7 +95,7 @@ describe('async commands', () => {
   it('delete_user needs an admin', async () => {
     await expect(
       h.services.commands.enqueue({ command: 'delete_user', userId: 'ann' }, portal),
-    ).rejects.toMatchObject({ kind: 'validation' });
+    ).rejects.toMatchObject({ kind: 'forbidden' });
   });
 });
 

@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { openFileBlobStore } from '../../../shared/adapters/embedded/file-blob-store';
+import { assertMayTouchFile, fileListPrefixFor } from '../../../shared/services/access-policy';
 import { ServiceError } from '../../../shared/services/errors';
+import { endUserPrincipal, keyPrincipal, type Principal } from '../../../shared/services/principal';
 import { FileService, noneMatchHits, parseRange } from '../../../shared/services/file-service';
 import { chunked, readAll } from '../../contract/blob-store.contract';
 
@@ -82,36 +84,54 @@ describe('FileService', () => {
     'users/.x/file',
     'users/bad user/file',
   ])('refuses the path %j with 400', (p) => {
-    expect(kindOf(() => files.access('admin', p))).toBe('validation');
+    expect(kindOf(() => files.checkPath(p))).toBe('validation');
   });
 
   it('accepts safe paths; users/{userId}/… with ids like e-mail addresses', () => {
-    expect(files.access('admin', 'reports/2026/q1.pdf')).toEqual({
-      allowed: true,
-      path: 'reports/2026/q1.pdf',
-    });
-    expect(files.access('user', 'users/ann@example.com/cv.pdf')).toEqual({
-      allowed: true,
-      path: 'users/ann@example.com/cv.pdf',
-    });
-    expect(files.access('service', 'users/u1/a/b/c.txt').allowed).toBe(true);
+    expect(files.checkPath('reports/2026/q1.pdf')).toBe('reports/2026/q1.pdf');
+    expect(files.checkPath('users/ann@example.com/cv.pdf')).toBe('users/ann@example.com/cv.pdf');
+    expect(files.checkPath('users/u1/a/b/c.txt')).toBe('users/u1/a/b/c.txt');
   });
 
-  it('a user key may touch only users/…; admin and service keys anything', () => {
-    expect(files.access('user', 'reports/q1.pdf')).toMatchObject({ allowed: false });
-    expect(files.access('user', 'usersx/a/b')).toMatchObject({ allowed: false });
-    expect(files.access('admin', 'reports/q1.pdf').allowed).toBe(true);
-    expect(files.access('service', 'reports/q1.pdf').allowed).toBe(true);
+  it('who may touch which path (access-policy): a user key only users/…, an end user only users/<self>/…', () => {
+    const key = (role: 'admin' | 'user' | 'service') => keyPrincipal('k', role, 'k');
+    const allowed = (principal: Principal, path: string) => {
+      try {
+        assertMayTouchFile(principal, path);
+        return true;
+      } catch (error) {
+        expect(error).toMatchObject({ kind: 'forbidden' });
+        return false;
+      }
+    };
+    expect(allowed(key('user'), 'reports/q1.pdf')).toBe(false);
+    expect(allowed(key('user'), 'usersx/a/b')).toBe(false);
+    expect(allowed(key('user'), 'users/ann/cv.pdf')).toBe(true);
+    expect(allowed(key('admin'), 'reports/q1.pdf')).toBe(true);
+    expect(allowed(key('service'), 'reports/q1.pdf')).toBe(true);
+    expect(allowed(endUserPrincipal('ann'), 'users/ann/cv.pdf')).toBe(true);
+    expect(allowed(endUserPrincipal('ann'), 'users/anna/cv.pdf')).toBe(false);
+    expect(allowed(endUserPrincipal('ann'), 'users/bob/cv.pdf')).toBe(false);
+    expect(allowed(endUserPrincipal('ann'), 'reports/q1.pdf')).toBe(false);
   });
 
-  it('list scope: a user lists under users/ (by default there), others anywhere', () => {
-    expect(files.listScope('user', null)).toEqual({ allowed: true, path: 'users/' });
-    expect(files.listScope('user', 'users/ann/')).toEqual({ allowed: true, path: 'users/ann/' });
-    expect(files.listScope('user', 'users')).toMatchObject({ allowed: false });
-    expect(files.listScope('user', 'reports/')).toMatchObject({ allowed: false });
-    expect(files.listScope('admin', null)).toEqual({ allowed: true, path: '' });
-    expect(kindOf(() => files.listScope('admin', 'a\\b'))).toBe('validation');
-    expect(kindOf(() => files.listScope('admin', 'a b'))).toBe('validation');
+  it('list prefix: a user key lists under users/ (by default there), an end user under users/<self>/, others anywhere', () => {
+    const prefix = (principal: Principal, raw: string | null) =>
+      fileListPrefixFor(principal, files.checkPrefix(raw));
+    const user = keyPrincipal('k', 'user', 'k');
+    expect(prefix(user, null)).toBe('users/');
+    expect(prefix(user, 'users/ann/')).toBe('users/ann/');
+    expect(kindOf(() => prefix(user, 'users'))).toBe('forbidden');
+    expect(kindOf(() => prefix(user, 'reports/'))).toBe('forbidden');
+    expect(prefix(keyPrincipal('a', 'admin', 'a'), null)).toBe('');
+    const ann = endUserPrincipal('ann');
+    expect(prefix(ann, null)).toBe('users/ann/');
+    expect(prefix(ann, 'users/ann')).toBe('users/ann/');
+    expect(prefix(ann, 'users/ann/cv')).toBe('users/ann/cv');
+    expect(kindOf(() => prefix(ann, 'users/an'))).toBe('forbidden');
+    expect(kindOf(() => prefix(ann, 'users/'))).toBe('forbidden');
+    expect(kindOf(() => files.checkPrefix('a\\b'))).toBe('validation');
+    expect(kindOf(() => files.checkPrefix('a b'))).toBe('validation');
   });
 
   it('checks the content type and a declared length before reading anything', async () => {

@@ -64,6 +64,14 @@ const TRIGGERS: Record<string, { trigger: string; options: Record<string, unknow
     trigger: 'timer',
     options: { schedule: loadTriggerSettings().BRIDGE_SWEEP_SCHEDULE },
   },
+  'lockstep-monitor': {
+    trigger: 'timer',
+    options: { schedule: loadTriggerSettings().BRIDGE_LOCKSTEP_MONITOR_SCHEDULE },
+  },
+  'providers-check': {
+    trigger: 'timer',
+    options: { schedule: loadTriggerSettings().BRIDGE_PROVIDER_CHECK_SCHEDULE },
+  },
 };
 
 describe('function registrations (package.json "main" under a stand-in worker)', () => {
@@ -98,8 +106,12 @@ describe('function registrations (package.json "main" under a stand-in worker)',
     }
   });
 
-  it('the timer schedule is a six-field NCRONTAB expression', () => {
-    expect(byName('events-sweep').options.schedule).toMatch(/^\S+( \S+){5}$/);
+  it('the timer schedules are six-field NCRONTAB expressions', () => {
+    for (const name of ['events-sweep', 'lockstep-monitor', 'providers-check'])
+      expect(byName(name).options.schedule).toMatch(/^\S+( \S+){5}$/);
+    // The monitors' defaults: the lockstep probe every minute, the provider check every 5 minutes.
+    expect(byName('lockstep-monitor').options.schedule).toBe('0 * * * * *');
+    expect(byName('providers-check').options.schedule).toBe('0 */5 * * * *');
   });
 
   it('Service Bus triggers listen on entities of BUS_TOPOLOGY that infra/ provisions', () => {

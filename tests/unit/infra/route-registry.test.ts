@@ -4,13 +4,16 @@
  * matrix are generated from).
  */
 import { app, type HttpFunctionOptions } from '@azure/functions';
-import { ROLES } from '../../../shared/services/principal';
+import { ROUTE_ROLES } from '../../../shared/services/principal';
+import { SCOPES } from '../../../shared/services/scopes';
 import { functionFileNames, loadAllRoutes } from '../../helpers/all-routes';
 
 const NON_HTTP = [
   'commands-process',
   'events-changefeed',
   'events-sweep',
+  'lockstep-monitor',
+  'providers-check',
   'webhooks-deliver',
   'webhooks-retry',
 ];
@@ -56,7 +59,9 @@ describe('route registry', () => {
       expect([r.name, r.summary.length > 10, r.tags.length > 0]).toEqual([r.name, true, true]);
       if (r.access !== 'public') {
         expect(r.access.roles.length).toBeGreaterThan(0);
-        for (const role of r.access.roles) expect(ROLES).toContain(role);
+        for (const role of r.access.roles) expect(ROUTE_ROLES).toContain(role);
+        // Exactly one scope per route, one of the known ones (a scoped key needs it).
+        expect([r.name, SCOPES.includes(r.access.scope)]).toEqual([r.name, true]);
       }
       expect([r.name, r.bodyKind === 'json']).toEqual([r.name, r.body !== undefined]);
       expect([r.name, r.bodyKind === 'raw']).toEqual([r.name, r.rawBody !== undefined]);
@@ -65,7 +70,12 @@ describe('route registry', () => {
     }
   });
 
-  it('only health is public', () => {
-    expect(routes.filter((r) => r.access === 'public').map((r) => r.name)).toEqual(['health-get']);
+  it('only health and the static pages and API description (no data) are public', () => {
+    expect(
+      routes
+        .filter((r) => r.access === 'public')
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(['dashboard-get', 'docs-get', 'health-get', 'openapi-get']);
   });
 });

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { ConfigError, loadConfig, SETTING_NAMES } from '../../../shared/config';
 import type { Registration } from '../../../local/function-registry';
 import { sourceRegistrations } from '../../helpers/source-registrations';
-import { ofKind } from './bicep-text';
+import { ofKind, paramDefault, stringLiteral } from './bicep-text';
 import { appSettingEntries, bicepFiles, functionAppModule, literalValue, main, root } from './infra-files';
 
 /** Settings config.ts reads that Azure must not get, and why. */
@@ -84,11 +84,17 @@ const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
  * The settings as the app would see them after a deployment: literals as written, expressions
  * evaluated for the default parameters (no AI provider) or, given `ai`, for every provider on.
  */
-function standInEnv(ai?: { model: string; baseUrl: string }): Record<string, string> {
+function standInEnv(
+  ai?: { model: string; baseUrl: string },
+  params: Record<string, string> = {},
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of provisioned) {
     const literal = literalValue(functionAppModule, value);
+    const param = ofKind(functionAppModule, 'param').find((p) => p.name === value);
+    const paramValue = params[value] ?? (param && stringLiteral(paramDefault(param) ?? ''));
     if (literal !== undefined) env[name] = literal;
+    else if (paramValue !== undefined) env[name] = paramValue;
     else if (/aiProviders/.test(value)) {
       const m = /\? '' : '([^']+)'$/.exec(value); // the key's secret name, once a model is set
       env[name] = !ai ? '' : m ? (m[1] as string) : /baseUrl/.test(value) ? ai.baseUrl : ai.model;
@@ -195,6 +201,17 @@ describe('settings: config.ts, local.settings.example.json and infra/ agree', ()
 
   it('config.ts rejects only the pending values (drop an entry from PENDING_VALUES once it accepts it)', () => {
     expect(configProblems(standInEnv()).sort()).toEqual(Object.keys(PENDING_VALUES).sort());
+  });
+
+  it('bearer tokens turned on through the auth parameters (Entra ID) are complete for config.ts', () => {
+    const env = standInEnv(undefined, {
+      authIssuer: 'https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0',
+      authAudience: '11111111-1111-1111-1111-111111111111,api://portal-bridge',
+    });
+    expect(configProblems(withoutPending(env))).toEqual([]);
+    expect(loadConfig(withoutPending(env)).auth.tokens).toMatchObject({ userClaim: 'oid' });
+    // Without an issuer (the default parameters) only API keys are accepted.
+    expect(loadConfig(withoutPending(standInEnv())).auth.tokens).toBeUndefined();
   });
 
   it('an AI provider turned on through aiProviders is complete for config.ts', () => {

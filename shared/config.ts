@@ -127,26 +127,32 @@ const settingsSchema = triggerSettingsSchema.extend({
   AI_OPENAI_API_KEY: aiKeySetting.optional(),
   AI_OPENAI_API_KEY_SECRET: aiSecretNameSetting.optional(),
   AI_OPENAI_MODEL: aiModelSetting.optional(),
+  AI_OPENAI_EMBEDDING_MODEL: aiModelSetting.optional(),
   AI_AZURE_OPENAI_BASE_URL: aiUrlSetting.optional(),
   AI_AZURE_OPENAI_API_KEY: aiKeySetting.optional(),
   AI_AZURE_OPENAI_API_KEY_SECRET: aiSecretNameSetting.optional(),
   AI_AZURE_OPENAI_MODEL: aiModelSetting.optional(),
+  AI_AZURE_OPENAI_EMBEDDING_MODEL: aiModelSetting.optional(),
   AI_GEMINI_BASE_URL: aiUrlSetting.default('https://generativelanguage.googleapis.com/v1beta/openai/'),
   AI_GEMINI_API_KEY: aiKeySetting.optional(),
   AI_GEMINI_API_KEY_SECRET: aiSecretNameSetting.optional(),
   AI_GEMINI_MODEL: aiModelSetting.optional(),
+  AI_GEMINI_EMBEDDING_MODEL: aiModelSetting.optional(),
   AI_GROQ_BASE_URL: aiUrlSetting.default('https://api.groq.com/openai/v1'),
   AI_GROQ_API_KEY: aiKeySetting.optional(),
   AI_GROQ_API_KEY_SECRET: aiSecretNameSetting.optional(),
   AI_GROQ_MODEL: aiModelSetting.optional(),
+  AI_GROQ_EMBEDDING_MODEL: aiModelSetting.optional(),
   AI_CLOUDFLARE_BASE_URL: aiUrlSetting.optional(),
   AI_CLOUDFLARE_API_KEY: aiKeySetting.optional(),
   AI_CLOUDFLARE_API_KEY_SECRET: aiSecretNameSetting.optional(),
   AI_CLOUDFLARE_MODEL: aiModelSetting.optional(),
+  AI_CLOUDFLARE_EMBEDDING_MODEL: aiModelSetting.optional(),
   AI_HUGGINGFACE_BASE_URL: aiUrlSetting.default('https://router.huggingface.co/v1'),
   AI_HUGGINGFACE_API_KEY: aiKeySetting.optional(),
   AI_HUGGINGFACE_API_KEY_SECRET: aiSecretNameSetting.optional(),
   AI_HUGGINGFACE_MODEL: aiModelSetting.optional(),
+  AI_HUGGINGFACE_EMBEDDING_MODEL: aiModelSetting.optional(),
   AI_TIMEOUT_MS: intSetting(100, 600_000).default(30_000),
   AI_FAILURE_THRESHOLD: intSetting(1, 100).default(3),
   AI_RATE_LIMIT_THRESHOLD: intSetting(1, 100).default(3),
@@ -158,6 +164,13 @@ const settingsSchema = triggerSettingsSchema.extend({
   BRIDGE_TOKEN_COST_PATHWAYS: intSetting(0, 1_000_000).default(7),
   BRIDGE_TOKEN_COST_MARKET: intSetting(0, 1_000_000).default(7),
   BRIDGE_TOKEN_COST_RELATIONSHIPS: intSetting(0, 1_000_000).default(5),
+  // Career services (issue 15): new metered operations, resumes, postings, the text worker pool.
+  BRIDGE_TOKEN_COST_CAREER_RECOMMENDATIONS: intSetting(0, 1_000_000).default(7),
+  BRIDGE_TOKEN_COST_COACHING: intSetting(0, 1_000_000).default(10),
+  BRIDGE_RESUME_MAX_BYTES: intSetting(1024, 50 * 1024 * 1024).default(5 * 1024 * 1024),
+  BRIDGE_JOB_POSTINGS_MAX: intSetting(1, 100_000).default(5000),
+  BRIDGE_TEXT_WORKER_THREADS: intSetting(1, 16).default(1),
+  BRIDGE_TEXT_WORKER_TIMEOUT_MS: intSetting(1000, 300_000).default(20_000),
   // Metrics across instances and the health monitors (issue 13).
   BRIDGE_METRICS_PUBLISH_SECONDS: intSetting(1, 3600).default(5),
   BRIDGE_METRICS_STALE_SECONDS: intSetting(2, 86_400).default(30),
@@ -290,7 +303,7 @@ export interface BridgeConfig {
   telemetry: { connectionString?: string; entra?: { clientId?: string } };
   ai: AiConfig;
   analysis: { rolePriors: Record<string, BetaParams> };
-  /** Token cost of each metered job-title operation. */
+  /** Token cost of each metered operation. */
   tokens: { costs: TokenCosts };
   /** GET /api/events/stream (SSE). */
   stream: {
@@ -311,6 +324,9 @@ export interface BridgeConfig {
     exportLinkSeconds: number;
     importMaxLines: number;
   };
+  career: { resumeMaxBytes: number; postingsMax: number };
+  /** The worker-thread pool for text extraction and local text analytics. */
+  textWorkers: { threads: number; timeoutMs: number };
   /** Metrics across instances: how often each publishes its snapshot, when it counts as stale, its TTL. */
   metrics: { publishIntervalMs: number; staleAfterMs: number; ttlSeconds: number };
   /** The health monitor timers (their schedules are trigger settings). */
@@ -339,6 +355,9 @@ export interface TokenCosts {
   pathways: number;
   market: number;
   relationships: number;
+  'career-recommendations': number;
+  /** Career pathways for a user (seed: get_career_pathways) cost what `pathways` costs. */
+  coaching: number;
 }
 
 /** AI providers reachable through the openai SDK (OpenAI-compatible chat completions), in setting-name form. */
@@ -360,6 +379,8 @@ export interface AiProviderSettings {
   apiKey?: string;
   /** … or the name of a Key Vault secret holding it. */
   apiKeySecret?: string;
+  /** The embeddings model (AI_<NAME>_EMBEDDING_MODEL), when the provider is to answer /api/text/embeddings. */
+  embeddingModel?: string;
 }
 
 export interface AiConfig {
@@ -518,6 +539,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
         pathways: s.BRIDGE_TOKEN_COST_PATHWAYS,
         market: s.BRIDGE_TOKEN_COST_MARKET,
         relationships: s.BRIDGE_TOKEN_COST_RELATIONSHIPS,
+        'career-recommendations': s.BRIDGE_TOKEN_COST_CAREER_RECOMMENDATIONS,
+        coaching: s.BRIDGE_TOKEN_COST_COACHING,
       },
     },
     stream: {
@@ -544,6 +567,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       exportLinkSeconds: s.BRIDGE_ADMIN_EXPORT_LINK_SECONDS,
       importMaxLines: s.BRIDGE_ADMIN_IMPORT_MAX_LINES,
     },
+    career: { resumeMaxBytes: s.BRIDGE_RESUME_MAX_BYTES, postingsMax: s.BRIDGE_JOB_POSTINGS_MAX },
+    textWorkers: { threads: s.BRIDGE_TEXT_WORKER_THREADS, timeoutMs: s.BRIDGE_TEXT_WORKER_TIMEOUT_MS },
     metrics: metricsConfig(s),
     monitors: {
       lockstep: { enabled: s.BRIDGE_LOCKSTEP_MONITOR_ENABLED, schedule: s.BRIDGE_LOCKSTEP_MONITOR_SCHEDULE },
@@ -638,17 +663,18 @@ function aiConfig(s: Settings): AiConfig {
     const prefix = `AI_${name.toUpperCase().replace(/-/g, '_')}`;
     const get = (suffix: string) =>
       (s as Record<string, unknown>)[`${prefix}_${suffix}`] as string | undefined;
-    const [baseUrl, apiKey, apiKeySecret, model] = [
+    const [baseUrl, apiKey, apiKeySecret, model, embeddingModel] = [
       get('BASE_URL'),
       get('API_KEY'),
       get('API_KEY_SECRET'),
       get('MODEL'),
+      get('EMBEDDING_MODEL'),
     ];
     if (apiKey === undefined && apiKeySecret === undefined) {
-      if (model !== undefined)
+      if (model !== undefined || embeddingModel !== undefined)
         problems.push({
           setting: `${prefix}_API_KEY`,
-          message: `is required when ${prefix}_MODEL is set (or ${prefix}_API_KEY_SECRET)`,
+          message: `is required when ${prefix}_MODEL or ${prefix}_EMBEDDING_MODEL is set (or ${prefix}_API_KEY_SECRET)`,
         });
       continue;
     }
@@ -663,7 +689,13 @@ function aiConfig(s: Settings): AiConfig {
     if (baseUrl === undefined)
       problems.push({ setting: `${prefix}_BASE_URL`, message: `is required when ${prefix}'s key is set` });
     if (model === undefined || baseUrl === undefined) continue;
-    providers.push({ name, baseUrl, model, ...(apiKeySecret !== undefined ? { apiKeySecret } : { apiKey }) });
+    providers.push({
+      name,
+      baseUrl,
+      model,
+      ...(apiKeySecret !== undefined ? { apiKeySecret } : { apiKey }),
+      ...(embeddingModel !== undefined ? { embeddingModel } : {}),
+    });
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return {

@@ -6,6 +6,7 @@ import { azureAdapters } from '../adapters/azure/lazy';
 import { openEmbeddedBus, type EmbeddedBus } from '../adapters/embedded/embedded-bus';
 import { openFileBlobStore } from '../adapters/embedded/file-blob-store';
 import { SettingsSecretStore } from '../adapters/embedded/settings-secret-store';
+import { PiscinaTextProcessor } from '../adapters/workers/piscina-text-processor';
 import { openSqliteDocumentStore } from '../adapters/embedded/sqlite-document-store';
 import { OidcTokenVerifier } from '../adapters/auth/oidc-token-verifier';
 import { NodeWebhookTransport } from '../adapters/http/node-webhook-transport';
@@ -27,6 +28,7 @@ import type { SecretStore } from '../ports/secret-store';
 import type { StaticAssets } from '../ports/static-assets';
 import type { TaxonomyWorker } from '../ports/taxonomy-worker';
 import type { Telemetry } from '../ports/telemetry';
+import type { TextProcessor } from '../ports/text-processor';
 import type { TokenVerifier } from '../ports/token-verifier';
 import type { WebhookTransport } from '../ports/webhook-transport';
 import type { Shutdown } from './shutdown';
@@ -47,6 +49,8 @@ export interface Adapters {
   chatModels: ReadonlyMap<string, ChatModel>;
   /** Realtime push (Web PubSub) when BRIDGE_REALTIME=webpubsub. */
   realtime?: RealtimePublisher;
+  /** Text extraction and local text analytics on worker threads. */
+  textProcessor: TextProcessor;
   /** The built web pages (dashboard, API docs) in the deployment package. */
   staticAssets: StaticAssets;
   /** Bearer-token checks against the OIDC issuer; absent when token authentication is off. */
@@ -72,6 +76,7 @@ export interface Overrides {
   secretStore?: SecretStore;
   telemetry?: Telemetry;
   realtime?: RealtimePublisher;
+  textProcessor?: TextProcessor;
   staticAssets?: StaticAssets;
   tokenVerifier?: TokenVerifier;
 }
@@ -112,6 +117,15 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
 
   const realtime = overrides.realtime ?? openRealtime(config, clock, azureCredential);
   if (realtime) shutdown.add('clients', 'realtime publisher', () => realtime.close());
+  const textProcessor =
+    overrides.textProcessor ??
+    new PiscinaTextProcessor({
+      threads: config.textWorkers.threads,
+      timeoutMs: config.textWorkers.timeoutMs,
+      maxQueue: TEXT_WORKER_MAX_QUEUE,
+      maxHeapMb: TEXT_WORKER_HEAP_MB,
+    });
+  shutdown.add('clients', 'text workers', () => textProcessor.close());
   // Only public keys are fetched (no secret): the issuer's key set, cached by jose.
   const tokenVerifier =
     overrides.tokenVerifier ?? (config.auth.tokens ? new OidcTokenVerifier(config.auth.tokens) : undefined);
@@ -127,6 +141,7 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
     telemetry,
     chatModels,
     ...(realtime ? { realtime } : {}),
+    textProcessor,
     staticAssets: overrides.staticAssets ?? new FileStaticAssets(),
     ...(tokenVerifier ? { tokenVerifier } : {}),
     taxonomyWorker,
@@ -150,6 +165,10 @@ function openRealtime(
     clock,
   });
 }
+/** Documents and texts waiting for a worker thread at most; beyond it the request gets a 503. */
+const TEXT_WORKER_MAX_QUEUE = 64;
+/** Heap of each text worker thread (MB): a document that needs more kills its thread, not the bridge. */
+const TEXT_WORKER_HEAP_MB = 256;
 
 /** The embedded SQLite store, or Cosmos DB with the managed identity (a key only for emulators). */
 function openStore(config: BridgeConfig, clock: Clock): DocumentStore {

@@ -11,6 +11,15 @@ import type { Telemetry } from '../ports/telemetry';
 import { ProfileLocationIndex } from '../services/analysis-market-service';
 import { AnalysisService } from '../services/analysis-service';
 import { ApiKeyService } from '../services/api-key-service';
+import { ApplicationService } from '../services/application-service';
+import { CandidateService } from '../services/candidate-service';
+import { CareerService } from '../services/career-service';
+import { JobPostingsService } from '../services/job-postings-service';
+import { ProfileSkillsService } from '../services/profile-skills-service';
+import { ProviderGateway } from '../services/provider-gateway';
+import { ResumeService } from '../services/resume-service';
+import { SkillCatalog } from '../services/skill-catalog';
+import { TextAnalyticsService } from '../services/text-analytics-service';
 import { ClusterMetricsService } from '../services/cluster-metrics-service';
 import { CommandService } from '../services/command-service';
 import { CommitFeed } from '../services/commit-feed';
@@ -117,6 +126,22 @@ export interface Services {
   marketPostings: MarketPostingsService;
   /** Token balances, charges and grants with their ledger. */
   tokens: TokenService;
+  /** Skills normalised against the taxonomy in use. */
+  skills: SkillCatalog;
+  /** Resumes: files, extracted text, sections, skills, language. */
+  resumes: ResumeService;
+  /** Profile skills added and removed through the sync merge rules. */
+  profileSkills: ProfileSkillsService;
+  /** A user as the career services see them (profile + latest resume). */
+  candidates: CandidateService;
+  /** Career recommendations, pathways and coaching sessions. */
+  career: CareerService;
+  /** Job postings as documents: import, search, matches. */
+  jobPostings: JobPostingsService;
+  /** Job applications and their state machine. */
+  applications: ApplicationService;
+  /** Text analytics through the provider lock, or local libraries. */
+  textAnalytics: TextAnalyticsService;
   /** Metered operations: balance check, compute, charge and record, idempotent replay. */
   metering: MeteringService;
   /** Admin operations (issue 14): users, batches, export/import, analytics, AI admin. */
@@ -236,6 +261,7 @@ export function buildServices(
     taxonomyWorker: adapters.taxonomyWorker,
     builtInTaxonomy: adapters.builtInTaxonomy,
   });
+  const skills = new SkillCatalog(jobTitles);
   const analysis = new AnalysisService({
     lock: providerLock,
     models: adapters.chatModels,
@@ -245,6 +271,7 @@ export function buildServices(
     publisher,
     gazetteer: adapters.gazetteer,
     locations: new ProfileLocationIndex(docs, clock),
+    normalizeSkills: async (raw) => (await skills.normalize(raw)).map((s) => s.skill),
   });
   const lockstep = new LockstepService({
     store: docs,
@@ -266,6 +293,25 @@ export function buildServices(
     analysis,
     providerLock,
     commands,
+  });
+  const files = new FileService(adapters.blobStore, { maxBytes: config.files.maxBytes });
+  const gateway = new ProviderGateway(providerLock, adapters.chatModels);
+  const resumes = new ResumeService({
+    store: docs,
+    clock,
+    files,
+    text: adapters.textProcessor,
+    skills,
+    options: { maxBytes: config.career.resumeMaxBytes, events: limits },
+    onCommit,
+  });
+  const candidates = new CandidateService({ sync, resumes, skills });
+  const jobPostings = new JobPostingsService({
+    store: docs,
+    clock,
+    skills,
+    gazetteer: adapters.gazetteer,
+    maxPostings: config.career.postingsMax,
   });
   const instanceId = newInstanceId();
   const clusterMetrics = new ClusterMetricsService({
@@ -322,7 +368,7 @@ export function buildServices(
     state,
     publisher,
     lockstep,
-    files: new FileService(adapters.blobStore, { maxBytes: config.files.maxBytes }),
+    files,
     secrets: new SecretService(adapters.secretStore),
     telemetry,
     providerLock,
@@ -351,6 +397,20 @@ export function buildServices(
     marketPostings: new MarketPostingsService(docs, clock, jobTitles),
     tokens,
     metering: new MeteringService({ tokens, costs: config.tokens.costs }),
+    skills,
+    resumes,
+    profileSkills: new ProfileSkillsService({ sync, skills }),
+    candidates,
+    career: new CareerService({ store: docs, clock, candidates, titles: jobTitles, gateway }),
+    jobPostings,
+    applications: new ApplicationService({
+      store: docs,
+      clock,
+      postings: jobPostings,
+      events: limits,
+      onCommit,
+    }),
+    textAnalytics: new TextAnalyticsService({ gateway, text: adapters.textProcessor }),
     instanceId,
     clusterMetrics,
     providerHealth: new ProviderHealthService({ lock: providerLock, models: adapters.chatModels, clock }),

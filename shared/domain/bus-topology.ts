@@ -39,10 +39,18 @@ export const BUS_TOPOLOGY: {
       subscriptions: [
         // The admin portal sees everything that happens.
         { name: 'admin-portal', maxDeliveryCount: 10, portal: true },
-        // The user portal needs the changes it renders, not other portals' own event types.
+        // The user portal needs the changes it renders, not other portals' own event types
+        // (an admin's change of an application's status, a resume uploaded by the admin portal).
         {
           name: 'user-portal',
-          eventTypes: ['user_update', 'user_delete', 'state_change', 'analysis_complete'],
+          eventTypes: [
+            'user_update',
+            'user_delete',
+            'state_change',
+            'analysis_complete',
+            'resume_change',
+            'application_change',
+          ],
           maxDeliveryCount: 10,
           portal: true,
         },

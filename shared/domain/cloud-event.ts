@@ -13,6 +13,8 @@ export const BRIDGE_EVENT_TYPES = [
   'user_delete',
   'state_change',
   'analysis_complete',
+  'resume_change',
+  'application_change',
   'tokens_granted',
   'tokens_charged',
 ] as const;

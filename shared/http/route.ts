@@ -88,6 +88,7 @@ const SERVICE_ERROR_STATUS: Record<ServiceErrorKind, [number, string]> = {
   'unsupported-media-type': [415, 'Unsupported media type'],
   'payment-required': [402, 'Payment required'],
   'idempotency-key-reused': [422, 'Idempotency key reused'],
+  unprocessable: [422, 'Unprocessable content'],
   unavailable: [503, 'Service unavailable'],
 };
 

@@ -7,11 +7,20 @@ export function toPointer(path: readonly PropertyKey[]): string {
   return path.map((segment) => `/${String(segment).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 }
 
-export function zodIssuesToErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
-  return issues.map((issue) => {
+export function zodIssuesToErrors(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PropertyKey[] = [],
+): FieldError[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    // A body that fits none of a union's forms: the errors of the closest form (fewest issues).
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const closest = issue.errors.reduce((best, branch) => (branch.length < best.length ? branch : best));
+      if (closest.length > 0) return zodIssuesToErrors(closest, path);
+    }
     // A record key that fails its own schema reports "Invalid key in record"; the inner issue says why.
     const inner = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
-    return { path: toPointer(issue.path), message: inner ?? issue.message };
+    return [{ path: toPointer(path), message: inner ?? issue.message }];
   });
 }
 

@@ -39,6 +39,16 @@ export interface ChatModel {
   readonly structuredOutput: StructuredOutputMode;
   /** One attempt; rejects with ChatModelError. */
   complete(request: ChatRequest): Promise<ChatResponse>;
+  /** The embeddings model (AI_<NAME>_EMBEDDING_MODEL), when one is configured. */
+  readonly embeddingModel?: string;
+  /** One attempt at the embeddings endpoint (only when `embeddingModel` is set); rejects with ChatModelError. */
+  embed?(input: readonly string[]): Promise<EmbeddingResponse>;
+}
+
+export interface EmbeddingResponse {
+  /** One vector per input, in input order. */
+  vectors: number[][];
+  model: string;
 }
 
 export class ChatModelError extends Error {

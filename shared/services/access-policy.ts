@@ -175,12 +175,18 @@ export interface EventFacts {
 }
 
 /**
- * Sources of events whose `subject` is a user id: profile changes, token charges and grants, and
- * published events (a publisher's subject names the user it is about). An event from any other
+ * Sources of events whose `subject` is a user id: profile changes, token charges and grants,
+ * career records (resume_change, application_change), and published events (a publisher's subject
+ * names the user it is about). An event from any other
  * source (e.g. `state_change`, whose subject is a state key) is never about a user. A new kind of
  * event meant to reach the user it names must use one of these sources or be added here.
  */
-const USER_SUBJECT_SOURCES = ['/bridge/users/', '/bridge/tokens/', '/bridge/publishers/'] as const;
+const USER_SUBJECT_SOURCES = [
+  '/bridge/users/',
+  '/bridge/tokens/',
+  '/bridge/career/',
+  '/bridge/publishers/',
+] as const;
 
 /** Is this event about user `userId`? */
 export function isEventAbout(event: EventFacts, userId: string): boolean {

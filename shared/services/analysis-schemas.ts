@@ -8,7 +8,7 @@ import {
   MAX_LIST_ITEMS,
   MAX_SHORT_TEXT,
   analysisMetadataSchema,
-  bayesianRequestSchema,
+  bayesianAnyRequestSchema,
   bayesianResultSchema,
   comprehensiveAnalysisSchema,
   comprehensiveRequestSchema,
@@ -24,7 +24,8 @@ import { userIdSchema } from './command-schemas';
 export const comprehensiveBodySchema = comprehensiveRequestSchema.extend({ userId: userIdSchema.optional() });
 export type ComprehensiveBody = z.output<typeof comprehensiveBodySchema>;
 export const geographicBodySchema = geographicRequestSchema;
-export const bayesianBodySchema = bayesianRequestSchema;
+/** Explicit evidence counts (`profile`), or a candidate profile to derive them from. */
+export const bayesianBodySchema = bayesianAnyRequestSchema;
 
 const reason = z.string().trim().min(1).max(500);
 export const providerLockBodySchema = z.strictObject({

@@ -10,7 +10,13 @@
  *
  * Geographic and Bayesian analyses are exact local computations (provider "local", never degraded).
  */
-import { HEURISTIC_MODEL, heuristicComprehensive } from '../domain/analysis/heuristic';
+import {
+  HEURISTIC_MODEL,
+  REQUIRED_YEARS_BY_SENIORITY,
+  heuristicComprehensive,
+  mentions,
+  recogniseEducation,
+} from '../domain/analysis/heuristic';
 import type { RoleLookup } from '../domain/analysis/role-catalog';
 import { CREDIBLE_MASS, assessRoleFit, type BetaParams } from '../domain/analysis/bayesian';
 import {
@@ -27,6 +33,7 @@ import {
   type AnalysisMetadata,
   type BayesianRequest,
   type BayesianResult,
+  type BayesianCandidateRequest,
   type ComprehensiveAnalysis,
   type GeographicRequest,
 } from '../domain/analysis/schemas';
@@ -55,6 +62,8 @@ export interface AnalysisDeps {
   /** The gazetteer, loaded on the first geographic request and kept. */
   gazetteer: () => Gazetteer;
   locations: ProfileLocationIndex;
+  /** Skills as the taxonomy names them ("K8s" → "kubernetes"); lower-cased as given without it. */
+  normalizeSkills?: (skills: readonly string[]) => Promise<string[]>;
 }
 
 export interface ProviderInfo {
@@ -238,26 +247,86 @@ export class AnalysisService {
   // -------------------------------------------------------------------------------------------------
   // Bayesian
 
-  /** Role fit; the role family defaults to the taxonomy family of the role, when it is known. */
+  /**
+   * Role fit; the role family defaults to the taxonomy family of the role, when it is known. With a
+   * candidate profile instead of counts, the evidence is derived from the taxonomy: the role's
+   * typical skills are the required ones (matched when the profile lists them — normalised — or the
+   * CV text names them), the required years come from its seniority (REQUIRED_YEARS_BY_SENIORITY,
+   * as in the heuristic analysis), and education gives no evidence (the taxonomy records no
+   * education requirement; the qualification recognised is reported).
+   */
   async bayesian(request: BayesianRequest): Promise<BayesianResult> {
-    const family = request.roleFamily ?? (await this.deps.roles(request.role)).family?.id;
+    const role = await this.deps.roles(request.role);
+    const family = request.roleFamily ?? role.family?.id;
+    const derived = 'skills' in request ? await this.deriveEvidence(request, role) : undefined;
     const assessment = assessRoleFit(
       {
         role: request.role,
         ...(family !== undefined ? { roleFamily: family } : {}),
-        profile: request.profile,
+        profile: derived
+          ? derived.profile
+          : (request as Exclude<BayesianRequest, BayesianCandidateRequest>).profile,
       },
       this.deps.priors,
     );
     const [low, high] = assessment.credibleInterval;
     return {
-      result: { ...assessment, credibleMass: CREDIBLE_MASS },
+      result: {
+        ...assessment,
+        credibleMass: CREDIBLE_MASS,
+        ...(derived ? { derivedFrom: derived.derivedFrom } : {}),
+      },
       metadata: {
         provider: LOCAL_PROVIDER,
         model: BAYESIAN_MODEL,
         // How concentrated the posterior is: 1 − the width of its 95 % credible interval.
         confidence: round3(Math.max(0, Math.min(1, 1 - (high - low)))),
         degraded: false,
+      },
+    };
+  }
+
+  private async deriveEvidence(candidate: BayesianCandidateRequest, role: Awaited<ReturnType<RoleLookup>>) {
+    const normalize =
+      this.deps.normalizeSkills ?? (async (s: readonly string[]) => s.map((x) => x.trim().toLowerCase()));
+    const have = new Set(await normalize(candidate.skills));
+    const required = [...new Set(role.typicalSkills)];
+    const text = candidate.text ?? '';
+    const matchedSkills = required.filter((s) => have.has(s) || (text !== '' && mentions(text, s)));
+    const missingSkills = required.filter((s) => !matchedSkills.includes(s));
+    const requiredExperienceYears = role.seniority ? REQUIRED_YEARS_BY_SENIORITY[role.seniority] : 0;
+    const notes: string[] = [];
+    if (!role.known) {
+      notes.push(
+        `The role "${role.input}" is not in the job-title taxonomy: no skill or experience evidence could be derived.`,
+      );
+    }
+    const recognised = recogniseEducation(candidate.education).label;
+    return {
+      profile: {
+        skillsMatched: matchedSkills.length,
+        skillsRequired: required.length,
+        experienceYears: candidate.experienceYears,
+        requiredExperienceYears,
+        educationMatch: 'unknown' as const,
+      },
+      derivedFrom: {
+        titleId: role.titleId,
+        title: role.title,
+        seniority: role.seniority,
+        requiredSkills: required,
+        matchedSkills,
+        missingSkills,
+        requiredExperienceYears,
+        requiredExperienceSource: role.seniority
+          ? `the title's seniority (${role.seniority}): an editorial assumption of typical job-ad wording`
+          : 'no seniority known: no experience evidence',
+        education: {
+          recognised,
+          match: 'unknown' as const,
+          reason: 'The taxonomy records no education requirement per title, so education gives no evidence.',
+        },
+        notes,
       },
     };
   }

@@ -11,6 +11,8 @@ export type ServiceErrorKind =
   | 'payment-required'
   /** An Idempotency-Key sent again with a different request (or operation). */
   | 'idempotency-key-reused'
+  /** Well-formed input whose content cannot be processed (an encrypted or image-only PDF). */
+  | 'unprocessable'
   | 'unavailable';
 
 export interface FieldError {

@@ -5,7 +5,7 @@ import { ServiceError } from './errors';
 import type { Principal } from './principal';
 import type { TokenReceipt, TokenService } from './token-service';
 
-/** The metered job-title operations (their costs are BRIDGE_TOKEN_COST_*). */
+/** The metered operations (their costs are BRIDGE_TOKEN_COST_*). */
 export type MeteredOperation = keyof TokenCosts;
 
 export const METERED_OPERATIONS: readonly MeteredOperation[] = [
@@ -14,6 +14,8 @@ export const METERED_OPERATIONS: readonly MeteredOperation[] = [
   'pathways',
   'market',
   'relationships',
+  'career-recommendations',
+  'coaching',
 ];
 
 export interface MeteredCall {

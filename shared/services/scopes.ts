@@ -29,6 +29,11 @@ export const SCOPE_DESCRIPTIONS = {
   keys: 'issue, list and revoke API keys',
   usage: 'usage per key and per end user',
   admin: 'the admin operations under /api/admin: users, batches, exports, imports, analytics, AI',
+  resumes: 'upload, read, replace and delete resumes (text, sections, skills)',
+  career: 'career recommendations and pathways (metered), career coaching sessions (metered, AI)',
+  jobs: 'search and read job postings, job matches, and job applications',
+  'jobs:postings': 'import and delete job postings',
+  text: 'text analytics: sentiment, key phrases, language, embeddings, generation (AI)',
 } as const;
 
 export type Scope = keyof typeof SCOPE_DESCRIPTIONS;

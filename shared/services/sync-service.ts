@@ -104,9 +104,23 @@ export class SyncService {
     this.onCommit = deps.onCommit;
   }
 
+  /**
+   * A sync whose data is computed from the profile as it is when the write happens (e.g. "add
+   * these skills to the list"): `compute` runs on every attempt with the freshly read profile, so a
+   * concurrent write is never overwritten by a stale computation. Same merge rules, same event.
+   */
+  async syncComputed(
+    userId: string,
+    compute: (current: UserProfile | undefined) => SyncRequest,
+    writer: WriterRole,
+    options: WriteOptions = {},
+  ): Promise<SyncResult> {
+    return this.sync(userId, compute, writer, options);
+  }
+
   async sync(
     userId: string,
-    request: SyncRequest,
+    request: SyncRequest | ((current: UserProfile | undefined) => SyncRequest),
     writer: WriterRole,
     options: WriteOptions = {},
   ): Promise<SyncResult> {
@@ -130,7 +144,7 @@ export class SyncService {
 
   private async syncWithRetries(
     userId: string,
-    request: SyncRequest,
+    requested: SyncRequest | ((current: UserProfile | undefined) => SyncRequest),
     writer: WriterRole,
     started: number,
     options: WriteOptions,
@@ -166,6 +180,7 @@ export class SyncService {
             updatedAt: nowIso,
           }
         : current?.body;
+      const request = typeof requested === 'function' ? requested(base) : requested;
       const outcome = mergeProfileWrite(
         base,
         { userId, data: request.data, baseVersion: request.baseVersion, writer, now: nowIso },

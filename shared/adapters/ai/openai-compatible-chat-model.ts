@@ -16,6 +16,7 @@ import {
   type ChatModel,
   type ChatRequest,
   type ChatResponse,
+  type EmbeddingResponse,
   type StructuredOutputMode,
 } from '../../ports/chat-model';
 
@@ -41,6 +42,8 @@ export interface OpenAICompatibleOptions {
   apiKey: string | (() => Promise<string>);
   timeoutMs: number;
   structuredOutput: StructuredOutputMode;
+  /** The embeddings model; without it the provider answers no embeddings. */
+  embeddingModel?: string;
   /** Custom fetch (tests); the SDK's default otherwise. */
   fetch?: typeof fetch;
 }
@@ -48,6 +51,7 @@ export interface OpenAICompatibleOptions {
 export class OpenAICompatibleChatModel implements ChatModel {
   readonly provider: string;
   readonly model: string;
+  readonly embeddingModel?: string;
   private mode: StructuredOutputMode;
   private readonly client: OpenAI;
   private readonly resolveKey: (() => Promise<string>) | undefined;
@@ -57,6 +61,7 @@ export class OpenAICompatibleChatModel implements ChatModel {
   constructor(options: OpenAICompatibleOptions) {
     this.provider = options.provider;
     this.model = options.model;
+    if (options.embeddingModel !== undefined) this.embeddingModel = options.embeddingModel;
     this.mode = options.structuredOutput;
     this.resolveKey = typeof options.apiKey === 'function' ? options.apiKey : undefined;
     this.timeoutMs = options.timeoutMs;
@@ -75,18 +80,61 @@ export class OpenAICompatibleChatModel implements ChatModel {
     return this.mode;
   }
 
+  /** The client with the key of this request (read from the secret store when it comes from there). */
+  private async keyedClient(): Promise<OpenAI> {
+    if (!this.resolveKey) return this.client;
+    let key: string;
+    try {
+      key = await this.resolveKey();
+    } catch (error) {
+      throw this.fail('auth', `could not read the API key: ${messageOf(error)}`);
+    }
+    return this.client.withOptions({ apiKey: key });
+  }
+
+  async embed(input: readonly string[]): Promise<EmbeddingResponse> {
+    if (this.embeddingModel === undefined) throw this.fail('server', 'no embeddings model is configured');
+    const client = await this.keyedClient();
+    const started = Date.now();
+    let answer: OpenAI.Embeddings.CreateEmbeddingResponse;
+    try {
+      answer = await client.embeddings.create({
+        model: this.embeddingModel,
+        input: [...input],
+        encoding_format: 'float',
+      });
+    } catch (error) {
+      throw this.classify(error, Date.now() - started);
+    }
+    if (typeof answer !== 'object' || answer === null || !Array.isArray(answer.data)) {
+      throw this.fail('invalid-output', 'the answer is not an embeddings list');
+    }
+    const vectors: number[][] = new Array<number[]>(input.length);
+    for (const item of answer.data) {
+      if (!Number.isInteger(item.index) || item.index < 0 || item.index >= input.length) {
+        throw this.fail('invalid-output', 'an embedding has no valid index');
+      }
+      if (
+        !Array.isArray(item.embedding) ||
+        !item.embedding.every((x) => typeof x === 'number' && Number.isFinite(x))
+      ) {
+        throw this.fail('invalid-output', 'an embedding is not a list of numbers');
+      }
+      vectors[item.index] = item.embedding;
+    }
+    if (vectors.some((v) => v === undefined) || answer.data.length !== input.length) {
+      throw this.fail('invalid-output', `expected ${input.length} embeddings, got ${answer.data.length}`);
+    }
+    const dims = vectors[0]?.length ?? 0;
+    if (dims === 0 || vectors.some((v) => v.length !== dims)) {
+      throw this.fail('invalid-output', 'the embeddings differ in length or are empty');
+    }
+    return { vectors, model: answer.model || this.embeddingModel };
+  }
+
   async complete(request: ChatRequest): Promise<ChatResponse> {
     const mode = this.mode;
-    let client = this.client;
-    if (this.resolveKey) {
-      let key: string;
-      try {
-        key = await this.resolveKey();
-      } catch (error) {
-        throw this.fail('auth', `could not read the API key: ${messageOf(error)}`);
-      }
-      client = this.client.withOptions({ apiKey: key });
-    }
+    const client = await this.keyedClient();
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     const started = Date.now();
     try {

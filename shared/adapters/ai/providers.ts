@@ -67,6 +67,7 @@ export function buildChatModels(ai: AiConfig, options: BuildOptions = {}): Map<s
         apiKey,
         timeoutMs: ai.timeoutMs,
         structuredOutput: STRUCTURED_OUTPUT[p.name],
+        ...(p.embeddingModel !== undefined ? { embeddingModel: p.embeddingModel } : {}),
         ...(options.fetch ? { fetch: options.fetch } : {}),
       }),
     );

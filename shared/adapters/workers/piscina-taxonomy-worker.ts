@@ -1,26 +1,19 @@
-import * as path from 'node:path';
 import { Piscina } from 'piscina';
 import type { TaxonomyImportFormat } from '../../domain/job-titles';
 import type { ParsedTaxonomyImport, TaxonomyWorker } from '../../ports/taxonomy-worker';
+import { workerModule } from './worker-module';
 
 /**
  * TaxonomyWorker on a piscina pool of worker threads (one thread: imports are rare, admin-only and
- * serialised anyway; the thread exits when idle). The worker module is taxonomy-tasks.js next to
- * this file; when the sources run untranspiled (ts-jest) a test helper loads the .ts file through
- * the project's transpile-on-require hook.
+ * serialised anyway; the thread exits when idle). The tasks are in taxonomy-tasks (see
+ * workerModule).
  */
 export class PiscinaTaxonomyWorker implements TaxonomyWorker {
   private readonly pool: Piscina;
 
   constructor() {
-    const compiled = path.extname(__filename) === '.js';
     this.pool = new Piscina({
-      ...(compiled
-        ? { filename: path.join(__dirname, 'taxonomy-tasks.js') }
-        : {
-            filename: path.resolve(__dirname, '../../../tests/helpers/ts-worker.js'),
-            workerData: { tsEntry: path.join(__dirname, 'taxonomy-tasks.ts') },
-          }),
+      ...workerModule(__filename, 'taxonomy-tasks'),
       minThreads: 0,
       maxThreads: 1,
       idleTimeout: 30_000,

@@ -197,7 +197,25 @@ export const bayesianRequestSchema = z.strictObject({
   roleFamily: shortText.optional(),
   profile: roleFitProfileSchema,
 });
-export type BayesianRequest = z.infer<typeof bayesianRequestSchema>;
+export type BayesianCountsRequest = z.infer<typeof bayesianRequestSchema>;
+
+/**
+ * The Bayesian request in its other form: the candidate profile the comprehensive analysis takes
+ * (skills, years, education, CV text) with the role; the evidence is then derived from the taxonomy.
+ */
+export const bayesianCandidateRequestSchema = z.strictObject({
+  role: shortText,
+  roleFamily: shortText.optional(),
+  skills: skillList,
+  experienceYears: years,
+  education: shortText,
+  text: z.string().max(MAX_DOCUMENT_TEXT).optional(),
+});
+export type BayesianCandidateRequest = z.infer<typeof bayesianCandidateRequestSchema>;
+
+/** Either form (explicit counts in `profile`, or the candidate profile). */
+export const bayesianAnyRequestSchema = z.union([bayesianRequestSchema, bayesianCandidateRequestSchema]);
+export type BayesianRequest = z.infer<typeof bayesianAnyRequestSchema>;
 
 export const bayesianAnalysisSchema = z
   .strictObject({
@@ -220,6 +238,25 @@ export const bayesianAnalysisSchema = z
         shift: z.number().min(-1).max(1),
       }),
     ),
+    /** With a candidate profile: how the counts were derived from it and the taxonomy. */
+    derivedFrom: z
+      .strictObject({
+        titleId: z.string().nullable(),
+        title: z.string().nullable(),
+        seniority: z.string().nullable(),
+        requiredSkills: z.array(z.string()),
+        matchedSkills: z.array(z.string()),
+        missingSkills: z.array(z.string()),
+        requiredExperienceYears: z.number().min(0),
+        requiredExperienceSource: z.string(),
+        education: z.strictObject({
+          recognised: z.string().nullable(),
+          match: z.literal('unknown'),
+          reason: z.string(),
+        }),
+        notes: z.array(z.string()),
+      })
+      .optional(),
   })
   // Not "low ≤ probability ≤ high": for very skewed posteriors (α or β ≪ 1) the mean can fall
   // outside the equal-tailed interval.

@@ -69,6 +69,7 @@ interface Entry {
 }
 
 const ALL_200 = { admin: 200, service: 200, user: 200, own: 200, other: 200 };
+const ALL_400 = { admin: 400, service: 400, user: 400, own: 400, other: 400 };
 const ADMIN_ONLY = (status: number) => ({ admin: status, service: 403, user: 403, own: 403, other: 403 });
 const KEYS_ONLY = (status: number) => ({
   admin: status,
@@ -109,6 +110,39 @@ async function freshBatch(t: Target): Promise<string> {
   );
   return batch.id;
 }
+// Career records (issue 15): made through the services as the end user they belong to. A resume
+// or application addressed by its generated id is absent (404) for an end user it does not belong
+// to; a route naming another user answers 403 (access-policy.ts).
+const CV_TEXT = 'Ann Example\nSkills\nPython, SQL, Spark\n';
+const cvUpload = () => ({ fileName: 'cv.txt', contentType: 'text/plain', body: chunks(CV_TEXT) });
+const resumeOf = async (t: Target) =>
+  (await t.fx.services.resumes.create(t.userId, cvUpload(), endUserPrincipal(t.userId))).id;
+const cached = new Map<string, string>();
+/** One record per user and kind, made on first use (reads and updates need no fresh one). */
+const once = async (kind: string, t: Target, make: () => Promise<string>) => {
+  const key = `${kind}:${t.userId}`;
+  const id = cached.get(key) ?? (await make());
+  cached.set(key, id);
+  return id;
+};
+let postingCounter = 0;
+/** A fresh posting (an application to a posting is once per user). */
+const postingOf = async (t: Target) => {
+  const id = `matrix-${++postingCounter}`;
+  await t.fx.services.jobPostings.import(
+    [{ id, title: 'Data Engineer', text: 'Python and Spark pipelines.', remote: 'remote' }],
+    keyPrincipal('matrix', 'admin', 'matrix'),
+  );
+  return id;
+};
+const applicationOf = async (t: Target) =>
+  (
+    await t.fx.services.applications.create(
+      t.userId,
+      { postingId: await postingOf(t) },
+      endUserPrincipal(t.userId),
+    )
+  ).id;
 
 // One entry per registered route, in alphabetical order. See the header for how to add yours.
 const MATRIX: Record<string, Entry> = {
@@ -224,6 +258,22 @@ const MATRIX: Record<string, Entry> = {
     request: () => ({ method: 'POST', body: { location: 'Leeds, GB', radiusKm: 10, limit: 2 } }),
     expect: ALL_200,
   },
+  'career-coaching-sessions-create': {
+    request: (t) => ({ method: 'POST', body: { userId: t.userId, question: 'How do I get to senior?' } }),
+    expect: FOR_SELF(201),
+  },
+  'career-coaching-sessions-list': {
+    request: (t) => ({ method: 'GET', query: { userId: t.userId } }),
+    expect: FOR_SELF(200),
+  },
+  'career-pathways-get': {
+    request: (t) => ({ method: 'GET', params: { userId: t.userId }, query: { title: 'Data Scientist' } }),
+    expect: FOR_SELF(200),
+  },
+  'career-recommendations-get': {
+    request: (t) => ({ method: 'GET', query: { userId: t.userId, title: 'Data Scientist' } }),
+    expect: FOR_SELF(200),
+  },
   'events-list': {
     request: (t) => ({ method: 'GET', query: { subject: t.userId } }),
     expect: FOR_SELF(200),
@@ -309,6 +359,53 @@ const MATRIX: Record<string, Entry> = {
     request: (t) => ({ method: 'POST', body: { userId: t.userId, titles: ['Data Scientist', 'Sr. SWE'] } }),
     expect: FOR_SELF(200),
   },
+  'jobs-applications-create': {
+    request: async (t) => ({ method: 'POST', body: { userId: t.userId, postingId: await postingOf(t) } }),
+    expect: FOR_SELF(201),
+  },
+  'jobs-applications-get': {
+    request: async (t) => ({
+      method: 'GET',
+      params: { id: await once('application', t, () => applicationOf(t)) },
+    }),
+    expect: { admin: 200, service: 200, user: 200, own: 200, other: 404 },
+  },
+  'jobs-applications-list': {
+    request: (t) => ({ method: 'GET', query: { userId: t.userId } }),
+    expect: FOR_SELF(200),
+  },
+  // Anyone who may act for the applicant may withdraw (admins move it along the state machine).
+  'jobs-applications-update': {
+    request: async (t) => ({
+      method: 'PATCH',
+      params: { id: await applicationOf(t) },
+      body: { status: 'withdrawn' },
+    }),
+    expect: { admin: 200, service: 200, user: 200, own: 200, other: 404 },
+  },
+  'jobs-matches-get': {
+    request: (t) => ({ method: 'GET', params: { userId: t.userId } }),
+    expect: FOR_SELF(200),
+  },
+  'jobs-postings-delete': {
+    request: async (t) => ({ method: 'DELETE', params: { id: await postingOf(t) } }),
+    expect: { admin: 204, service: 204, user: 403, own: 403, other: 403 },
+  },
+  'jobs-postings-get': {
+    request: async (t) => ({ method: 'GET', params: { id: await once('posting', t, () => postingOf(t)) } }),
+    expect: ALL_200,
+  },
+  'jobs-postings-import': {
+    request: () => ({
+      method: 'POST',
+      body: { postings: [{ id: 'matrix-import', title: 'Data Engineer', text: 'SQL', remote: 'remote' }] },
+    }),
+    expect: { admin: 200, service: 200, user: 403, own: 403, other: 403 },
+  },
+  'jobs-search': {
+    request: () => ({ method: 'POST', body: { query: 'data engineer', limit: 5 } }),
+    expect: ALL_200,
+  },
   'keys-create': {
     request: () => ({ method: 'POST', body: { role: 'service', name: 'matrix' } }),
     expect: ADMIN_ONLY(201),
@@ -344,6 +441,10 @@ const MATRIX: Record<string, Entry> = {
     request: (t) => ({ method: 'GET', params: { id: t.operationId } }),
     expect: { admin: 200, service: 200, user: 200, own: 200, other: 404 },
   },
+  'profile-skills-update': {
+    request: (t) => ({ method: 'POST', params: { userId: t.userId }, body: { add: ['Python'] } }),
+    expect: FOR_SELF(200),
+  },
   'providers-get': { request: () => ({ method: 'GET' }), expect: KEYS_ONLY(200) },
   'providers-lock-acquire': {
     request: () => ({ method: 'POST', body: { provider: 'heuristic', reason: 'matrix' } }),
@@ -358,6 +459,37 @@ const MATRIX: Record<string, Entry> = {
   'realtime-negotiate': {
     request: (t) => ({ method: 'POST', body: { subject: t.userId } }),
     expect: { admin: 404, service: 404, user: 404, own: 404, other: 403 },
+  },
+  'resumes-create': {
+    request: (t) => ({
+      method: 'POST',
+      query: { userId: t.userId, fileName: 'cv.txt' },
+      headers: { 'content-type': 'text/plain' },
+      body: Buffer.from(CV_TEXT),
+    }),
+    expect: FOR_SELF(201),
+  },
+  'resumes-delete': {
+    request: async (t) => ({ method: 'DELETE', params: { id: await resumeOf(t) } }),
+    expect: { admin: 204, service: 204, user: 204, own: 204, other: 404 },
+  },
+  'resumes-get': {
+    request: async (t) => ({ method: 'GET', params: { id: await once('resume', t, () => resumeOf(t)) } }),
+    expect: { admin: 200, service: 200, user: 200, own: 200, other: 404 },
+  },
+  'resumes-list': {
+    request: (t) => ({ method: 'GET', query: { userId: t.userId } }),
+    expect: FOR_SELF(200),
+  },
+  'resumes-update': {
+    request: async (t) => ({
+      method: 'PUT',
+      params: { id: await once('resume', t, () => resumeOf(t)) },
+      query: { fileName: 'cv-2.txt' },
+      headers: { 'content-type': 'text/plain' },
+      body: Buffer.from(CV_TEXT),
+    }),
+    expect: { admin: 200, service: 200, user: 200, own: 200, other: 404 },
   },
   'secrets-list': { request: () => ({ method: 'GET' }), expect: ADMIN_ONLY(200) },
   'secrets-put': {
@@ -402,6 +534,31 @@ const MATRIX: Record<string, Entry> = {
     expect: OWNED(204),
   },
   'subscriptions-list': { request: () => ({ method: 'GET' }), expect: ALL_200 },
+  // No AI provider in this fixture: embeddings and generation would be 503. An invalid body (checked
+  // after authorization) shows who gets past it without needing a provider.
+  'text-embeddings-create': {
+    request: () => ({ method: 'POST', body: { texts: [] } }),
+    expect: ALL_400,
+  },
+  'text-generate-run': {
+    request: () => ({ method: 'POST', body: { prompt: 'Say hi', maxTokens: 1 } }),
+    expect: ALL_400,
+  },
+  'text-key-phrases-run': {
+    request: () => ({
+      method: 'POST',
+      body: { text: 'Senior data engineer building Kafka pipelines.', max: 3 },
+    }),
+    expect: ALL_200,
+  },
+  'text-language-run': {
+    request: () => ({ method: 'POST', body: { text: 'Wir suchen eine Pflegekraft für unser Team.' } }),
+    expect: ALL_200,
+  },
+  'text-sentiment-run': {
+    request: () => ({ method: 'POST', body: { text: 'I love this team.' } }),
+    expect: ALL_200,
+  },
   'tokens-get': {
     request: (t) => ({ method: 'GET', params: { userId: t.userId } }),
     expect: FOR_SELF(200),

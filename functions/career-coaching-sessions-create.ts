@@ -20,10 +20,8 @@ import {
 export const careerCoachingSessionsCreate = route('career-coaching-sessions-create', {
   methods: ['POST'],
   route: 'career/coaching/sessions',
-  // The write class, not ai: the ai counter is a store write made before the handler, and this
-  // route refuses after it (no userId, an unknown session, too few tokens), which would make a
-  // refused request change what is stored. Its cost is bounded by the user's tokens instead.
-  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'career' },
+  // An AI call: the ai class (the seeds' 100/hour), like POST /api/analysis/comprehensive.
+  access: { roles: ['admin', 'user', 'service', 'end-user'], scope: 'career', rateClass: 'ai' },
   body: z.strictObject({
     userId: userIdParam.optional(),
     question: z.string().trim().min(1).max(MAX_QUESTION),

@@ -273,7 +273,9 @@ export class TextAnalyticsService {
         : outcome.reason === 'unsupported'
           ? `${what} needs ${needs}; the provider holding the lock has none.`
           : `${what} needs ${needs}; none answered${outcome.failure ? ` (${outcome.failure.provider}: ${outcome.failure.kind})` : ''}.`;
-    return new ServiceError('unavailable', detail);
+    // Nothing configured is how this deployment is, not a passing failure: 404 (as realtime
+    // negotiate when realtime is off), never a 5xx. A provider that fails or lacks the model: 503.
+    return new ServiceError(outcome.reason === 'not-configured' ? 'not-found' : 'unavailable', detail);
   }
 
   private async local<T>(run: () => Promise<T>): Promise<T> {

@@ -367,7 +367,7 @@ describe('analysis and text', () => {
     expect(bad.errors).toEqual([expect.objectContaining({ path: '/profile/skillsMatched' })]);
   });
 
-  it('text analytics run locally without a provider; embeddings and generation are 503', async () => {
+  it('text analytics run locally without a provider; embeddings and generation are 404 (nothing configured)', async () => {
     const sentiment = await portal.post('/text/sentiment', {
       text: 'I love this team and the work is excellent.',
     });
@@ -385,11 +385,11 @@ describe('analysis and text', () => {
       text: 'Dies ist ein kurzer deutscher Text über die Arbeit und das Leben.',
     });
     expect(language.body.result.language).toBe('deu');
-    expect(expectProblem(await portal.post('/text/embeddings', { texts: ['hello'] }), 503).detail).toMatch(
+    expect(expectProblem(await portal.post('/text/embeddings', { texts: ['hello'] }), 404).detail).toMatch(
       /no AI provider is configured/,
     );
     expect(
-      expectProblem(await portal.post('/text/generate', { prompt: 'Write a haiku' }), 503).detail,
+      expectProblem(await portal.post('/text/generate', { prompt: 'Write a haiku' }), 404).detail,
     ).toMatch(/no AI provider is configured/);
     expectProblem(await portal.post('/text/sentiment', { text: 'x'.repeat(50_001) }), 400);
     expect(

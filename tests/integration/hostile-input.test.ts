@@ -280,6 +280,10 @@ describe('hostile input over every write route', () => {
       // Usage counts are written on a timer, not by requests: no flush may land between a
       // request's before and after fingerprints.
       BRIDGE_USAGE_FLUSH_SECONDS: '3600',
+      // A rate-limit counter counts every request that reaches a handler, whatever its answer (by
+      // design, tests/unit/identity/rate-limits.test.ts): off here, where a refused request must
+      // leave the store as it was.
+      BRIDGE_RATE_LIMITS_KEY: 'none',
     }));
     setServices(services);
     keys.user = (await services.apiKeys.issue('user', 'user portal')).key;

@@ -16,9 +16,16 @@
  *   BENCH_CONNECTIONS  comma-separated connection counts (default 100,500)
  *   BENCH_ACCESS_LOG   true: the host writes its access log (to a file); default false (off)
  *   BENCH_OUT          file to append the results section to (default bench/RESULTS.md); "none": don't
- *   BENCH_SCENARIOS    comma-separated: sync (the scenarios above), propagation (below); default both
+ *   BENCH_SCENARIOS    comma-separated: sync (the scenarios above), propagation (below), and the event
+ *                      stream's sse-open, sse-closed, sse-storm (lib/sse.ts; `sse` = all three); default
+ *                      sync,propagation,sse
  *   BENCH_PROPAGATION_CONNECTIONS  concurrent writers of the propagation scenario (default 100)
  *   BENCH_DRAIN_CAP_S  longest wait after a propagation window for every acknowledged event (default 30)
+ *   BENCH_SSE_SUBSCRIBERS  SSE subscribers of the sse-* scenarios (default 100)
+ *   BENCH_SSE_RATE     syncs per second of sse-open's open loop (default 1000)
+ *   BENCH_SSE_WRITERS  closed-loop writers of sse-closed and sse-storm (default 100)
+ *   BENCH_SSE_USERS    users sse-open writes to, round robin (default 1000)
+ *   BENCH_SSE_DROPS    reconnects per subscriber in sse-storm (default 3)
  * or flags: --out <file>, --no-out.
  *
  * The propagation scenario (lib/propagation.ts), per repeat and writer count: a fresh host with no
@@ -32,6 +39,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { requestsFor, runLoad, type Workload } from './lib/load';
 import { runPropagation } from './lib/propagation';
+import {
+  runSse,
+  SSE_SCENARIOS,
+  sseChecks,
+  sseMarkdown,
+  sseText,
+  type SseRow,
+  type SseScenario,
+} from './lib/sse';
 import {
   markdownSection,
   propagationChecks,
@@ -79,11 +95,19 @@ const config = {
     .map((c) => Math.max(1, Number(c.trim()) || 1)),
   accessLog: ['true', '1', 'yes', 'on'].includes((process.env.BENCH_ACCESS_LOG ?? 'false').toLowerCase()),
   out: outFile(),
-  scenarios: (process.env.BENCH_SCENARIOS ?? 'sync,propagation').split(',').map((s) => s.trim()),
+  scenarios: (process.env.BENCH_SCENARIOS ?? 'sync,propagation,sse')
+    .split(',')
+    .map((s) => s.trim())
+    .flatMap((s) => (s === 'sse' ? [...SSE_SCENARIOS] : [s])),
   propagationConnections: (process.env.BENCH_PROPAGATION_CONNECTIONS ?? '100')
     .split(',')
     .map((c) => Math.max(1, Number(c.trim()) || 1)),
   drainCapS: Math.max(1, wholeNumber('BENCH_DRAIN_CAP_S', 30)),
+  sseSubscribers: Math.max(1, wholeNumber('BENCH_SSE_SUBSCRIBERS', 100)),
+  sseRate: Math.max(1, wholeNumber('BENCH_SSE_RATE', 1000)),
+  sseWriters: Math.max(1, wholeNumber('BENCH_SSE_WRITERS', 100)),
+  sseUsers: Math.max(1, wholeNumber('BENCH_SSE_USERS', 1000)),
+  sseDrops: wholeNumber('BENCH_SSE_DROPS', 3),
 };
 
 /** A user-portal key issued by the host's bootstrap admin key: the path a portal's request takes. */
@@ -158,6 +182,32 @@ async function propagationScenario(
   }
 }
 
+/** One event-stream run on a fresh host (lib/sse.ts). */
+async function sseScenario(repeat: number, scenario: SseScenario): Promise<SseRow> {
+  const server = await startServer('host', { accessLog: config.accessLog });
+  try {
+    const result = await runSse({
+      scenario,
+      origin: server.origin,
+      prefix: server.prefix,
+      adminKey: server.adminKey,
+      writerKey: await issueUserKey(server),
+      subscribers: config.sseSubscribers,
+      rate: config.sseRate,
+      writers: config.sseWriters,
+      users: config.sseUsers,
+      warmupS: config.warmupS,
+      durationS: config.durationS,
+      drainCapS: config.drainCapS,
+      drops: config.sseDrops,
+      tag: `r${repeat}${scenario}`,
+    });
+    return { ...result, repeat, peakRssBytes: server.peakRssBytes() };
+  } finally {
+    await server.stop();
+  }
+}
+
 function describeMachine(): string {
   const cpus = os.cpus();
   const memGiB = (os.totalmem() / 1024 ** 3).toFixed(1);
@@ -189,6 +239,7 @@ async function main(): Promise<void> {
 
   const rows: RunRow[] = [];
   const propagationRows: PropagationRow[] = [];
+  const sseRows: SseRow[] = [];
   for (let repeat = 1; repeat <= config.repeats; repeat++) {
     if (config.scenarios.includes('sync')) {
       for (const connections of config.connections) {
@@ -218,6 +269,15 @@ async function main(): Promise<void> {
         }
       }
     }
+    for (const scenario of SSE_SCENARIOS.filter((s) => config.scenarios.includes(s))) {
+      const row = await sseScenario(repeat, scenario);
+      sseRows.push(row);
+      console.log(
+        `repeat ${repeat} ${scenario}: ${row.reqPerSec.toFixed(0)} syncs/s, ${row.pairs} pairs, p50 ${row.p50.toFixed(1)} ` +
+          `p95 ${row.p95.toFixed(1)} p99 ${row.p99.toFixed(1)} ms, lost ${row.lost}, dup ${row.duplicated}, ` +
+          `peak RSS ${((row.peakRssBytes ?? 0) / 1024 ** 2).toFixed(1)} MB`,
+      );
+    }
   }
 
   const summary = summarise(rows);
@@ -239,6 +299,19 @@ async function main(): Promise<void> {
         `Medians:\n${propagationSummaryText(propagationSummary)}\n`,
     );
     for (const line of propagationChecks(propagationSummary)) console.log(line);
+  }
+
+  const sseSettings = [
+    `${config.durationS} s measured per run after ${config.warmupS} s of warm-up; ${config.repeats} repeat(s); each run on a`,
+    `fresh host with default settings; ${config.sseSubscribers} subscribers on GET /api/events/stream?types=user_update`,
+    `(admin key) in the bench process, all live before the first write; sse-open: an open loop of ${config.sseRate}`,
+    `syncs/s over ${config.sseUsers} users; sse-closed and sse-storm: ${config.sseWriters} closed-loop writers (keep-alive`,
+    `node:http, user-role key); sse-storm: every subscriber drops and reconnects with Last-Event-ID ${config.sseDrops}`,
+    `times at random moments; ack = the sync answer fully read; drain at most ${config.drainCapS} s; loopback 127.0.0.1.`,
+  ].join(' ');
+  if (sseRows.length > 0) {
+    console.log(`\nEvent stream, every run:\n${sseText(sseRows)}\n`);
+    for (const line of sseChecks(sseRows)) console.log(line);
   }
 
   if (config.out) {
@@ -267,9 +340,9 @@ async function main(): Promise<void> {
       );
     }
     const extra =
-      propagationRows.length > 0
+      (propagationRows.length > 0
         ? propagationMarkdown(propagationSettings, propagationRows, propagationSummary)
-        : '';
+        : '') + (sseRows.length > 0 ? sseMarkdown(sseSettings, sseRows) : '');
     fs.appendFileSync(config.out, `${markdownSection(info, rows, summary, extra)}\n`);
     console.log(`\nAppended to ${config.out}`);
   }

@@ -41,6 +41,8 @@ export const metricsGet = route('metrics-get', {
         publishIntervalSeconds: m.publishIntervalSeconds,
         staleAfterSeconds: m.staleAfterSeconds,
         instances: m.instances,
+        // Event streams are connections held by one instance: this instance's figures, not merged.
+        streams: services.streams.stats(),
       },
       { 'cache-control': 'no-store' },
     );

@@ -61,6 +61,12 @@ param authJwksUrl string = ''
 @description('Cosmos DB serverless (true) or autoscale provisioned throughput (false).')
 param cosmosServerless bool = true
 
+@description('BRIDGE_WEBPUBSUB_HUB: the Web PubSub hub of realtime push.')
+param webPubSubHubName string = 'bridge'
+@allowed(['Free_F1', 'Standard_S1'])
+@description('Web PubSub tier: Free_F1 (20 connections) to try it, Standard_S1 (1,000 per unit) for use.')
+param webPubSubSku string = 'Standard_S1'
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var functionAppName = 'func-${resourceToken}'
@@ -128,6 +134,18 @@ module serviceBus 'modules/servicebus.bicep' = {
   }
 }
 
+module webPubSub 'modules/webpubsub.bicep' = {
+  name: 'webpubsub'
+  scope: rg
+  params: {
+    name: 'wps-${resourceToken}'
+    location: location
+    tags: tags
+    hubName: webPubSubHubName
+    skuName: webPubSubSku
+  }
+}
+
 module keyVault 'modules/keyvault.bicep' = {
   name: 'keyvault'
   scope: rg
@@ -150,6 +168,7 @@ module rbac 'modules/rbac.bicep' = {
     serviceBusNamespaceName: serviceBus.outputs.NAME
     keyVaultName: keyVault.outputs.NAME
     applicationInsightsName: monitoring.outputs.APPLICATION_INSIGHTS_NAME
+    webPubSubName: webPubSub.outputs.NAME
   }
 }
 
@@ -174,6 +193,8 @@ module functionApp 'modules/functionapp.bicep' = {
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.FULLY_QUALIFIED_NAMESPACE
     keyVaultUri: keyVault.outputs.URI
     adminKeySecretUri: keyVault.outputs.ADMIN_KEY_URI
+    webPubSubEndpoint: webPubSub.outputs.ENDPOINT
+    webPubSubHubName: webPubSub.outputs.HUB
     aiProviders: aiProviders
     authIssuer: authIssuer
     authAudience: authAudience
@@ -203,6 +224,8 @@ output COSMOS_LEASE_CONTAINER string = cosmos.outputs.LEASE_CONTAINER_NAME
 output SERVICE_BUS_NAMESPACE string = serviceBus.outputs.FULLY_QUALIFIED_NAMESPACE
 output KEY_VAULT_NAME string = keyVault.outputs.NAME
 output KEY_VAULT_URI string = keyVault.outputs.URI
+output WEBPUBSUB_ENDPOINT string = webPubSub.outputs.ENDPOINT
+output BRIDGE_WEBPUBSUB_HUB string = webPubSub.outputs.HUB
 output BRIDGE_AUTH_ISSUER string = authIssuer
 output BRIDGE_AUTH_AUDIENCE string = authAudience
 output BRIDGE_AUTH_USER_CLAIM string = authUserClaim

@@ -106,6 +106,8 @@ export async function startLocalHost(root: string, port: number, accessLog: Acce
     routes,
     triggers: triggers.names,
     close: async () => {
+      // Open event streams end first, each with its closing frame, so the server can close at once.
+      await services.streams.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

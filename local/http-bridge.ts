@@ -104,6 +104,76 @@ export function newInvocationContext(
   });
 }
 
+/** After a streamed body ends, how long a client that stopped reading has to take the rest. */
+const STREAM_FLUSH_TIMEOUT_MS = 10_000;
+
+/** A body the handler streams (a web ReadableStream or an async iterable), not a buffered value. */
+function isStreamBody(body: unknown): body is ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> {
+  if (typeof body !== 'object' || body === null || body instanceof Uint8Array) return false;
+  return body instanceof ReadableStream || Symbol.asyncIterator in body;
+}
+
+/**
+ * Streams a body the way the Functions host does with HTTP streams on: headers at once, then each
+ * chunk written as it comes (no content-length, chunked), waiting for the socket to drain before
+ * asking for the next one, so a slow client slows the producer instead of filling memory. A client
+ * that goes away cancels the body (the producer cleans up).
+ */
+async function writeStreamedBody(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
+): Promise<number> {
+  // A reader (not the stream's async iterator) so that a client going away cancels the body at
+  // once, even while a read is waiting for the next chunk.
+  const reader = body instanceof ReadableStream ? body.getReader() : undefined;
+  const iterator = reader ? undefined : (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  const next = (): Promise<IteratorResult<Uint8Array>> =>
+    reader
+      ? reader
+          .read()
+          .then((r) => (r.done ? { done: true, value: undefined } : { done: false, value: r.value }))
+      : (iterator as AsyncIterator<Uint8Array>).next();
+  let gone = false;
+  let wake: (() => void) | undefined;
+  const onClose = () => {
+    gone = true;
+    wake?.();
+    void (reader ? reader.cancel() : iterator?.return?.())?.catch(() => undefined);
+  };
+  res.once('close', onClose);
+  res.socket?.setNoDelay(true);
+  res.writeHead(status, headers);
+  res.flushHeaders();
+  try {
+    while (!gone) {
+      const chunk = await next();
+      if (chunk.done || gone) break;
+      if (!res.write(chunk.value)) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          res.once('drain', resolve);
+        });
+        wake = undefined;
+      }
+    }
+  } finally {
+    res.off('close', onClose);
+    if (!gone) {
+      res.end();
+      // A client that stopped reading never takes the last bytes: do not keep its socket forever.
+      if (!res.writableFinished) {
+        const timer = setTimeout(() => res.destroy(), STREAM_FLUSH_TIMEOUT_MS);
+        timer.unref();
+        res.once('finish', () => clearTimeout(timer));
+        res.once('close', () => clearTimeout(timer));
+      }
+    }
+  }
+  return status;
+}
+
 /** Writes a handler's result (HttpResponseInit or HttpResponse) to the node response. */
 export async function writeFunctionsResponse(
   res: ServerResponse,
@@ -124,6 +194,7 @@ export async function writeFunctionsResponse(
     new Headers(init.headers as ConstructorParameters<typeof Headers>[0]).forEach(
       (value, name) => (headers[name] = value),
     );
+  if (isStreamBody(init.body)) return writeStreamedBody(res, status, headers, init.body);
   let body: Buffer | undefined;
   if (init.jsonBody !== undefined) {
     body = Buffer.from(JSON.stringify(init.jsonBody));

@@ -188,6 +188,20 @@ const settingsSchema = triggerSettingsSchema.extend({
   BRIDGE_SECRET_CACHE_SECONDS: intSetting(0, 86_400).default(300),
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z.string().optional(),
+  // Event stream (SSE) and realtime push (issue 11).
+  BRIDGE_STREAM_HEARTBEAT_SECONDS: intSetting(1, 300).default(15),
+  BRIDGE_STREAM_MAX_SECONDS: intSetting(10, 86_400).default(240),
+  BRIDGE_STREAM_MAX_CONNECTIONS: intSetting(1, 100_000).default(1000),
+  BRIDGE_STREAM_MAX_LAG_EVENTS: intSetting(10, 1_000_000).default(1000),
+  BRIDGE_STREAM_POLL_MS: intSetting(10, 60_000).default(250),
+  BRIDGE_STREAM_TICKET_SECONDS: intSetting(10, 3600).default(60),
+  BRIDGE_REALTIME: z.enum(['off', 'webpubsub']).default('off'),
+  WEBPUBSUB_ENDPOINT: z.url({ protocol: /^https$/, error: 'expected an https URL' }).optional(),
+  BRIDGE_WEBPUBSUB_HUB: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_]{0,127}$/, 'expected a hub name (a letter, then letters, digits, _)')
+    .default('bridge'),
+  BRIDGE_REALTIME_TOKEN_MINUTES: intSetting(1, 1440).default(60),
   // Local host only (npm start); the Functions host has its own.
   PORT: intSetting(0, 65535).default(7071),
   BRIDGE_ACCESS_LOG: boolSetting.default(true),
@@ -252,6 +266,17 @@ export interface BridgeConfig {
   analysis: { rolePriors: Record<string, BetaParams> };
   /** Token cost of each metered job-title operation. */
   tokens: { costs: TokenCosts };
+  /** GET /api/events/stream (SSE). */
+  stream: {
+    heartbeatMs: number;
+    maxDurationMs: number;
+    maxConnections: number;
+    maxLagEvents: number;
+    pollMs: number;
+    ticketSeconds: number;
+  };
+  /** Push through Azure Web PubSub (POST /api/realtime/negotiate, realtime-publish). */
+  realtime: { kind: 'off' } | { kind: 'webpubsub'; endpoint: string; hub: string; tokenMinutes: number };
   /** Metrics across instances: how often each publishes its snapshot, when it counts as stale, its TTL. */
   metrics: { publishIntervalMs: number; staleAfterMs: number; ttlSeconds: number };
   /** The health monitor timers (their schedules are trigger settings). */
@@ -368,6 +393,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       },
     ]);
   }
+  if (s.BRIDGE_REALTIME === 'webpubsub' && !s.WEBPUBSUB_ENDPOINT) {
+    throw new ConfigError([
+      { setting: 'WEBPUBSUB_ENDPOINT', message: 'is required when BRIDGE_REALTIME=webpubsub' },
+    ]);
+  }
   return {
     adminKey: s.BRIDGE_ADMIN_KEY,
     store: {
@@ -443,6 +473,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
         relationships: s.BRIDGE_TOKEN_COST_RELATIONSHIPS,
       },
     },
+    stream: {
+      heartbeatMs: s.BRIDGE_STREAM_HEARTBEAT_SECONDS * 1000,
+      maxDurationMs: s.BRIDGE_STREAM_MAX_SECONDS * 1000,
+      maxConnections: s.BRIDGE_STREAM_MAX_CONNECTIONS,
+      maxLagEvents: s.BRIDGE_STREAM_MAX_LAG_EVENTS,
+      pollMs: s.BRIDGE_STREAM_POLL_MS,
+      ticketSeconds: s.BRIDGE_STREAM_TICKET_SECONDS,
+    },
+    realtime:
+      s.BRIDGE_REALTIME === 'webpubsub'
+        ? {
+            kind: 'webpubsub',
+            endpoint: s.WEBPUBSUB_ENDPOINT as string,
+            hub: s.BRIDGE_WEBPUBSUB_HUB,
+            tokenMinutes: s.BRIDGE_REALTIME_TOKEN_MINUTES,
+          }
+        : { kind: 'off' },
     metrics: metricsConfig(s),
     monitors: {
       lockstep: { enabled: s.BRIDGE_LOCKSTEP_MONITOR_ENABLED, schedule: s.BRIDGE_LOCKSTEP_MONITOR_SCHEDULE },

@@ -22,6 +22,8 @@ param cosmosLeaseContainerName string
 param serviceBusFullyQualifiedNamespace string
 param keyVaultUri string
 param adminKeySecretUri string
+param webPubSubEndpoint string
+param webPubSubHubName string
 
 @description('AI providers to turn on: { openai: { model: \'gpt-4o-mini\' }, azureOpenai: { model: \'...\', baseUrl: \'https://<resource>.openai.azure.com/openai/v1\' } ... } (keys: openai, azureOpenai, gemini, groq, cloudflare, huggingface; baseUrl optional where shared/config.ts has a default).')
 param aiProviders object = {}
@@ -91,6 +93,18 @@ var appSettings = {
   AZURE_STORAGE_BLOB_ENDPOINT: storage.properties.primaryEndpoints.blob
   BRIDGE_FILES_CONTAINER: filesContainerName
   BRIDGE_FILES_MAX_BYTES: '26214400'
+
+  // Event streams (GET /api/events/stream) and realtime push through Web PubSub.
+  BRIDGE_STREAM_HEARTBEAT_SECONDS: '15'
+  BRIDGE_STREAM_MAX_SECONDS: '240'
+  BRIDGE_STREAM_MAX_CONNECTIONS: '1000'
+  BRIDGE_STREAM_MAX_LAG_EVENTS: '1000'
+  BRIDGE_STREAM_POLL_MS: '250'
+  BRIDGE_STREAM_TICKET_SECONDS: '60'
+  BRIDGE_REALTIME: 'webpubsub'
+  WEBPUBSUB_ENDPOINT: webPubSubEndpoint
+  BRIDGE_WEBPUBSUB_HUB: webPubSubHubName
+  BRIDGE_REALTIME_TOKEN_MINUTES: '60'
 
   // AI analysis. A provider is on when aiProviders names its model; its API key is then read
   // from the Key Vault secret ai-<provider>-api-key (create it yourself, see README.md).

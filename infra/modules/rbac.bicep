@@ -9,6 +9,7 @@ param cosmosAccountName string
 param serviceBusNamespaceName string
 param keyVaultName string
 param applicationInsightsName string
+param webPubSubName string
 
 // Azure built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
 var roles = {
@@ -25,6 +26,8 @@ var roles = {
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
   // Application Insights ingestion with local auth off.
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  // Web PubSub data plane with local auth off: client tokens (:generateToken) and sending to groups.
+  webPubSubServiceOwner: '12cf5a90-567b-43ae-8102-96cf46c7d9b4'
 }
 // Cosmos DB built-in data-plane role "Cosmos DB Built-in Data Contributor" (items, change feed).
 var cosmosDataContributor = '00000000-0000-0000-0000-000000000002'
@@ -55,6 +58,10 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
+}
+
+resource webPubSub 'Microsoft.SignalRService/webPubSub@2024-03-01' existing = {
+  name: webPubSubName
 }
 
 resource storageBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
@@ -114,6 +121,16 @@ resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' =
     principalId: principalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+  }
+}
+
+resource webPubSubOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(webPubSub.id, principalId, roles.webPubSubServiceOwner)
+  scope: webPubSub
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.webPubSubServiceOwner)
   }
 }
 

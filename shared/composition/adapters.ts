@@ -5,6 +5,7 @@ import { createTelemetry } from '../adapters/azure/app-insights-telemetry';
 import { createBlobServiceClient, openAzureBlobStore } from '../adapters/azure/blob-store';
 import { openCosmosDocumentStore } from '../adapters/azure/cosmos-document-store';
 import { KeyVaultSecretStore } from '../adapters/azure/key-vault-secret-store';
+import { WebPubSubPublisher } from '../adapters/azure/web-pubsub-publisher';
 import { createServiceBusClient, ServiceBusMessageSender } from '../adapters/azure/service-bus-sender';
 import { openEmbeddedBus, type EmbeddedBus } from '../adapters/embedded/embedded-bus';
 import { openFileBlobStore } from '../adapters/embedded/file-blob-store';
@@ -23,6 +24,7 @@ import type { ChatModel } from '../ports/chat-model';
 import { systemClock, type Clock } from '../ports/clock';
 import type { DocumentStore } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
+import type { RealtimePublisher } from '../ports/realtime-publisher';
 import type { SecretStore } from '../ports/secret-store';
 import type { StaticAssets } from '../ports/static-assets';
 import type { TaxonomyWorker } from '../ports/taxonomy-worker';
@@ -46,6 +48,8 @@ export interface Adapters {
   telemetry: Telemetry;
   /** AI providers by name. */
   chatModels: ReadonlyMap<string, ChatModel>;
+  /** Realtime push (Web PubSub) when BRIDGE_REALTIME=webpubsub. */
+  realtime?: RealtimePublisher;
   /** The built web pages (dashboard, API docs) in the deployment package. */
   staticAssets: StaticAssets;
   /** Bearer-token checks against the OIDC issuer; absent when token authentication is off. */
@@ -69,6 +73,7 @@ export interface Overrides {
   blobStore?: BlobStore;
   secretStore?: SecretStore;
   telemetry?: Telemetry;
+  realtime?: RealtimePublisher;
   staticAssets?: StaticAssets;
   tokenVerifier?: TokenVerifier;
   /** The worker-thread computations (e.g. in-process over a small gazetteer). */
@@ -111,6 +116,8 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
       secretCacheMs: 0,
     });
 
+  const realtime = overrides.realtime ?? openRealtime(config, clock, azureCredential);
+  if (realtime) shutdown.add('clients', 'realtime publisher', () => realtime.close());
   // Only public keys are fetched (no secret): the issuer's key set, cached by jose.
   const tokenVerifier =
     overrides.tokenVerifier ?? (config.auth.tokens ? new OidcTokenVerifier(config.auth.tokens) : undefined);
@@ -125,12 +132,28 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
     secretStore,
     telemetry,
     chatModels,
+    ...(realtime ? { realtime } : {}),
     staticAssets: overrides.staticAssets ?? new FileStaticAssets(),
     ...(tokenVerifier ? { tokenVerifier } : {}),
     taxonomyWorker,
     computeWorker,
     changeFeedDecoder: decodeCosmosItem,
   };
+}
+
+/** Web PubSub with the managed identity (its local auth is off), when BRIDGE_REALTIME=webpubsub. */
+function openRealtime(
+  config: BridgeConfig,
+  clock: Clock,
+  azureCredential: () => TokenCredential,
+): RealtimePublisher | undefined {
+  if (config.realtime.kind !== 'webpubsub') return undefined;
+  return new WebPubSubPublisher({
+    endpoint: config.realtime.endpoint,
+    hub: config.realtime.hub,
+    credential: azureCredential(),
+    clock,
+  });
 }
 
 /** The embedded SQLite store, or Cosmos DB with the managed identity (a key only for emulators). */

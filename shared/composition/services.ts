@@ -18,6 +18,9 @@ import type { EventMetrics } from '../services/event-metrics';
 import type { OutboxItem } from '../services/event-outbox';
 import { ChangeFeedIntake } from '../services/change-feed-intake';
 import { EventPropagator } from '../services/event-propagator';
+import { EventStreamHub } from '../services/event-stream-hub';
+import { StreamTicketService } from '../services/stream-ticket-service';
+import { RealtimeService } from '../services/realtime-service';
 import { FileService } from '../services/file-service';
 import { HealthService } from '../services/health-service';
 import { IdentityService } from '../services/identity-service';
@@ -65,6 +68,12 @@ export interface Services {
   /** The change-feed trigger's use case (events-changefeed): event documents → the bus. */
   changeFeed: ChangeFeedIntake;
   events: EventLog;
+  /** The shared tail feeding every open event stream of this instance (GET /api/events/stream). */
+  streams: EventStreamHub;
+  /** Short-lived tickets that open an event stream without headers (browsers' EventSource). */
+  streamTickets: StreamTicketService;
+  /** Realtime push through Web PubSub; set only when BRIDGE_REALTIME=webpubsub. */
+  realtime?: RealtimeService;
   publisher: PublishService;
   webhooks: WebhookService;
   commands: CommandService;
@@ -120,12 +129,22 @@ export function buildServices(
   });
   // In-flight fast-path publishes finish before the bus closes.
   shutdown.add('drain', 'event propagator', () => propagator.drain());
-  const events = new EventLog(docs, clock);
-  // Commits notify the lockstep monitor and, on the fast path, publish at once; the change feed
-  // and the sweeper remain the guarantee, so a failure here only costs latency.
+  const events = new EventLog(docs, clock, { retentionSeconds: retention });
+  const streams = new EventStreamHub({
+    log: events,
+    pollMs: config.stream.pollMs,
+    maxStreams: config.stream.maxConnections,
+    warn: (m) => console.warn(m),
+  });
+  // Open streams end first (each with its closing frame), before anything they read from closes.
+  shutdown.add('intake', 'event streams', () => streams.close());
+  // Commits notify the lockstep monitor and the event streams' shared tail and, on the fast path,
+  // publish at once; the change feed and the sweeper remain the guarantee, so a failure here only
+  // costs latency. This is the one place commit notifications go out.
   const commitHooks: ((items: OutboxItem[]) => void)[] = [];
   const onCommit = (items: OutboxItem[]) => {
     for (const hook of commitHooks) hook(items);
+    streams.notifyCommitted();
     if (config.events.fastPath) propagator.publishSoon(items);
   };
   const sync = new SyncService({
@@ -219,6 +238,11 @@ export function buildServices(
     propagator,
     changeFeed: new ChangeFeedIntake(adapters.changeFeedDecoder, propagator),
     events,
+    streams,
+    streamTickets: new StreamTicketService(config.adminKey, clock, config.stream.ticketSeconds),
+    ...(adapters.realtime && config.realtime.kind === 'webpubsub'
+      ? { realtime: new RealtimeService(adapters.realtime, events, config.realtime.tokenMinutes) }
+      : {}),
     sync,
     state,
     publisher,

@@ -6,6 +6,8 @@
 export const EVENTS_TOPIC = 'bridge-events';
 export const COMMANDS_QUEUE = 'bridge-commands';
 export const WEBHOOK_RETRY_QUEUE = 'webhook-retries';
+/** The subscription of bridge-events that realtime-publish reads. */
+export const REALTIME_SUBSCRIPTION = 'realtime';
 
 export interface SubscriptionSpec {
   name: string;
@@ -43,6 +45,8 @@ export const BUS_TOPOLOGY: {
         },
         // webhooks-deliver fans each event out to the registered webhook subscriptions.
         { name: 'webhooks', maxDeliveryCount: 10 },
+        // realtime-publish pushes each event to its Web PubSub groups (BRIDGE_REALTIME=webpubsub).
+        { name: REALTIME_SUBSCRIPTION, maxDeliveryCount: 10 },
       ],
     },
   ],

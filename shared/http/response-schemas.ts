@@ -95,6 +95,9 @@ export const metricsResponseSchema = z
     publishIntervalSeconds: z.number(),
     staleAfterSeconds: z.number(),
     instances: z.array(instanceRow),
+    streams: z
+      .object({ open: count, max: count, queuedEvents: count, closedLagging: count })
+      .describe("This instance's event streams (GET /api/events/stream); not merged across instances"),
   })
   .meta({ id: 'Metrics' });
 

@@ -23,8 +23,13 @@ import type { RateClass } from '../domain/rate-limit-rules';
  *   per scope.
  * - `rateClass`: the rate-limit class (shared/domain/rate-limit-rules.ts); by default `read`
  *   for GET and `write` otherwise.
+ * - `tickets`: the route also accepts a stream ticket in `?ticket=` instead of a credential header
+ *   (routes a browser opens with EventSource, which cannot send headers); the ticket acts as the
+ *   principal that asked for it (end users included, a key's scopes included), and the role and
+ *   scope checks still apply.
  */
-export type Access = { roles: readonly RouteRole[]; scope: Scope; rateClass?: RateClass } | 'public';
+export type Access =
+  { roles: readonly RouteRole[]; scope: Scope; rateClass?: RateClass; tickets?: boolean } | 'public';
 
 /**
  * How a route reads its body: `json` (validated against `body` before the handler runs), `raw`

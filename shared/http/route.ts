@@ -20,7 +20,8 @@ import { AuthenticationError } from '../services/identity-service';
 import { keyPrincipal, principalKey, type Principal } from '../services/principal';
 import { RateLimitExceededError } from '../services/rate-limit-service';
 import { problem } from './http-response';
-import { ProblemError } from './problem-error';
+import './http-streams';
+import { ProblemError, unauthorized } from './problem-error';
 import { readJsonBody } from './request-body';
 import { recordRoute, type Access, type RawBody, type RouteResponses } from './route-registry';
 import { validationProblem } from './validation';
@@ -92,6 +93,23 @@ const SERVICE_ERROR_STATUS: Record<ServiceErrorKind, [number, string]> = {
 
 const PUBLIC: Principal = keyPrincipal('anonymous', 'user', 'anonymous');
 const REALM = 'portal-bridge';
+
+/**
+ * Who is calling: on a route that takes tickets, a stream ticket in `?ticket=` when no credential
+ * header is sent (it acts as the principal that asked for it); otherwise the request's credentials.
+ */
+async function authenticate(request: HttpRequest, services: Services, access: Access): Promise<Principal> {
+  if (access === 'public') return PUBLIC;
+  const apiKey = request.headers.get('x-api-key');
+  const authorization = request.headers.get('authorization');
+  const ticket = access.tickets && !apiKey && !authorization ? request.query.get('ticket') : null;
+  if (ticket) {
+    const principal = services.streamTickets.verify(ticket);
+    if (!principal) throw unauthorized('The stream ticket is not valid or has expired; ask for a new one.');
+    return principal;
+  }
+  return services.identity.authenticate({ apiKey, authorization });
+}
 
 /** The route's rate-limit class: declared, or `read` for GET and `write` otherwise. */
 export function rateClassOf(methods: readonly HttpMethod[], access: Access): RateClass | undefined {
@@ -290,13 +308,7 @@ export function route<
     try {
       const started = performance.now();
       services = getServices();
-      const caller =
-        access === 'public'
-          ? PUBLIC
-          : await services.identity.authenticate({
-              apiKey: request.headers.get('x-api-key'),
-              authorization: request.headers.get('authorization'),
-            });
+      const caller = await authenticate(request, services, access);
       principal = caller;
       if (access !== 'public') {
         const denial = routeDenial(caller, access);

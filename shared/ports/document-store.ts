@@ -9,12 +9,23 @@
  *   (like Cosmos TTL, expiry produces no change-feed entry).
  * - The change feed lists the latest version of each changed document in commit order and
  *   resumes from an opaque continuation token. Hard deletes never appear in it.
+ * - Feed ranges: a store whose commit order holds only within parts of a container (Cosmos DB:
+ *   one order per physical partition) offers `feedRanges`/`readFeedRange`, so a reader can keep
+ *   a position per range and resume after any single item. A store without them has one
+ *   container-wide order: its `seq` is that order, and `changeFeed` resumes after the item whose
+ *   `seq` is N from the continuation `String(N)`.
+ * - At most one event document is written per transactional batch: on Cosmos DB every write of a
+ *   batch shares one `_lsn`, and the replay cursor needs one event per position.
  * - Cosmos DB's limits hold everywhere ('invalid' otherwise): an id is 1-255 characters without
  *   / \ ? or #; ttlSeconds is a positive integer; a batch holds at most 100 operations.
  */
 
 /** JSON values are a domain type; re-exported here for the adapters and services that store them. */
 export type { JsonValue } from '../domain/json';
+import type { FeedRangeBounds } from '../domain/event-cursor';
+
+/** A feed range: effective partition keys from `min` (inclusive) to `max` (exclusive). */
+export type FeedRange = FeedRangeBounds;
 
 export interface StoredDocument<T = unknown> {
   id: string;
@@ -75,6 +86,24 @@ export interface ChangeFeedPage {
   continuation: string;
 }
 
+export interface FeedRangeReadOptions {
+  /** Read after this position in the range (0 = from the beginning), or only learn the position now. */
+  after: number | 'now';
+  maxItems?: number;
+  types?: readonly string[];
+}
+
+export interface FeedRangePage {
+  /** Latest versions of the range's changed documents after `after`, in the range's order; `seq` = position. */
+  items: StoredDocument[];
+  /** The position read up to: every item's `seq` is at or below it; pass it as `after` to continue. */
+  position: number;
+  /** The range is no longer one of the store's ranges (it split or merged): ask `feedRanges` again. */
+  gone?: boolean;
+  /** The read stopped before the range's end (a page limit): read on from `position` at once. */
+  more?: boolean;
+}
+
 export interface DocumentStore {
   read<T>(container: string, pk: string, id: string): Promise<StoredDocument<T> | undefined>;
   create<T>(
@@ -98,6 +127,10 @@ export interface DocumentStore {
     container: string,
     options: { continuation?: string; maxItems?: number; types?: readonly string[] },
   ): Promise<ChangeFeedPage>;
+  /** The container's feed ranges (partitioned stores only; see the file comment). */
+  feedRanges?(container: string): Promise<FeedRange[]>;
+  /** One feed range's changes after a position (partitioned stores only). */
+  readFeedRange?(container: string, range: FeedRange, options: FeedRangeReadOptions): Promise<FeedRangePage>;
   /** The store bound to one container: what services use, so they never pass a container name. */
   collection(name: string): DocumentCollection;
   /** Cheap liveness probe. */
@@ -128,6 +161,8 @@ export interface DocumentCollection {
     maxItems?: number;
     types?: readonly string[];
   }): Promise<ChangeFeedPage>;
+  feedRanges?(): Promise<FeedRange[]>;
+  readFeedRange?(range: FeedRange, options: FeedRangeReadOptions): Promise<FeedRangePage>;
 }
 
 /**
@@ -147,6 +182,14 @@ export function bindCollection(store: Omit<DocumentStore, 'collection'>, name: s
     query: <T>(filter: QueryFilter) => store.query<T>(name, filter),
     count: (filter) => store.count(name, filter),
     changeFeed: (options) => store.changeFeed(name, options),
+    ...(store.feedRanges && store.readFeedRange
+      ? {
+          // Method calls (not detached functions), so `this` stays the store.
+          feedRanges: () => store.feedRanges?.(name) as Promise<FeedRange[]>,
+          readFeedRange: (range: FeedRange, options: FeedRangeReadOptions) =>
+            store.readFeedRange?.(name, range, options) as Promise<FeedRangePage>,
+        }
+      : {}),
   };
 }
 

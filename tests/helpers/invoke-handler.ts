@@ -14,6 +14,11 @@ export interface HandlerRequest {
   headers?: Record<string, string>;
   /** An object or string goes as JSON (with its content type); a Buffer goes as raw bytes. */
   body?: unknown;
+  /**
+   * false: a streamed (web ReadableStream) body is cancelled unread, as a client that hangs up
+   * after the headers (an event stream would otherwise be read until it ends).
+   */
+  readBody?: boolean;
 }
 
 export interface HandlerResponse {
@@ -59,6 +64,9 @@ export async function invokeHandler(handler: HttpHandler, req: HandlerRequest): 
     const chunks: Buffer[] = [];
     for await (const chunk of response.body) chunks.push(Buffer.from(chunk as Uint8Array));
     bytes = Buffer.concat(chunks);
+  } else if (response.body instanceof ReadableStream) {
+    if (req.readBody === false) await response.body.cancel();
+    else bytes = Buffer.from(await new Response(response.body).arrayBuffer());
   } else if (response.body !== undefined && response.body !== null) {
     throw new Error(`unexpected body type ${typeof response.body}`);
   }

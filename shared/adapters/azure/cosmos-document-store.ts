@@ -21,6 +21,10 @@
  * - The change feed is Cosmos's latest-version change feed over the whole container, filtered by
  *   type on the client; `seq` is the item's `_lsn` where Cosmos returns one. Note that `_lsn` is
  *   ordered per physical partition, not across a container with several physical partitions.
+ * - Feed ranges (`feedRanges`, `readFeedRange`): `container.getFeedRanges()` (one per physical
+ *   partition) and one change-feed iterator per range, started from an LSN (./cosmos-feed-range.ts),
+ *   so a reader holds a position per range and can resume after any single item. A range that
+ *   split or merged answers `gone`, and the reader asks for the ranges again.
  * - Every failure is a StoreError (./cosmos-errors.ts).
  */
 import {
@@ -31,6 +35,7 @@ import {
   type Container,
   type CosmosClientOptions,
   type Database,
+  type FeedRange as CosmosFeedRange,
   type ItemDefinition,
   type JSONObject,
   type OperationInput,
@@ -47,6 +52,9 @@ import {
   type ChangeFeedPage,
   type DocumentCollection,
   type DocumentStore,
+  type FeedRange,
+  type FeedRangePage,
+  type FeedRangeReadOptions,
   type QueryFilter,
   type QueryPage,
   type StoredDocument,
@@ -63,11 +71,15 @@ import {
   withOperationIndex,
 } from '../document-rules';
 import { countQuery, pageQuery } from './cosmos-query';
+import { rangeContinuation, readRangeContinuation } from './cosmos-feed-range';
+import { rangeKey } from '../../domain/event-cursor';
 
 export { MAX_BATCH_OPERATIONS } from '../document-rules';
 const DEFAULT_FEED_ITEMS = 100;
 /** Feed pages read in one changeFeed call while a type filter keeps finding nothing. */
 const MAX_FEED_PAGES_PER_CALL = 1000;
+/** Pages one readFeedRange call reads while a type filter keeps finding too little. */
+const MAX_FEED_PAGES_PER_RANGE_READ = 20;
 const FEED_TOKEN_PREFIX = 'cf1.';
 
 /** Every bridge container: partition key /pk, per-item TTL on, and the index keyset paging needs. */
@@ -154,6 +166,8 @@ export class CosmosDocumentStore implements DocumentStore {
   private readonly containers = new Map<string, Promise<Container>>();
   private databaseReady: Promise<void> | undefined;
   private closed = false;
+  /** Per container: its `_rid` (feed-range continuations name it) and the SDK's range objects. */
+  private readonly feedState = new Map<string, { rid: string; ranges: Map<string, CosmosFeedRange> }>();
 
   constructor(options: CosmosDocumentStoreOptions) {
     this.database = 'database' in options ? options.database : options.client.database(options.databaseId);
@@ -352,6 +366,88 @@ export class CosmosDocumentStore implements DocumentStore {
     });
   }
 
+  async feedRanges(container: string): Promise<FeedRange[]> {
+    return this.call(`feedRanges ${container}`, async () => {
+      const state = await this.refreshFeedState(container);
+      return [...state.ranges.values()].map((r) => ({ min: r.minInclusive, max: r.maxExclusive }));
+    });
+  }
+
+  async readFeedRange(
+    container: string,
+    range: FeedRange,
+    options: FeedRangeReadOptions,
+  ): Promise<FeedRangePage> {
+    return this.call(`readFeedRange ${container}`, async () => {
+      const c = await this.container(container);
+      const maxItems = options?.maxItems ?? DEFAULT_FEED_ITEMS;
+      if (!Number.isInteger(maxItems) || maxItems < 1) {
+        throw new StoreError('invalid', 'maxItems must be a positive integer');
+      }
+      const after = options.after;
+      if (after !== 'now' && !(Number.isSafeInteger(after) && after >= 0)) {
+        throw new StoreError('invalid', 'after must be a non-negative integer or "now"');
+      }
+      const state = this.feedState.get(container) ?? (await this.refreshFeedState(container));
+      const sdkRange = state.ranges.get(rangeKey(range));
+      // Not one of the ranges Cosmos reported: it split or merged since the reader looked.
+      if (!sdkRange) return { items: [], position: after === 'now' ? 0 : after, gone: true };
+      const iterator = c.items.getChangeFeedIterator<StoredItem>({
+        changeFeedStartFrom:
+          after === 'now'
+            ? ChangeFeedStartFrom.Now(sdkRange)
+            : after === 0
+              ? ChangeFeedStartFrom.Beginning(sdkRange)
+              : ChangeFeedStartFrom.Continuation(rangeContinuation(state.rid, range, after)),
+        maxItemCount: maxItems,
+      });
+      const types = options.types && options.types.length > 0 ? new Set(options.types) : undefined;
+      const items: StoredDocument[] = [];
+      let position = after === 'now' ? 0 : after;
+      let more = false;
+      for (let pages = 0; ; pages++) {
+        const page = await iterator.readNext();
+        const back = readRangeContinuation(page.continuationToken, range);
+        if (back.kind === 'changed') {
+          this.feedState.delete(container);
+          return { items: [], position: after === 'now' ? 0 : after, gone: true };
+        }
+        if (back.kind === 'unreadable') {
+          throw new StoreError('unavailable', `unexpected change-feed continuation: ${back.reason}`);
+        }
+        position = Math.max(position, back.lsn);
+        const changed = page.statusCode === 304 ? [] : (page.result ?? []);
+        const now = this.clock.now();
+        for (const item of changed) {
+          if (isLive(item, now) && (types === undefined || types.has(item.type)))
+            items.push(toDocument(item));
+        }
+        // Stop once the page was short (the range is drained), enough items matched, or (other
+        // types only) the read has gone on long enough; `more` says the range holds more.
+        if (after === 'now' || changed.length < maxItems) break;
+        if (items.length >= maxItems || pages + 1 >= MAX_FEED_PAGES_PER_RANGE_READ) {
+          more = true;
+          break;
+        }
+      }
+      return { items, position, ...(more ? { more: true } : {}) };
+    });
+  }
+
+  private async refreshFeedState(
+    container: string,
+  ): Promise<{ rid: string; ranges: Map<string, CosmosFeedRange> }> {
+    const c = await this.container(container);
+    const [{ resource }, ranges] = await Promise.all([c.read(), c.getFeedRanges()]);
+    if (!resource?._rid) throw new StoreError('unavailable', `container ${container} has no _rid`);
+    const state = {
+      rid: resource._rid,
+      ranges: new Map(ranges.map((r) => [rangeKey({ min: r.minInclusive, max: r.maxExclusive }), r])),
+    };
+    this.feedState.set(container, state);
+    return state;
+  }
+
   collection(name: string): DocumentCollection {
     return bindCollection(this, name);
   }
@@ -373,6 +469,7 @@ export class CosmosDocumentStore implements DocumentStore {
     if (this.closed) return;
     this.closed = true;
     this.containers.clear();
+    this.feedState.clear();
     if (this.ownsClient) this.client.dispose();
   }
 

@@ -117,6 +117,16 @@ const MATRIX: Record<string, Entry> = {
     request: (t) => ({ method: 'GET', query: { subject: t.userId } }),
     expect: FOR_SELF(200),
   },
+  // The stream answers its headers once live; the matrix hangs up there (readBody: false).
+  'events-stream-get': {
+    request: (t) => ({ method: 'GET', query: { subject: t.userId }, readBody: false }),
+    expect: FOR_SELF(200),
+  },
+  // A ticket is issued to anyone who may stream; what it opens is checked as its principal.
+  'events-stream-tickets-create': {
+    request: () => ({ method: 'POST' }),
+    expect: { admin: 201, service: 201, user: 201, own: 201, other: 201 },
+  },
   'events-publish': {
     request: (t) => ({ method: 'POST', body: { type: 'portal_note', data: { n: 1 }, subject: t.userId } }),
     expect: FOR_SELF(202),
@@ -222,6 +232,12 @@ const MATRIX: Record<string, Entry> = {
   'providers-release': {
     request: () => ({ method: 'POST', body: { reason: 'matrix' } }),
     expect: ADMIN_ONLY(200),
+  },
+  // Realtime push is off in these services: 404 for whoever may negotiate, after the access check
+  // (an end user asking about someone else is a 403 either way); groups: tests/integration/web-pubsub.
+  'realtime-negotiate': {
+    request: (t) => ({ method: 'POST', body: { subject: t.userId } }),
+    expect: { admin: 404, service: 404, user: 404, own: 404, other: 403 },
   },
   'secrets-list': { request: () => ({ method: 'GET' }), expect: ADMIN_ONLY(200) },
   'secrets-put': {

@@ -158,6 +158,8 @@ describe('resources', () => {
     'Microsoft.Web/serverfarms': '2024-04-01',
     'Microsoft.Web/sites': '2024-04-01',
     'Microsoft.Authorization/roleAssignments': '2022-04-01',
+    'Microsoft.SignalRService/webPubSub': '2024-03-01',
+    'Microsoft.SignalRService/webPubSub/hubs': '2024-03-01',
   };
 
   it('are exactly the expected types, each at its expected api-version', () => {
@@ -261,6 +263,18 @@ describe('resources', () => {
     expect(vault.body).not.toMatch(/accessPolicies/);
     const secret = one('Microsoft.KeyVault/vaults/secrets');
     expect(prop(secret.body, 'properties', 'value')).toBe('bridgeAdminKey');
+  });
+
+  it('Web PubSub: local (access key) auth off, Entra auth on, a hub that refuses anonymous clients', () => {
+    const wps = one('Microsoft.SignalRService/webPubSub');
+    expect(prop(wps.body, 'properties', 'disableLocalAuth')).toBe('true');
+    expect(prop(wps.body, 'properties', 'disableAadAuth')).toBe('false');
+    const hub = one('Microsoft.SignalRService/webPubSub/hubs');
+    expect(prop(hub.body, 'name')).toBe('hubName');
+    expect(prop(hub.body, 'properties', 'anonymousConnectPolicy')).toBe("'deny'");
+    // The hub the app pushes to is the one provisioned, and defaults to config.ts's default.
+    expect(main.code).toMatch(/param webPubSubHubName string = 'bridge'/);
+    expect(main.code).toMatch(/webPubSubHubName: webPubSub\.outputs\.HUB/);
   });
 
   it('Log Analytics + Application Insights with local auth off', () => {
@@ -384,6 +398,7 @@ describe('rbac.bicep: least privilege, one place, stable names', () => {
     serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0',
     keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
     monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
+    webPubSubServiceOwner: '12cf5a90-567b-43ae-8102-96cf46c7d9b4',
   };
   // What each role is granted on (the symbol of the scope resource in rbac.bicep).
   const SCOPES: Record<string, string> = {
@@ -393,6 +408,7 @@ describe('rbac.bicep: least privilege, one place, stable names', () => {
     serviceBusDataReceiver: 'serviceBus',
     keyVaultSecretsOfficer: 'vault',
     monitoringMetricsPublisher: 'applicationInsights',
+    webPubSubServiceOwner: 'webPubSub',
   };
 
   it('role assignments exist only in rbac.bicep', () => {

@@ -11,6 +11,7 @@ import {
   BUS_TOPOLOGY,
   COMMANDS_QUEUE,
   EVENTS_TOPIC,
+  REALTIME_SUBSCRIPTION,
   WEBHOOK_RETRY_QUEUE,
 } from '../../../shared/domain/bus-topology';
 import { packageMain, resolveMainFiles, type Registration } from '../../../local/function-registry';
@@ -59,6 +60,14 @@ const TRIGGERS: Record<string, { trigger: string; options: Record<string, unknow
   'webhooks-deliver': {
     trigger: 'serviceBusTopic',
     options: { connection: 'ServiceBusConnection', topicName: EVENTS_TOPIC, subscriptionName: 'webhooks' },
+  },
+  'realtime-publish': {
+    trigger: 'serviceBusTopic',
+    options: {
+      connection: 'ServiceBusConnection',
+      topicName: EVENTS_TOPIC,
+      subscriptionName: REALTIME_SUBSCRIPTION,
+    },
   },
   'events-sweep': {
     trigger: 'timer',

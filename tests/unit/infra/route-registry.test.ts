@@ -12,6 +12,7 @@ const NON_HTTP = [
   'commands-process',
   'events-changefeed',
   'events-sweep',
+  'realtime-publish',
   'lockstep-monitor',
   'providers-check',
   'webhooks-deliver',

@@ -68,6 +68,7 @@ const AZURE_VALUES: Record<string, string> = {
   BRIDGE_BUS: 'servicebus',
   BRIDGE_FILES: 'azure',
   BRIDGE_SECRETS: 'keyvault',
+  BRIDGE_REALTIME: 'webpubsub',
 };
 
 const example = JSON.parse(fs.readFileSync(path.join(root, 'local.settings.example.json'), 'utf8')) as {
@@ -100,6 +101,8 @@ function standInEnv(
       env[name] = !ai ? '' : m ? (m[1] as string) : /baseUrl/.test(value) ? ai.baseUrl : ai.model;
     } else if (name === 'BRIDGE_ADMIN_KEY')
       env[name] = 'k'.repeat(32); // the Key Vault reference, resolved
+    else if (/_HUB$/.test(name))
+      env[name] = 'resolved_in_azure'; // a Web PubSub hub name: letters, digits, _
     else
       env[name] = /URI|ENDPOINT|URL|accountEndpoint/i.test(name)
         ? 'https://resolved.example.invalid/'

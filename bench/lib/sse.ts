@@ -1,0 +1,492 @@
+/**
+ * The event-stream scenarios (issue 11): sync acknowledged → SSE subscriber.
+ *
+ * - `sse-open`: N subscribers on GET /api/events/stream?types=user_update, and an open loop of
+ *   syncs at a fixed rate (BENCH_SSE_RATE, default 1,000/s; each request sent on schedule whatever
+ *   the earlier ones did), over BENCH_SSE_USERS users.
+ * - `sse-closed`: the same subscribers, and W closed-loop writers (each sends its next sync when
+ *   the last one answered), which saturates the host: the throughput it reaches, latency, RSS.
+ * - `sse-storm`: N subscribers during closed-loop writes; every subscriber drops its connection
+ *   BENCH_SSE_DROPS times at random moments and reconnects at once with Last-Event-ID. Every event
+ *   committed after a subscriber's first `ready` must reach it exactly once: gaps and duplicates
+ *   are counted per client.
+ *
+ * Latency = a frame's arrival at a subscriber − the sync's acknowledgement (its answer fully read),
+ * both performance.now() in this process, over every (event, subscriber) pair of the measured
+ * window; a frame that arrives before the ack counts as 0 ms. lost = (event, subscriber) pairs
+ * acknowledged but never received after the drain. The subscribers parse frames with a small
+ * dedicated parser (only `id:` and the event id of `data:`), and share this process with the
+ * writers, so the figures err on the slow side.
+ */
+import * as http from 'node:http';
+import * as hdr from 'hdr-histogram-js';
+
+export type SseScenario = 'sse-open' | 'sse-closed' | 'sse-storm';
+export const SSE_SCENARIOS: readonly SseScenario[] = ['sse-open', 'sse-closed', 'sse-storm'];
+
+export interface SseOptions {
+  scenario: SseScenario;
+  origin: string;
+  prefix: string;
+  adminKey: string;
+  writerKey: string;
+  subscribers: number;
+  /** sse-open: syncs per second; the closed-loop scenarios: concurrent writers. */
+  rate: number;
+  writers: number;
+  users: number;
+  warmupS: number;
+  durationS: number;
+  drainCapS: number;
+  /** sse-storm: reconnects per subscriber during the run. */
+  drops: number;
+  tag: string;
+}
+
+export interface SseResult {
+  scenario: SseScenario;
+  subscribers: number;
+  /** Syncs answered per second in the window (2xx and not). */
+  reqPerSec: number;
+  /** sse-open: scheduled syncs not sent because too many were outstanding (the host fell behind the rate). */
+  notSent: number;
+  syncP99: number;
+  non2xx: number;
+  errors: number;
+  /** Syncs acknowledged in the window, and (event, subscriber) pairs measured. */
+  measured: number;
+  pairs: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  lost: number;
+  /** Frames of an event a subscriber already had on that stream (or, in the storm, at all). */
+  duplicated: number;
+  /** sse-storm: clients with a gap / with a duplicate, and reconnects done. */
+  clientsWithGaps?: number;
+  clientsWithDuplicates?: number;
+  reconnects?: number;
+  /** 503s on (re)connecting (the stream limit); each was retried. */
+  refused: number;
+  drainS: number;
+  peakRssBytes?: number;
+}
+
+const MAX_IN_FLIGHT = 2000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function histogram() {
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 600_000_000,
+    numberOfSignificantValueDigits: 3,
+    useWebAssembly: false,
+  });
+}
+
+/** One subscriber's connection(s): the event ids it got (with arrival times) and its last cursor. */
+class Subscriber {
+  readonly arrivals = new Map<string, number>();
+  duplicates = 0;
+  lastId: string | undefined;
+  reconnects = 0;
+  refused = 0;
+  private request: http.ClientRequest | undefined;
+  private closedByUs = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly key: string,
+  ) {}
+
+  /** Connects (with Last-Event-ID once it has one) and resolves at `ready`. */
+  async connect(): Promise<void> {
+    for (;;) {
+      const status = await this.open();
+      if (status === 200) return;
+      this.refused += 1;
+      await sleep(200);
+    }
+  }
+
+  private open(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.closedByUs = false;
+      const headers: Record<string, string> = { 'x-api-key': this.key, accept: 'text/event-stream' };
+      if (this.lastId) headers['last-event-id'] = this.lastId;
+      const request = http.get(this.url, { headers, agent: false });
+      this.request = request;
+      request.once('error', (error) => (this.closedByUs ? resolve(0) : reject(error)));
+      request.once('response', (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          res.once('end', () => resolve(res.statusCode ?? 0));
+          return;
+        }
+        res.setEncoding('utf8');
+        let buffer = '';
+        let ready = false;
+        res.on('data', (chunk: string) => {
+          buffer += chunk;
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const frame = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            if (!ready && frame.includes('event: ready')) {
+              ready = true;
+              const id = /\nid: (\S+)/.exec(`\n${frame}`)?.[1];
+              if (id) this.lastId = id;
+              resolve(200);
+              continue;
+            }
+            this.frame(frame);
+          }
+        });
+        res.once('error', () => undefined);
+      });
+    });
+  }
+
+  private frame(frame: string): void {
+    if (!frame.startsWith('id: ')) return; // heartbeats, close
+    const at = performance.now();
+    const idEnd = frame.indexOf('\n');
+    this.lastId = frame.slice(4, idEnd);
+    const key = '"id":"';
+    const start = frame.indexOf(key, idEnd);
+    if (start < 0) return;
+    const eventId = frame.slice(start + key.length, frame.indexOf('"', start + key.length));
+    if (this.arrivals.has(eventId)) this.duplicates += 1;
+    else this.arrivals.set(eventId, at);
+  }
+
+  /** Drops the connection abruptly (a client going away). */
+  drop(): void {
+    this.closedByUs = true;
+    this.request?.destroy();
+  }
+
+  close(): void {
+    this.drop();
+  }
+}
+
+function post(
+  agent: http.Agent,
+  url: URL,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path,
+        method: 'POST',
+        agent,
+        timeout: 30_000,
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export async function runSse(options: SseOptions): Promise<SseResult> {
+  const streamUrl = `${options.origin}${options.prefix}/events/stream?types=user_update`;
+  const subscribers = Array.from(
+    { length: options.subscribers },
+    () => new Subscriber(streamUrl, options.adminKey),
+  );
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(options.writers, 256) });
+  const url = new URL(options.origin);
+  const headers = { 'x-api-key': options.writerKey };
+  const acks = new Map<string, { at: number; measured: boolean }>();
+  const syncTimes = histogram();
+  const counts = { answered: 0, non2xx: 0, errors: 0, notSent: 0 };
+  let seq = 0;
+  try {
+    // Every subscriber is live (has had `ready`) before the first write.
+    for (let i = 0; i < subscribers.length; i += 20) {
+      await Promise.all(subscribers.slice(i, i + 20).map((s) => s.connect()));
+    }
+    const started = performance.now();
+    const windowStart = started + options.warmupS * 1000;
+    const windowEnd = windowStart + options.durationS * 1000;
+
+    const syncOnce = async (userId: string) => {
+      seq += 1;
+      const body = JSON.stringify({
+        data: { name: `User ${seq}`, score: seq, city: 'Leeds', tags: ['sse', options.tag] },
+      });
+      const sentAt = performance.now();
+      let res: { status: number; text: string };
+      try {
+        res = await post(agent, url, `${options.prefix}/users/${userId}/sync`, headers, body);
+      } catch (error) {
+        if (sentAt >= windowStart) counts.errors += 1;
+        if (counts.errors === 1) console.warn(`${options.scenario}: first sync error: ${String(error)}`);
+        return;
+      }
+      const ackAt = performance.now();
+      // Measured: sent in the window (in an open loop the answer may come after it).
+      const inWindow = sentAt >= windowStart && sentAt < windowEnd;
+      if (inWindow) syncTimes.recordValue(Math.max(1, Math.round((ackAt - sentAt) * 1000)));
+      if (ackAt >= windowStart && ackAt < windowEnd) counts.answered += 1;
+      if (res.status !== 200) {
+        if (inWindow) counts.non2xx += 1;
+        return;
+      }
+      const version = (JSON.parse(res.text) as { version: number }).version;
+      acks.set(`user:${userId}:${version}`, { at: ackAt, measured: inWindow });
+    };
+
+    const userOf = (i: number) => `sse-${options.tag}-u${i % options.users}`;
+    let storm: Promise<void> = Promise.resolve();
+    if (options.scenario === 'sse-storm') {
+      // Each subscriber drops and reconnects `drops` times at random moments of the run.
+      const runMs = (options.warmupS + options.durationS) * 1000;
+      storm = Promise.all(
+        subscribers.map(async (s) => {
+          const moments = Array.from({ length: options.drops }, () => Math.random() * runMs * 0.9).sort(
+            (a, b) => a - b,
+          );
+          for (const moment of moments) {
+            const wait = started + moment - performance.now();
+            if (wait > 0) await sleep(wait);
+            s.drop();
+            s.reconnects += 1;
+            await s.connect();
+          }
+        }),
+      ).then(() => undefined);
+    }
+
+    if (options.scenario === 'sse-open') {
+      const inFlight = new Set<Promise<void>>();
+      const intervalMs = 1000 / options.rate;
+      let next = 0;
+      while (performance.now() < windowEnd) {
+        const due = Math.floor((performance.now() - started) / intervalMs);
+        for (; next <= due; next++) {
+          // A host far slower than the rate would pile up requests without end: past this many
+          // outstanding, a scheduled sync is counted as not sent instead.
+          if (inFlight.size >= MAX_IN_FLIGHT) {
+            if (performance.now() >= windowStart) counts.notSent += 1;
+            continue;
+          }
+          const p = syncOnce(userOf(next)).finally(() => inFlight.delete(p));
+          inFlight.add(p);
+        }
+        await sleep(1);
+      }
+      await Promise.all([...inFlight]);
+    } else {
+      await Promise.all(
+        Array.from({ length: options.writers }, async (_, w) => {
+          for (let i = 0; performance.now() < windowEnd; i++)
+            await syncOnce(`sse-${options.tag}-w${w}-u${i % 4}`);
+        }),
+      );
+    }
+    await storm;
+
+    // Drain: every acknowledged event must reach every subscriber.
+    const drainStart = performance.now();
+    const missingPairs = () => {
+      let missing = 0;
+      for (const s of subscribers) for (const id of acks.keys()) if (!s.arrivals.has(id)) missing += 1;
+      return missing;
+    };
+    while (missingPairs() > 0 && performance.now() - drainStart < options.drainCapS * 1000) await sleep(100);
+    const drainS = (performance.now() - drainStart) / 1000;
+    await sleep(500);
+
+    const latency = histogram();
+    let pairs = 0;
+    for (const [id, ack] of acks) {
+      if (!ack.measured) continue;
+      for (const s of subscribers) {
+        const at = s.arrivals.get(id);
+        if (at === undefined) continue;
+        pairs += 1;
+        latency.recordValue(Math.max(1, Math.round((at - ack.at) * 1000)));
+      }
+    }
+    const result: SseResult = {
+      scenario: options.scenario,
+      subscribers: options.subscribers,
+      reqPerSec: counts.answered / options.durationS,
+      notSent: counts.notSent,
+      syncP99: syncTimes.getValueAtPercentile(99) / 1000,
+      non2xx: counts.non2xx,
+      errors: counts.errors,
+      measured: [...acks.values()].filter((a) => a.measured).length,
+      pairs,
+      p50: latency.getValueAtPercentile(50) / 1000,
+      p95: latency.getValueAtPercentile(95) / 1000,
+      p99: latency.getValueAtPercentile(99) / 1000,
+      max: latency.maxValue / 1000,
+      lost: missingPairs(),
+      duplicated: subscribers.reduce((sum, s) => sum + s.duplicates, 0),
+      refused: subscribers.reduce((sum, s) => sum + s.refused, 0),
+      drainS,
+    };
+    if (options.scenario === 'sse-storm') {
+      result.clientsWithGaps = subscribers.filter((s) =>
+        [...acks.keys()].some((id) => !s.arrivals.has(id)),
+      ).length;
+      result.clientsWithDuplicates = subscribers.filter((s) => s.duplicates > 0).length;
+      result.reconnects = subscribers.reduce((sum, s) => sum + s.reconnects, 0);
+    }
+    return result;
+  } finally {
+    for (const s of subscribers) s.close();
+    agent.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering (stdout and RESULTS.md).
+
+export interface SseRow extends SseResult {
+  repeat: number;
+}
+
+export const SSE_TARGETS: Record<SseScenario, string> = {
+  'sse-open': 'p95 ≤ 25 ms, p99 ≤ 50 ms, 0 lost',
+  'sse-closed': 'p95 ≤ 250 ms, 0 lost, host RSS ≤ 256 MB',
+  'sse-storm': '0 gaps, 0 duplicates per client',
+};
+
+const MB = 1024 * 1024;
+const fmt = (n: number | undefined, digits = 1) =>
+  n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits);
+
+function median(values: number[]): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export function sseChecks(rows: SseRow[]): string[] {
+  return SSE_SCENARIOS.filter((s) => rows.some((r) => r.scenario === s)).map((scenario) => {
+    const at = rows.filter((r) => r.scenario === scenario);
+    const p95 = median(at.map((r) => r.p95));
+    const p99 = median(at.map((r) => r.p99));
+    const lost = at.reduce((s, r) => s + r.lost, 0);
+    const dup = at.reduce((s, r) => s + r.duplicated, 0);
+    const rss = Math.max(...at.map((r) => (r.peakRssBytes ?? 0) / MB));
+    const checks: [string, boolean][] =
+      scenario === 'sse-open'
+        ? [
+            [`p95 ${fmt(p95)} ms (≤ 25)`, p95 <= 25],
+            [`p99 ${fmt(p99)} ms (≤ 50)`, p99 <= 50],
+            [`lost ${lost} (0)`, lost === 0],
+          ]
+        : scenario === 'sse-closed'
+          ? [
+              [`p95 ${fmt(p95)} ms (≤ 250)`, p95 <= 250],
+              [`lost ${lost} (0)`, lost === 0],
+              [`peak RSS ${fmt(rss)} MB, highest run (≤ 256)`, rss <= 256],
+            ]
+          : [
+              [
+                `clients with gaps ${at.reduce((s, r) => s + (r.clientsWithGaps ?? 0), 0)} (0)`,
+                at.every((r) => r.clientsWithGaps === 0),
+              ],
+              [
+                `with duplicates ${at.reduce((s, r) => s + (r.clientsWithDuplicates ?? 0), 0)} (0)`,
+                at.every((r) => r.clientsWithDuplicates === 0),
+              ],
+              [`duplicate frames ${dup} (0)`, dup === 0],
+            ];
+    return `${scenario}: ${checks.map(([label, met]) => `${met ? 'met' : 'MISSED'}: ${label}`).join('; ')}`;
+  });
+}
+
+const COLUMNS: [string, (r: SseRow) => string][] = [
+  ['repeat', (r) => String(r.repeat)],
+  ['scenario', (r) => r.scenario],
+  ['subs', (r) => String(r.subscribers)],
+  ['sync req/s', (r) => fmt(r.reqPerSec, 0)],
+  ['sync p99', (r) => fmt(r.syncP99)],
+  ['not sent', (r) => String(r.notSent)],
+  ['non-2xx', (r) => String(r.non2xx)],
+  ['errors', (r) => String(r.errors)],
+  ['events', (r) => String(r.measured)],
+  ['pairs', (r) => String(r.pairs)],
+  ['p50 ms', (r) => fmt(r.p50)],
+  ['p95 ms', (r) => fmt(r.p95)],
+  ['p99 ms', (r) => fmt(r.p99)],
+  ['max ms', (r) => fmt(r.max, 0)],
+  ['lost', (r) => String(r.lost)],
+  ['dup', (r) => String(r.duplicated)],
+  [
+    'gaps/dup clients',
+    (r) => (r.clientsWithGaps === undefined ? '–' : `${r.clientsWithGaps}/${r.clientsWithDuplicates}`),
+  ],
+  ['reconnects', (r) => (r.reconnects === undefined ? '–' : String(r.reconnects))],
+  ['503s', (r) => String(r.refused)],
+  ['drain s', (r) => fmt(r.drainS)],
+  ['peak RSS MB', (r) => fmt((r.peakRssBytes ?? 0) / MB)],
+];
+
+export function sseText(rows: SseRow[]): string {
+  const head = COLUMNS.map(([h]) => h);
+  const body = rows.map((r) => COLUMNS.map(([, f]) => f(r)));
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] as string).length)));
+  return [head, ...body]
+    .map((row) => row.map((c, i) => c.padStart(widths[i] as number)).join('  '))
+    .join('\n');
+}
+
+export function sseMarkdown(settings: string, rows: SseRow[]): string {
+  const table = (head: string[], body: string[][]) =>
+    [
+      `| ${head.join(' | ')} |`,
+      `| ${head.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`,
+      ...body.map((r) => `| ${r.join(' | ')} |`),
+    ].join('\n');
+  return [
+    '### Event stream: sync acknowledged → SSE subscriber',
+    '',
+    `- Settings: ${settings}`,
+    '',
+    'Latency is over every (event, subscriber) pair of the measured window; "pairs" counts them. lost = pairs ' +
+      'acknowledged but never received after the drain; dup = frames of an event a subscriber already had; in the ' +
+      'storm, "gaps/dup clients" counts subscribers with at least one missing / repeated event across their reconnects.',
+    '',
+    table(
+      COLUMNS.map(([h]) => h),
+      rows.map((r) => COLUMNS.map(([, f]) => f(r))),
+    ),
+    '',
+    'Targets (recorded, not asserted):',
+    '',
+    ...Object.entries(SSE_TARGETS).map(([s, t]) => `- ${s}: ${t}`),
+    '',
+    ...sseChecks(rows).map((line) => `- ${line}`),
+    '',
+  ].join('\n');
+}

@@ -146,6 +146,7 @@ async function scenario(repeat: number, workload: Workload, connections: number)
       warmupS: config.warmupS,
       rampCapS: config.rampCapS,
       durationS: config.durationS,
+      serverCpuMs: () => server.cpuMs(),
     });
     const peakRssBytes = server.peakRssBytes();
     const row: RunRow = { repeat, workload, connections, ...load, peakRssBytes };

@@ -8,9 +8,14 @@ import { getServices } from '../shared/container';
  * and events-sweep republishes whatever is still unmarked after the grace period.
  */
 export async function eventsChangefeed(documents: unknown[], context: InvocationContext): Promise<void> {
-  const { events, published, alreadyPublished } = await getServices().changeFeed.accept(documents, 5);
+  const { events, published, alreadyPublished, quarantined } = await getServices().changeFeed.accept(
+    documents,
+    5,
+  );
   if (events > 0) {
-    context.debug(`events-changefeed: ${published} published, ${alreadyPublished} already published`);
+    context.debug(
+      `events-changefeed: ${published} published, ${alreadyPublished} already published, ${quarantined} quarantined`,
+    );
   }
 }
 

@@ -70,7 +70,7 @@ export async function startLocalHost(root: string, port: number, accessLog: Acce
       console.error(`[${level}] ${message}`);
     else if (level !== 'trace' && level !== 'debug') console.log(`[${level}] ${message}`);
   };
-  const triggers = startTriggers(registrations, services, process.env, {
+  const triggers = await startTriggers(registrations, services, process.env, {
     maxConcurrentCalls: hostJson.maxConcurrentCalls,
     log,
   });

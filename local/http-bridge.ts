@@ -68,21 +68,13 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: numb
   });
 }
 
-function flattenHeaders(req: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return headers;
-}
-
 export function toFunctionsRequest(
   req: IncomingMessage,
   url: URL,
   params: Record<string, string>,
   body: Buffer,
 ): HttpRequest {
-  return new LocalHttpRequest((req.method ?? 'GET').toUpperCase(), url, flattenHeaders(req), params, body);
+  return new LocalHttpRequest((req.method ?? 'GET').toUpperCase(), url, req.headers, params, body);
 }
 
 export function newInvocationContext(
@@ -190,10 +182,14 @@ export async function writeFunctionsResponse(
   const init = result ?? {};
   const status = init.status ?? 200;
   const headers: Record<string, string> = {};
-  if (init.headers)
+  if (isPlainRecord(init.headers)) {
+    // The bridge's own responses carry a plain object (shared/http/http-response.ts): no Headers needed.
+    for (const name in init.headers) headers[name.toLowerCase()] = String(init.headers[name]);
+  } else if (init.headers) {
     new Headers(init.headers as ConstructorParameters<typeof Headers>[0]).forEach(
       (value, name) => (headers[name] = value),
     );
+  }
   if (isStreamBody(init.body)) return writeStreamedBody(res, status, headers, init.body);
   let body: Buffer | undefined;
   if (init.jsonBody !== undefined) {
@@ -217,4 +213,13 @@ export async function writeFunctionsResponse(
     res.end();
   }
   return status;
+}
+
+function isPlainRecord(value: unknown): value is Record<string, string> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Object.getPrototypeOf(value) === Object.prototype &&
+    Object.values(value).every((v) => typeof v === 'string')
+  );
 }

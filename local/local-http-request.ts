@@ -1,4 +1,6 @@
 import type { HttpRequest, HttpRequestParams, HttpRequestUser } from '@azure/functions';
+import type { IncomingHttpHeaders } from 'node:http';
+import { LocalHeaders } from './local-headers';
 
 /**
  * The request object the local host hands to handlers. It has the shape of @azure/functions'
@@ -16,11 +18,11 @@ export class LocalHttpRequest implements HttpRequest {
   constructor(
     readonly method: string,
     private readonly parsedUrl: URL,
-    headers: Record<string, string>,
+    headers: IncomingHttpHeaders | Record<string, string>,
     params: Record<string, string>,
     private readonly bytes: Buffer,
   ) {
-    this.headers = new Headers(headers);
+    this.headers = new LocalHeaders(headers);
     this.params = params;
   }
 

@@ -5,7 +5,7 @@ import {
   type EmbeddedBus,
   type LockedMessage,
 } from '../shared/adapters/embedded/embedded-bus';
-import { BUS_TOPOLOGY } from '../shared/domain/bus-topology';
+import { BUS_TOPOLOGY, type SubscriptionSpec } from '../shared/domain/bus-topology';
 import type { Registration } from './function-registry';
 
 export interface ServiceBusRunnerOptions {
@@ -13,6 +13,19 @@ export interface ServiceBusRunnerOptions {
   /** Messages handled at once (host.json serviceBus.maxConcurrentCalls). */
   maxConcurrentCalls: number;
   log: (level: string, message: string) => void;
+}
+
+/** The topic subscription a serviceBusTopic trigger listens on, from the topology. */
+export function triggerSubscription(registration: Registration): {
+  topic: string;
+  subscription: SubscriptionSpec;
+} {
+  const o = registration.options as { topicName?: string; subscriptionName?: string };
+  const topic = BUS_TOPOLOGY.topics.find((t) => t.name === o.topicName);
+  const subscription = topic?.subscriptions.find((s) => s.name === o.subscriptionName);
+  if (registration.trigger !== 'serviceBusTopic' || !topic || !subscription)
+    throw new Error(`${registration.name}: ${o.topicName}/${o.subscriptionName} is not in the bus topology`);
+  return { topic: topic.name, subscription };
 }
 
 /** The entity a Service Bus trigger listens on, and its delivery limit from the topology. */

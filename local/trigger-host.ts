@@ -1,26 +1,32 @@
 import type { Services } from '../shared/container';
+import { EVENTS_TOPIC } from '../shared/domain/bus-topology';
 import { resolveBindingExpression } from './binding-expressions';
 import { ChangeFeedRunner } from './change-feed-runner';
 import type { Registration } from './function-registry';
+import { OutboxTopicRunner } from './outbox-topic-runner';
 import { ServiceBusRunner } from './service-bus-runner';
 import { TimerRunner } from './timer-runner';
 
 interface Runner {
-  start(): void;
+  start(): void | Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
  * Starts every non-HTTP trigger the function files registered, fed by the embedded adapters: the
  * Cosmos DB trigger from the store's change feed, Service Bus triggers from the embedded bus, timers
- * from their schedules. Returns a stop function that waits for in-flight invocations.
+ * from their schedules. With the outbox as the event topic (BRIDGE_EVENT_TOPIC=outbox), the
+ * bridge-events subscriptions are fed from the outbox (and, for messages a previous release left
+ * on the embedded bus, from the bus too), and the Cosmos DB trigger, whose only job is publishing
+ * event documents to the bus, is not run: they already are the topic. Resolves, once every trigger
+ * listens, to a stop function that waits for in-flight invocations.
  */
-export function startTriggers(
+export async function startTriggers(
   registrations: Registration[],
   services: Services,
   env: NodeJS.ProcessEnv,
   options: { maxConcurrentCalls: number; log: (level: string, message: string) => void },
-): { names: string[]; stop: () => Promise<void> } {
+): Promise<{ names: string[]; stop: () => Promise<void> }> {
   const runners: Runner[] = [];
   const names: string[] = [];
   const defaults = {
@@ -33,6 +39,13 @@ export function startTriggers(
       case 'http':
         continue;
       case 'cosmosDB':
+        if (services.outboxTopic) {
+          options.log(
+            'information',
+            `${registration.name} (cosmosDB): not run: the event documents are the topic (BRIDGE_EVENT_TOPIC=outbox)`,
+          );
+          continue;
+        }
         runners.push(
           new ChangeFeedRunner(registration, {
             store: services.store,
@@ -55,6 +68,19 @@ export function startTriggers(
             log: options.log,
           }),
         );
+        if (
+          services.outboxTopic &&
+          registration.trigger === 'serviceBusTopic' &&
+          registration.options.topicName === EVENTS_TOPIC
+        ) {
+          runners.push(
+            new OutboxTopicRunner(registration, {
+              topic: services.outboxTopic,
+              maxConcurrentCalls: options.maxConcurrentCalls,
+              log: options.log,
+            }),
+          );
+        }
         break;
       case 'timer':
         runners.push(new TimerRunner(registration, options.log));
@@ -68,6 +94,6 @@ export function startTriggers(
     }
     names.push(`${registration.name} (${registration.trigger})`);
   }
-  for (const runner of runners) runner.start();
+  for (const runner of runners) await runner.start();
   return { names, stop: async () => void (await Promise.all(runners.map((r) => r.stop()))) };
 }

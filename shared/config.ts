@@ -107,6 +107,13 @@ const settingsSchema = triggerSettingsSchema.extend({
   ServiceBusConnection__fullyQualifiedNamespace: z.string().min(1).optional(),
   ServiceBusConnection: z.string().min(1).optional(),
   BRIDGE_EVENTS_FAST_PATH: boolSetting.default(true),
+  BRIDGE_EVENT_TOPIC: z.enum(['outbox', 'bus']).optional(),
+  // 192 KiB: a Service Bus Standard message holds 256 KiB with its headers and properties; the rest
+  // is headroom for the sequence, the application properties and the webhook retry wrapper.
+  BRIDGE_MAX_EVENT_BYTES: intSetting(1024, 100 * 1024 * 1024).default(192 * 1024),
+  BRIDGE_EVENT_BACKLOG_MAX: intSetting(1, 1_000_000).default(512),
+  BRIDGE_EVENT_MAX_LAG_MS: intSetting(1, 600_000).default(100),
+  BRIDGE_BACKPRESSURE_WAIT_MS: intSetting(0, 60_000).default(2_000),
   BRIDGE_SWEEP_GRACE_SECONDS: intSetting(1, 86_400).default(10),
   BRIDGE_EVENT_RETENTION_DAYS: intSetting(1, 3650).default(7),
   BRIDGE_WEBHOOK_MAX_ATTEMPTS: intSetting(1, 100).default(8),
@@ -229,6 +236,19 @@ export interface BridgeConfig {
     fastPath: boolean;
     sweepGraceSeconds: number;
     retentionSeconds: number;
+    /**
+     * Where the bridge-events topic lives: 'bus' (Service Bus, or the embedded bus storing each
+     * message) or 'outbox' (embedded bus only: its consumers read the store's event documents).
+     */
+    topic: 'outbox' | 'bus';
+    /** Largest event (its CloudEvent JSON, UTF-8) a write may produce; beyond it the write is refused. */
+    maxEventBytes: number;
+    /** Outbox topic: events committed but not yet taken by their consumers before new writes wait. */
+    backlogMax: number;
+    /** Outbox topic: how long the oldest waiting event may wait before new writes wait. */
+    maxLagMs: number;
+    /** How long a write waits for the backlog to shrink before it is refused with 503. */
+    backpressureWaitMs: number;
   };
   webhooks: {
     maxAttempts: number;
@@ -398,6 +418,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       { setting: 'WEBPUBSUB_ENDPOINT', message: 'is required when BRIDGE_REALTIME=webpubsub' },
     ]);
   }
+  if (s.BRIDGE_EVENT_TOPIC === 'outbox' && s.BRIDGE_BUS !== 'embedded') {
+    throw new ConfigError([
+      {
+        setting: 'BRIDGE_EVENT_TOPIC',
+        message: 'outbox works with the embedded bus only (BRIDGE_BUS=embedded); Service Bus is a real topic',
+      },
+    ]);
+  }
   return {
     adminKey: s.BRIDGE_ADMIN_KEY,
     store: {
@@ -427,6 +455,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       fastPath: s.BRIDGE_EVENTS_FAST_PATH,
       sweepGraceSeconds: s.BRIDGE_SWEEP_GRACE_SECONDS,
       retentionSeconds: s.BRIDGE_EVENT_RETENTION_DAYS * 86_400,
+      topic: s.BRIDGE_EVENT_TOPIC ?? (s.BRIDGE_BUS === 'embedded' ? 'outbox' : 'bus'),
+      maxEventBytes: s.BRIDGE_MAX_EVENT_BYTES,
+      backlogMax: s.BRIDGE_EVENT_BACKLOG_MAX,
+      maxLagMs: s.BRIDGE_EVENT_MAX_LAG_MS,
+      backpressureWaitMs: s.BRIDGE_BACKPRESSURE_WAIT_MS,
     },
     webhooks: {
       maxAttempts: s.BRIDGE_WEBHOOK_MAX_ATTEMPTS,

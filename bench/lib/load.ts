@@ -30,6 +30,8 @@ export interface LoadResult {
   online: number;
   /** 2xx answers over the whole run, warm-up included (to compare with what the server counted). */
   all2xx: number;
+  /** Server CPU time (user + system) per answered request in the window, µs; when `serverCpuMs` was given. */
+  cpuUsPerRequest?: number;
 }
 
 /**
@@ -62,6 +64,8 @@ export interface LoadOptions {
   /** Longest wait for every connection to come online before measuring anyway. */
   rampCapS: number;
   durationS: number;
+  /** The server's CPU time so far (ms): the window's CPU per request is reported when given. */
+  serverCpuMs?: () => number;
 }
 
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
@@ -74,7 +78,8 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
   const online = new Set<unknown>();
   const started = performance.now();
   let rampS: number | undefined;
-  let window: { start: number; end?: number; onlineAtStart: number } | undefined;
+  let window:
+    { start: number; end?: number; onlineAtStart: number; cpuStart?: number; cpuEnd?: number } | undefined;
   const counts = { ok: 0, non2xx: 0, errors: 0, all2xx: 0 };
 
   return new Promise((resolve, reject) => {
@@ -96,7 +101,13 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
         if (!window) return reject(new Error('the load ended before its measured window opened'));
         const seconds = ((window.end ?? performance.now()) - window.start) / 1000;
         const ms = (micros: number) => micros / 1000;
+        const answered = counts.ok + counts.non2xx;
+        const cpu =
+          window.cpuStart !== undefined && window.cpuEnd !== undefined && answered > 0
+            ? ((window.cpuEnd - window.cpuStart) * 1000) / answered
+            : undefined;
         resolve({
+          ...(cpu !== undefined ? { cpuUsPerRequest: cpu } : {}),
           reqPerSec: (counts.ok + counts.non2xx) / seconds,
           p50: ms(histogram.getValueAtPercentile(50)),
           p97_5: ms(histogram.getValueAtPercentile(97.5)),
@@ -134,13 +145,21 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
       const elapsedS = (performance.now() - started) / 1000;
       if (window || elapsedS < options.warmupS) return;
       if (rampS === undefined && elapsedS < options.rampCapS) return;
-      const opened: { start: number; end?: number; onlineAtStart: number } = {
+      const opened: {
+        start: number;
+        end?: number;
+        onlineAtStart: number;
+        cpuStart?: number;
+        cpuEnd?: number;
+      } = {
         start: performance.now(),
         onlineAtStart: online.size,
+        ...(options.serverCpuMs ? { cpuStart: options.serverCpuMs() } : {}),
       };
       window = opened;
       setTimeout(() => {
         opened.end = performance.now();
+        if (options.serverCpuMs) opened.cpuEnd = options.serverCpuMs();
         instance.stop();
       }, options.durationS * 1000);
     }, 50);

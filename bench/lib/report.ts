@@ -27,6 +27,10 @@ export interface SummaryRow {
   rampS: number | undefined;
   /** Median over repeats of (this run's req/s ÷ the bare server's req/s in the same repeat). */
   ratioToBare: number | undefined;
+  /** Median server CPU µs per answered request (robust to a busy machine). */
+  cpuUsPerRequest: number | undefined;
+  /** Median over repeats of (bare server's CPU per request ÷ this run's), the CPU-cost view of "x bare". */
+  cpuRatioToBare: number | undefined;
 }
 
 export const TARGETS = { connections: 500, ratio: 0.6, p99Ms: 75, peakRssMb: 128 };
@@ -56,7 +60,14 @@ export function summarise(rows: RunRow[]): SummaryRow[] {
       const bare = bareOf(row.repeat, row.connections);
       return bare && bare.reqPerSec > 0 ? [row.reqPerSec / bare.reqPerSec] : [];
     });
+    const cpuRatios = group.flatMap((row) => {
+      const bare = bareOf(row.repeat, row.connections);
+      return bare?.cpuUsPerRequest && row.cpuUsPerRequest ? [bare.cpuUsPerRequest / row.cpuUsPerRequest] : [];
+    });
+    const cpus = group.flatMap((row) => (row.cpuUsPerRequest !== undefined ? [row.cpuUsPerRequest] : []));
     return {
+      cpuUsPerRequest: cpus.length > 0 ? median(cpus) : undefined,
+      cpuRatioToBare: cpuRatios.length > 0 ? median(cpuRatios) : undefined,
       workload: first.workload,
       connections: first.connections,
       runs: group.length,
@@ -124,6 +135,8 @@ const SUMMARY_COLUMNS: Column<SummaryRow>[] = [
   ['errors', (s) => String(s.errors)],
   ['ramp s', (s) => fmt(s.rampS, 1)],
   ['x bare', (s) => (s.workload === 'bare' ? '1.00' : fmt(s.ratioToBare, 2))],
+  ['CPU µs/req', (s) => fmt(s.cpuUsPerRequest, 0)],
+  ['CPU x bare', (s) => (s.workload === 'bare' ? '1.00' : fmt(s.cpuRatioToBare, 2))],
 ];
 
 const RUN_COLUMNS: Column<RunRow>[] = [
@@ -136,6 +149,7 @@ const RUN_COLUMNS: Column<RunRow>[] = [
   ['p99', (r) => fmt(r.p99, 1)],
   ['max', (r) => fmt(r.maxMs, 0)],
   ['peak RSS MB', (r) => fmt(r.peakRssBytes / MB, 1)],
+  ['CPU µs/req', (r) => fmt(r.cpuUsPerRequest, 0)],
   ['2xx', (r) => String(r.total2xx)],
   ['non-2xx', (r) => String(r.non2xx)],
   ['errors', (r) => String(r.errors)],
@@ -229,9 +243,14 @@ export interface PropagationSummary {
   reqPerSecWithout: number;
   reqPerSecWith: number;
   ratio: number | undefined;
+  /** Highest peak RSS of the host over the subscribed runs, MB. */
+  maxPeakRssMb: number;
+  /** Syncs refused with 503 (backpressure) or failed, summed over the subscribed runs. */
+  non2xx: number;
 }
 
-export const PROPAGATION_TARGETS = { connections: 100, p95Ms: 50, p99Ms: 100, ratio: 0.8 };
+/** Issue 11: with 100 closed-loop writers saturating the host, a webhook still sees changes quickly. */
+export const PROPAGATION_TARGETS = { connections: 100, p95Ms: 250, peakRssMb: 256 };
 
 export function summarisePropagation(rows: PropagationRow[]): PropagationSummary[] {
   const levels = [...new Set(rows.map((r) => r.connections))];
@@ -260,6 +279,8 @@ export function summarisePropagation(rows: PropagationRow[]): PropagationSummary
       reqPerSecWithout: median(without.map((r) => r.reqPerSec)),
       reqPerSecWith: median(withSub.map((r) => r.reqPerSec)),
       ratio: ratios.length > 0 ? median(ratios) : undefined,
+      maxPeakRssMb: Math.max(...withSub.map((r) => r.peakRssBytes / MB)),
+      non2xx: sum((r) => r.non2xx),
     };
   });
 }
@@ -271,17 +292,17 @@ export function propagationChecks(summary: PropagationSummary[]): string[] {
     .map((s) => {
       const checks = [
         [`propagation p95 ${fmt(s.p95, 1)} ms (≤ ${t.p95Ms})`, s.p95 <= t.p95Ms],
-        [`p99 ${fmt(s.p99, 1)} ms (≤ ${t.p99Ms})`, s.p99 <= t.p99Ms],
+        [`lost ${s.lost}, conflicting ${s.conflicting} (0)`, s.lost + s.conflicting === 0],
         [
-          `lost ${s.lost}, duplicated ${s.duplicated}, conflicting ${s.conflicting} (0)`,
-          s.lost + s.duplicated + s.conflicting === 0,
-        ],
-        [
-          `sync throughput with the webhook ${fmt(s.ratio, 2)}x without (≥ ${t.ratio})`,
-          (s.ratio ?? 0) >= t.ratio,
+          `peak RSS ${fmt(s.maxPeakRssMb, 1)} MB, highest subscribed run (≤ ${t.peakRssMb})`,
+          s.maxPeakRssMb <= t.peakRssMb,
         ],
       ] as const;
-      return `events @ ${s.connections} writers: ${checks.map(([label, met]) => `${met ? 'met' : 'MISSED'}: ${label}`).join('; ')}`;
+      const info =
+        `reported: p99 ${fmt(s.p99, 1)} ms, ${s.duplicated} ids delivered twice (at least once allows it), ` +
+        `${s.non2xx} syncs answered non-2xx (503 = backpressure), sync ${fmt(s.reqPerSecWith, 0)} req/s with the ` +
+        `webhook = ${fmt(s.ratio, 2)}x without`;
+      return `events @ ${s.connections} writers: ${checks.map(([label, met]) => `${met ? 'met' : 'MISSED'}: ${label}`).join('; ')}; ${info}`;
     });
 }
 

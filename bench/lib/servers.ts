@@ -20,6 +20,8 @@ export interface ServerChild {
   adminKey: string;
   /** Peak resident set size so far (VmHWM), in bytes. */
   peakRssBytes(): number;
+  /** CPU time the process has used so far (user + system), in ms. */
+  cpuMs(): number;
   /** SIGTERM, wait for the exit (SIGKILL after 10 s), remove the temporary directory. */
   stop(): Promise<void>;
 }
@@ -31,6 +33,14 @@ const LISTENING = /listening on (http:\/\/[^/\s]+)(\/\S*)?/;
 
 const live = new Set<ChildProcess>();
 process.once('exit', () => live.forEach((child) => child.kill('SIGKILL')));
+
+/** User + system CPU time of a process so far, in ms (from /proc/<pid>/stat, in clock ticks of 10 ms). */
+export function cpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 
 export function peakRssBytes(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -49,9 +59,15 @@ function exited(child: ChildProcess): Promise<void> {
 /** Starts one server and waits (polling its output file) for its "listening on" line. */
 export async function startServer(
   kind: 'bare' | 'host',
-  options: { accessLog?: boolean; env?: Record<string, string> } = {},
+  options: {
+    accessLog?: boolean;
+    env?: Record<string, string>;
+    nodeArgs?: string[];
+    hostScript?: string;
+  } = {},
 ): Promise<ServerChild> {
-  const script = kind === 'bare' ? BARE_SCRIPT : HOST_SCRIPT;
+  // BENCH_HOST_SCRIPT: another build's dist/local/main.js (e.g. the previous release), to compare.
+  const script = kind === 'bare' ? BARE_SCRIPT : (options.hostScript ?? HOST_SCRIPT);
   if (!fs.existsSync(script)) throw new Error(`${script} is missing: run npm run build first.`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${kind}-`));
   const outFile = path.join(dir, 'output.log');
@@ -66,8 +82,8 @@ export async function startServer(
       ...options.env,
     });
   }
-  const child = spawn(process.execPath, [script], {
-    cwd: path.dirname(DIST),
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script], {
+    cwd: path.resolve(path.dirname(script), '..', '..'),
     env,
     stdio: ['ignore', out, out],
   });
@@ -98,6 +114,7 @@ export async function startServer(
         dir,
         adminKey,
         peakRssBytes: () => peakRssBytes(child.pid as number),
+        cpuMs: () => cpuMs(child.pid as number),
         stop,
       };
     }

@@ -169,6 +169,10 @@ var appSettings = {
   BRIDGE_EVENTS_FAST_PATH: 'true'
   BRIDGE_SWEEP_SCHEDULE: '*/10 * * * * *'
   BRIDGE_SWEEP_GRACE_SECONDS: '10'
+  // Every accepted event must fit a message of servicebus.bicep's tier: Standard holds 256 KiB per
+  // message; 192 KiB leaves room for properties, headers and the webhook retry wrapper
+  // (tests/unit/infra/event-size-limit.test.ts checks the two together).
+  BRIDGE_MAX_EVENT_BYTES: '196608'
   BRIDGE_EVENT_RETENTION_DAYS: '7'
   BRIDGE_WEBHOOK_MAX_ATTEMPTS: '8'
   BRIDGE_WEBHOOK_MAX_AGE_SECONDS: '86400'

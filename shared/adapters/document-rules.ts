@@ -1,8 +1,10 @@
-import { StoreError } from '../ports/document-store';
+import { StoreError, type BatchOperation } from '../ports/document-store';
 
 /**
  * The DocumentStore rules every adapter enforces the same way (Cosmos DB's limits hold everywhere):
- * id and partition checks, query limits and paging tokens, batch size, failing-operation index.
+ * operation validation and JSON normalisation, id and partition checks, query limits and paging
+ * tokens, batch pre-checks, failing-operation index. The contract suite
+ * (tests/contract/document-store.contract.ts) pins the behaviour; adapters only translate.
  */
 
 export const MAX_BATCH_OPERATIONS = 100;
@@ -65,4 +67,109 @@ export function withOperationIndex(error: unknown, index: number): unknown {
     return new StoreError(error.code, `operation ${index}: ${error.message}`, error.retryAfterMs, index);
   }
   return error;
+}
+
+/** A validated write, its body serialised once (so no JSON work happens under a write lock). */
+export interface PreparedWrite {
+  op: 'create' | 'upsert' | 'replace';
+  id: string;
+  type: string;
+  /** The body as JSON text: dates became strings, undefined members vanished. */
+  json: string;
+  ttlSeconds?: number;
+  /** Never set on create (a create has no version to match). */
+  ifMatch?: string;
+}
+
+export interface PreparedDelete {
+  op: 'delete';
+  id: string;
+  ifMatch?: string;
+}
+
+export type PreparedOperation = PreparedWrite | PreparedDelete;
+
+const WRITE_OPS: ReadonlySet<string> = new Set(['create', 'upsert', 'replace']);
+
+/**
+ * Validates one operation: an object with a known `op`, a valid id, a string `ifMatch` (ignored on
+ * create), and for writes a non-empty type, a positive whole `ttlSeconds` and a JSON-serialisable
+ * body. Anything else is 'invalid'.
+ */
+export function prepareOperation(op: BatchOperation): PreparedOperation {
+  if (typeof op !== 'object' || op === null || Array.isArray(op)) {
+    throw new StoreError('invalid', 'an operation must be an object');
+  }
+  const kind = (op as { op?: unknown }).op;
+  if (kind !== 'delete' && !(typeof kind === 'string' && WRITE_OPS.has(kind))) {
+    throw new StoreError('invalid', `unknown operation ${JSON.stringify(kind) ?? 'undefined'}`);
+  }
+  checkId(op.id);
+  const ifMatch = op.op === 'create' ? undefined : op.ifMatch;
+  if (ifMatch !== undefined && typeof ifMatch !== 'string') {
+    throw new StoreError('invalid', 'ifMatch must be a string');
+  }
+  if (op.op === 'delete')
+    return ifMatch === undefined ? { op: 'delete', id: op.id } : { op: 'delete', id: op.id, ifMatch };
+  if (typeof op.type !== 'string' || op.type === '') {
+    throw new StoreError('invalid', 'type must be a non-empty string');
+  }
+  if (op.ttlSeconds !== undefined && (!Number.isInteger(op.ttlSeconds) || op.ttlSeconds < 1)) {
+    throw new StoreError('invalid', 'ttlSeconds must be a positive integer');
+  }
+  const prepared: PreparedWrite = { op: op.op, id: op.id, type: op.type, json: serialiseBody(op.body) };
+  if (op.ttlSeconds !== undefined) prepared.ttlSeconds = op.ttlSeconds;
+  if (ifMatch !== undefined) prepared.ifMatch = ifMatch;
+  return prepared;
+}
+
+/** A write (create, upsert, replace) for the single-document methods. */
+export function prepareWrite(op: Exclude<BatchOperation, { op: 'delete' }>): PreparedWrite {
+  const prepared = prepareOperation(op);
+  if (prepared.op === 'delete') throw new StoreError('invalid', 'expected a write');
+  return prepared;
+}
+
+/**
+ * Batch pre-checks, then every operation prepared; a failing operation is named by its index. An
+ * array of at most MAX_BATCH_OPERATIONS operations, else 'invalid' (nothing applied).
+ */
+export function prepareBatch(operations: readonly BatchOperation[]): PreparedOperation[] {
+  if (!Array.isArray(operations)) throw new StoreError('invalid', 'operations must be an array');
+  checkBatchSize(operations);
+  return operations.map((op, index) => {
+    try {
+      return prepareOperation(op);
+    } catch (error) {
+      throw withOperationIndex(error, index);
+    }
+  });
+}
+
+/** The body as JSON text, or 'invalid' (a cycle, a BigInt, undefined, a function). */
+export function serialiseBody(body: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(body);
+  } catch (error) {
+    throw new StoreError('invalid', `body is not JSON-serialisable: ${(error as Error).message}`);
+  }
+  if (json === undefined) throw new StoreError('invalid', 'body is not JSON-serialisable');
+  return json;
+}
+
+export function checkContainer(container: unknown): string {
+  if (typeof container !== 'string' || container === '') {
+    throw new StoreError('invalid', 'container must be a non-empty string');
+  }
+  return container;
+}
+
+/** A change feed page size: a positive whole number (DEFAULT_FEED_ITEMS when not given). */
+export function checkFeedItems(maxItems: number | undefined): number {
+  const value = maxItems ?? DEFAULT_FEED_ITEMS;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new StoreError('invalid', 'maxItems must be a positive integer');
+  }
+  return value;
 }

@@ -1,12 +1,8 @@
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import type { BridgeConfig } from '../config';
 import { buildChatModels } from '../adapters/ai/providers';
 import { createTelemetry } from '../adapters/azure/app-insights-telemetry';
-import { createBlobServiceClient, openAzureBlobStore } from '../adapters/azure/blob-store';
-import { openCosmosDocumentStore } from '../adapters/azure/cosmos-document-store';
-import { KeyVaultSecretStore } from '../adapters/azure/key-vault-secret-store';
-import { WebPubSubPublisher } from '../adapters/azure/web-pubsub-publisher';
-import { createServiceBusClient, ServiceBusMessageSender } from '../adapters/azure/service-bus-sender';
+import { azureAdapters } from '../adapters/azure/lazy';
 import { openEmbeddedBus, type EmbeddedBus } from '../adapters/embedded/embedded-bus';
 import { openFileBlobStore } from '../adapters/embedded/file-blob-store';
 import { SettingsSecretStore } from '../adapters/embedded/settings-secret-store';
@@ -17,7 +13,7 @@ import { FileStaticAssets } from '../adapters/static/file-static-assets';
 import { PiscinaTaxonomyWorker } from '../adapters/workers/piscina-taxonomy-worker';
 import { PiscinaComputeWorker } from '../adapters/workers/piscina-compute-worker';
 import { decodeCosmosItem } from '../adapters/cosmos-item';
-import { BUS_TOPOLOGY } from '../domain/bus-topology';
+import { BUS_TOPOLOGY, withoutPortalSubscriptions } from '../domain/bus-topology';
 import type { BlobStore } from '../ports/blob-store';
 import type { ChangeFeedItemDecoder } from '../ports/change-feed';
 import type { ChatModel } from '../ports/chat-model';
@@ -92,7 +88,7 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
   const webhookTransport = overrides.webhookTransport ?? openWebhookTransport(config, shutdown);
 
   let credential: TokenCredential | undefined;
-  const azureCredential = () => (credential ??= new DefaultAzureCredential());
+  const azureCredential = () => (credential ??= new (azureAdapters.identity().DefaultAzureCredential)());
   const blobStore = overrides.blobStore ?? openBlobStore(config, clock, azureCredential);
   shutdown.add('clients', 'blob store', () => blobStore.close());
   const secretStore = overrides.secretStore ?? openSecretStore(config, clock, azureCredential);
@@ -148,7 +144,7 @@ function openRealtime(
   azureCredential: () => TokenCredential,
 ): RealtimePublisher | undefined {
   if (config.realtime.kind !== 'webpubsub') return undefined;
-  return new WebPubSubPublisher({
+  return new (azureAdapters.webPubSub().WebPubSubPublisher)({
     endpoint: config.realtime.endpoint,
     hub: config.realtime.hub,
     credential: azureCredential(),
@@ -160,7 +156,7 @@ function openRealtime(
 function openStore(config: BridgeConfig, clock: Clock): DocumentStore {
   const cosmos = config.store.cosmos;
   if (config.store.kind === 'cosmos' && cosmos) {
-    return openCosmosDocumentStore({
+    return azureAdapters.cosmos().openCosmosDocumentStore({
       endpoint: cosmos.endpoint,
       key: cosmos.emulatorKey,
       databaseId: cosmos.database,
@@ -184,6 +180,7 @@ function openBus(
   if (config.bus.kind === 'servicebus') {
     // The SDK's default 30 s between retries would stall a sync's fast path; the change feed and
     // the sweeper retry on their own schedule anyway.
+    const { createServiceBusClient, ServiceBusMessageSender } = azureAdapters.serviceBus();
     const client = createServiceBusClient({
       fullyQualifiedNamespace: config.bus.fullyQualifiedNamespace,
       connectionString: config.bus.connectionString,
@@ -199,7 +196,8 @@ function openBus(
     });
     return { bus };
   }
-  const embeddedBus = openEmbeddedBus(config.store.dataDir, BUS_TOPOLOGY, {
+  // Only the subscriptions a function of the bridge reads: the portals cannot reach the embedded bus.
+  const embeddedBus = openEmbeddedBus(config.store.dataDir, withoutPortalSubscriptions(BUS_TOPOLOGY), {
     durability: config.store.durability,
     clock,
   });
@@ -220,6 +218,7 @@ function openBlobStore(
 ): BlobStore {
   const files = config.files;
   if (files.kind === 'azure') {
+    const { openAzureBlobStore, createBlobServiceClient } = azureAdapters.blob();
     return openAzureBlobStore(
       createBlobServiceClient(
         files.connectionString
@@ -247,7 +246,7 @@ function openSecretStore(
 ): SecretStore {
   const secrets = config.secrets;
   if (secrets.kind === 'keyvault') {
-    return new KeyVaultSecretStore({
+    return new (azureAdapters.keyVault().KeyVaultSecretStore)({
       vaultUrl: secrets.vaultUri,
       credential: azureCredential(),
       cacheSeconds: secrets.cacheSeconds,
@@ -266,7 +265,7 @@ function openTelemetry(config: BridgeConfig, azureCredential: () => TokenCredent
   const entra = config.telemetry.connectionString ? config.telemetry.entra : undefined;
   const credential = entra
     ? entra.clientId
-      ? new DefaultAzureCredential({ managedIdentityClientId: entra.clientId })
+      ? new (azureAdapters.identity().DefaultAzureCredential)({ managedIdentityClientId: entra.clientId })
       : azureCredential()
     : undefined;
   return createTelemetry(config.telemetry.connectionString, undefined, credential ? { credential } : {});

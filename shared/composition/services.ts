@@ -13,14 +13,19 @@ import { AnalysisService } from '../services/analysis-service';
 import { ApiKeyService } from '../services/api-key-service';
 import { ClusterMetricsService } from '../services/cluster-metrics-service';
 import { CommandService } from '../services/command-service';
+import { CommitFeed } from '../services/commit-feed';
 import { EventLog } from '../services/event-log';
 import type { EventMetrics } from '../services/event-metrics';
-import type { OutboxItem } from '../services/event-outbox';
+import type { EventLimits, OutboxItem } from '../services/event-outbox';
 import { ChangeFeedIntake } from '../services/change-feed-intake';
 import { EventPropagator } from '../services/event-propagator';
 import { EventStreamHub } from '../services/event-stream-hub';
 import { StreamTicketService } from '../services/stream-ticket-service';
 import { RealtimeService } from '../services/realtime-service';
+import type { EventPublisher } from '../services/event-publisher';
+import { EventQuarantine, QuarantineAdmin } from '../services/event-quarantine';
+import { OutboxEventTopic } from '../services/outbox-event-topic';
+import { WriteAdmission } from '../services/write-admission';
 import { FileService } from '../services/file-service';
 import { HealthService } from '../services/health-service';
 import { IdentityService } from '../services/identity-service';
@@ -64,7 +69,19 @@ export interface Services {
   state: StateService;
   health: HealthService;
   eventMetrics: EventMetrics;
-  propagator: EventPropagator;
+  /**
+   * Commit notifications: every commit's events, right after the commit, in this instance. Subscribe
+   * to react at once (an event stream); a durable path must still cover what a listener misses.
+   */
+  commits: Pick<CommitFeed, 'subscribe'>;
+  /** How committed events reach the bridge-events topic (config.events.topic). */
+  propagator: EventPublisher;
+  /** With BRIDGE_EVENT_TOPIC=outbox: the topic itself (the local host runs its consumers). */
+  outboxTopic?: OutboxEventTopic;
+  /** Events the bus or a consumer refused, set aside: the admins' list, redelivery and dismissal. */
+  quarantine: QuarantineAdmin;
+  /** Backpressure for event-producing writes (outbox topic only). */
+  admission?: WriteAdmission;
   /** The change-feed trigger's use case (events-changefeed): event documents → the bus. */
   changeFeed: ChangeFeedIntake;
   events: EventLog;
@@ -120,48 +137,85 @@ export function buildServices(
 
   const syncMetrics = new TelemetrySyncMetrics(clock, telemetry);
   const eventMetrics = new TelemetryEventMetrics(telemetry);
-  const propagator = new EventPropagator({
-    store: docs,
-    sender: bus,
-    clock,
-    metrics: eventMetrics,
-    retentionSeconds: retention,
-  });
-  // In-flight fast-path publishes finish before the bus closes.
-  shutdown.add('drain', 'event propagator', () => propagator.drain());
+  const warn = (message: string) => console.warn(message);
   const events = new EventLog(docs, clock, { retentionSeconds: retention });
   const streams = new EventStreamHub({
     log: events,
     pollMs: config.stream.pollMs,
     maxStreams: config.stream.maxConnections,
-    warn: (m) => console.warn(m),
+    warn,
   });
   // Open streams end first (each with its closing frame), before anything they read from closes.
   shutdown.add('intake', 'event streams', () => streams.close());
-  // Commits notify the lockstep monitor and the event streams' shared tail and, on the fast path,
-  // publish at once; the change feed and the sweeper remain the guarantee, so a failure here only
-  // costs latency. This is the one place commit notifications go out.
-  const commitHooks: ((items: OutboxItem[]) => void)[] = [];
-  const onCommit = (items: OutboxItem[]) => {
-    for (const hook of commitHooks) hook(items);
-    streams.notifyCommitted();
-    if (config.events.fastPath) propagator.publishSoon(items);
-  };
+  const limits: EventLimits = { retentionSeconds: retention, maxEventBytes: config.events.maxEventBytes };
+  const quarantine = new EventQuarantine(docs, clock, retention);
+  // Every commit notification fans out from here: the fast path (bus) or the topic's consumers
+  // (outbox), the lockstep monitor, and whoever subscribes through `services.commits`. The durable
+  // paths (change feed and sweeper, or the outbox topic's checkpoint) cover what a listener misses.
+  const commits = new CommitFeed(warn);
+  const onCommit = (items: OutboxItem[]) => commits.publish(items);
+  // The event streams' shared tail reads the log at once instead of at its next poll.
+  commits.subscribe(() => streams.notifyCommitted());
+  let propagator: EventPublisher;
+  let outboxTopic: OutboxEventTopic | undefined;
+  let admission: WriteAdmission | undefined;
+  if (config.events.topic === 'outbox') {
+    const topic = new OutboxEventTopic({
+      store: docs,
+      leases: store.collection(config.triggers.COSMOS_LEASE_CONTAINER),
+      clock,
+      metrics: eventMetrics,
+      quarantine,
+      log: events,
+      maxQueued: config.events.backlogMax,
+      onProgress: () => admission?.progress(),
+      warn,
+    });
+    admission = new WriteAdmission(topic, {
+      backlogMax: config.events.backlogMax,
+      lagMaxMs: config.events.maxLagMs,
+      waitMs: config.events.backpressureWaitMs,
+    });
+    commits.subscribe((items) => topic.publishSoon(items));
+    propagator = outboxTopic = topic;
+  } else {
+    const busPropagator = new EventPropagator({
+      store: docs,
+      sender: bus,
+      clock,
+      metrics: eventMetrics,
+      retentionSeconds: retention,
+      log: events,
+      quarantine,
+      warn,
+    });
+    if (config.events.fastPath) commits.subscribe((items) => busPropagator.publishSoon(items));
+    propagator = busPropagator;
+  }
+  // In-flight publications (bus) or deliveries (outbox consumers) finish before the bus closes.
+  shutdown.add('drain', 'event propagator', () => propagator.drain());
   const sync = new SyncService({
     store: docs,
     clock,
     metrics: syncMetrics,
-    options: { ...config.sync, eventRetentionSeconds: retention },
+    options: { ...config.sync, events: limits, ...(admission ? { admission } : {}) },
     onCommit,
   });
   const state = new StateService({
     store: docs,
     clock,
     maxRetries: config.sync.maxRetries,
-    eventRetentionSeconds: retention,
+    events: limits,
+    ...(admission ? { admission } : {}),
     onCommit,
   });
-  const publisher = new PublishService({ store: docs, clock, retentionSeconds: retention, onCommit });
+  const publisher = new PublishService({
+    store: docs,
+    clock,
+    events: limits,
+    onCommit,
+    ...(admission ? { admission } : {}),
+  });
   // The lock lives in the store so every instance agrees on it.
   const providerLock = new ProviderLockService(
     docs,
@@ -188,14 +242,14 @@ export function buildServices(
     store: docs,
     clock,
     sync,
-    log: events,
     propagator,
     metrics: eventMetrics,
     graceMs: config.events.sweepGraceSeconds * 1000,
+    quarantine,
     monitor: config.monitors.lockstep,
   });
-  commitHooks.push((items) => lockstep.noteCommitted(items));
-  const tokens = new TokenService({ store: docs, clock, eventRetentionSeconds: retention, onCommit });
+  commits.subscribe((items) => lockstep.noteCommitted(items));
+  const tokens = new TokenService({ store: docs, clock, events: limits, onCommit });
   const instanceId = newInstanceId();
   const clusterMetrics = new ClusterMetricsService({
     store: docs,
@@ -235,7 +289,11 @@ export function buildServices(
     ...(adapters.embeddedBus ? { embeddedBus: adapters.embeddedBus } : {}),
     syncMetrics,
     eventMetrics,
+    commits,
     propagator,
+    ...(outboxTopic ? { outboxTopic } : {}),
+    quarantine: new QuarantineAdmin(quarantine, propagator),
+    ...(admission ? { admission } : {}),
     changeFeed: new ChangeFeedIntake(adapters.changeFeedDecoder, propagator),
     events,
     streams,
@@ -268,7 +326,7 @@ export function buildServices(
       clock,
       options: config.webhooks,
       sealer: new SecretSealer(adapters.secretStore, () => clock.now()),
-      log: (m) => console.warn(m),
+      log: warn,
     }),
     commands: new CommandService({ store: docs, sender: bus, clock, sync, publisher, analysis }),
     jobTitles,

@@ -14,6 +14,8 @@ export interface SubscriptionSpec {
   /** Event types that pass the subscription's SQL filter on the `eventType` property; undefined = all. */
   eventTypes?: readonly string[];
   maxDeliveryCount: number;
+  /** Read by the portals' own Service Bus receivers, not by a function of the bridge. */
+  portal?: true;
 }
 
 export interface QueueSpec {
@@ -36,12 +38,13 @@ export const BUS_TOPOLOGY: {
       name: EVENTS_TOPIC,
       subscriptions: [
         // The admin portal sees everything that happens.
-        { name: 'admin-portal', maxDeliveryCount: 10 },
+        { name: 'admin-portal', maxDeliveryCount: 10, portal: true },
         // The user portal needs the changes it renders, not other portals' own event types.
         {
           name: 'user-portal',
           eventTypes: ['user_update', 'user_delete', 'state_change', 'analysis_complete'],
           maxDeliveryCount: 10,
+          portal: true,
         },
         // webhooks-deliver fans each event out to the registered webhook subscriptions.
         { name: 'webhooks', maxDeliveryCount: 10 },
@@ -71,4 +74,19 @@ export function subscriptionAccepts(
   if (!subscription.eventTypes) return true;
   const eventType = applicationProperties.eventType;
   return typeof eventType === 'string' && subscription.eventTypes.includes(eventType);
+}
+
+/**
+ * The topology without the subscriptions only the portals read: what the embedded bus keeps. The
+ * portals cannot reach the embedded bus (they use webhooks or GET /api/events), so copying every
+ * event into their subscriptions locally would only fill the file.
+ */
+export function withoutPortalSubscriptions<T extends { topics: readonly TopicSpec[] }>(topology: T): T {
+  return {
+    ...topology,
+    topics: topology.topics.map((topic) => ({
+      ...topic,
+      subscriptions: topic.subscriptions.filter((subscription) => !subscription.portal),
+    })),
+  };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { JsonValue } from './json';
 import type { OutgoingMessage } from './bus-message';
 
@@ -65,6 +66,8 @@ export interface EventDocumentBody {
 export interface EventMarkBody {
   eventId: string;
   publishedAt: number;
+  /** Set when the bus refused the event for a reason of its own: handled, but not on the bus. */
+  quarantined?: true;
 }
 
 /** Sequence numbers are carried as zero-padded strings so they also sort as text. */
@@ -80,13 +83,26 @@ export function withSequence(event: PendingEvent, seq: number): BridgeCloudEvent
   return { ...event, sequence: formatSequence(seq) };
 }
 
+/** Service Bus's limit on a message id (the embedded bus enforces the same). */
+export const MAX_BUS_MESSAGE_ID_LENGTH = 128;
+
 /**
- * The Service Bus shape of an event: body = the CloudEvent, messageId = its id (duplicate detection),
+ * A bus message id for a natural key: the key itself when it fits Service Bus's 128 characters,
+ * else `sha256:` and its hash, deterministic so duplicate detection still recognises a resend.
+ */
+export function busMessageId(key: string): string {
+  if (key.length <= MAX_BUS_MESSAGE_ID_LENGTH) return key;
+  return `sha256:${createHash('sha256').update(key).digest('base64url')}`;
+}
+
+/**
+ * The Service Bus shape of an event: body = the CloudEvent, messageId = its id (duplicate
+ * detection; hashed when longer than the bus accepts, the CloudEvent id itself is unchanged),
  * subject = its type, application property eventType = its type (for SQL filters).
  */
 export function toBusMessage(event: BridgeCloudEvent): OutgoingMessage {
   return {
-    messageId: event.id,
+    messageId: busMessageId(event.id),
     body: event,
     subject: event.type,
     contentType: CLOUDEVENTS_CONTENT_TYPE,
@@ -95,4 +111,46 @@ export function toBusMessage(event: BridgeCloudEvent): OutgoingMessage {
       ...(event.subject ? { eventSubject: event.subject } : {}),
     },
   };
+}
+
+/** The sequence a published event carries: `,"sequence":"` + 16 digits + `"`. */
+const SEQUENCE_FIELD_BYTES = ',"sequence":""'.length + 16;
+
+/** The size of an event as it travels (its CloudEvent JSON in UTF-8, the sequence included). */
+export function eventSizeBytes(event: PendingEvent): number {
+  return new TextEncoder().encode(JSON.stringify(event)).length + SEQUENCE_FIELD_BYTES;
+}
+
+/**
+ * Whether an event stays within `maxBytes` as it travels. Most events are far below the limit: a
+ * walk bounding the JSON size (each UTF-16 unit of a string is at most 6 bytes, escaped) settles
+ * those without building the JSON text; only events that might be near the limit are serialised.
+ */
+export function eventFits(event: PendingEvent, maxBytes: number): { fits: boolean; sizeBytes?: number } {
+  if (jsonSizeBound(event, maxBytes) + SEQUENCE_FIELD_BYTES <= maxBytes) return { fits: true };
+  const sizeBytes = eventSizeBytes(event);
+  return { fits: sizeBytes <= maxBytes, sizeBytes };
+}
+
+/** An upper bound of a JSON value's UTF-8 size, or a number above `cap` once it passes it. */
+function jsonSizeBound(value: unknown, cap: number): number {
+  let total = 0;
+  const visit = (v: unknown): void => {
+    if (total > cap) return;
+    if (typeof v === 'string') total += v.length * 6 + 2;
+    else if (typeof v === 'number') total += 24;
+    else if (typeof v === 'boolean' || v === null || v === undefined) total += 5;
+    else if (Array.isArray(v)) {
+      total += 2 + v.length;
+      for (const item of v) visit(item);
+    } else if (typeof v === 'object') {
+      for (const key in v) {
+        total += key.length * 6 + 4;
+        visit((v as Record<string, unknown>)[key]);
+      }
+      total += 2;
+    } else total = cap + 1; // not JSON: let JSON.stringify decide
+  };
+  visit(value);
+  return total;
 }

@@ -1,4 +1,9 @@
-import * as hdr from 'hdr-histogram-js';
+// The packed JS histogram and its V2 encoding alone: the package's index (and its encoding module)
+// also load its WebAssembly build, ~5 MB of resident memory that a bridge recording a few latencies
+// does not need. Importing JsHistogram.encoding adds encodeIntoCompressedBase64 to JsHistogram.
+import type { JsHistogram } from 'hdr-histogram-js/dist/JsHistogram';
+import { decompress, doDecode } from 'hdr-histogram-js/dist/JsHistogram.encoding';
+import PackedHistogram from 'hdr-histogram-js/dist/PackedHistogram';
 
 export interface LatencySummary {
   count: number;
@@ -11,14 +16,7 @@ export interface LatencySummary {
 
 const HIGHEST_MICROS = 600_000_000;
 
-const newHistogram = () =>
-  hdr.build({
-    bitBucketSize: 'packed',
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: HIGHEST_MICROS,
-    numberOfSignificantValueDigits: 3,
-    useWebAssembly: false,
-  });
+const newHistogram = (): JsHistogram => new PackedHistogram(1, HIGHEST_MICROS, 3);
 
 /** Longest encoded histogram accepted by decode() (a full one compresses to a few KiB). */
 export const MAX_ENCODED_HISTOGRAM_CHARS = 256 * 1024;
@@ -40,9 +38,9 @@ export class LatencyHistogram {
     if (encoded.length > MAX_ENCODED_HISTOGRAM_CHARS || !/^[A-Za-z0-9+/=]*$/.test(encoded)) {
       throw new RangeError('not an encoded histogram');
     }
-    let decoded: hdr.Histogram;
+    let decoded: JsHistogram;
     try {
-      decoded = hdr.decodeFromCompressedBase64(encoded, 'packed', false);
+      decoded = doDecode(decompress(Buffer.from(encoded.trim(), 'base64')), 'packed');
     } catch (error) {
       throw new RangeError(`not an encoded histogram: ${(error as Error).message}`);
     }
@@ -64,7 +62,7 @@ export class LatencyHistogram {
 
   /** HdrHistogram's compressed base64 form (V2 encoding, deflated). */
   encode(): string {
-    return hdr.encodeIntoCompressedBase64(this.histogram);
+    return this.histogram.encodeIntoCompressedBase64();
   }
 
   get count(): number {

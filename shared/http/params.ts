@@ -9,6 +9,7 @@ import {
 } from '../domain/ids';
 import { BLOB_PATH_RULE, isSafeBlobPath } from '../ports/blob-store';
 import { SECRET_NAME_PATTERN, SECRET_NAME_RULE } from '../ports/secret-store';
+import { QUARANTINE_ID_PATTERN } from '../services/event-quarantine';
 
 /**
  * Reusable schemas for path parameters (and the ids that also arrive in bodies and query strings).
@@ -23,6 +24,10 @@ export const subscriptionIdParam = recordIdParam;
 export const operationIdParam = recordIdParam;
 export const apiKeyIdParam = recordIdParam;
 export const deadLetterIdParam = recordIdParam;
+/** A quarantine entry's id (GET /api/events/quarantine lists them). */
+export const quarantineIdParam = z
+  .string()
+  .regex(QUARANTINE_ID_PATTERN, 'must be an id listed by GET /api/events/quarantine');
 export const secretNameParam = z.string().regex(SECRET_NAME_PATTERN, SECRET_NAME_RULE);
 /** A job title as typed by a person: trimmed, 1-200 characters. */
 export const titleParam = z

@@ -119,9 +119,24 @@ export const lockstepStatusResponseSchema = z
       oldestPendingAgeMs: z.number().nullable(),
       scannedEvents: count,
     }),
+    /** Which event topic this instance runs: the outbox (local) or the bus. */
+    eventTopic: z.enum(['outbox', 'bus']),
     propagationMs: percentiles,
     published: count,
     publishFailures: count,
+    quarantine: z.object({
+      count,
+      latest: z.array(
+        z.object({
+          id: z.string(),
+          eventId: z.string(),
+          type: z.string(),
+          where: z.string(),
+          reason: z.string(),
+          quarantinedAt: isoTime,
+        }),
+      ),
+    }),
     consistency: z.object({
       checkedUsers: count,
       consistent: z.boolean(),

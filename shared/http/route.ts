@@ -184,13 +184,17 @@ export function toProblemResponse(error: unknown, context: InvocationContext): H
   }
   if (error instanceof ServiceError) {
     const [status, title] = SERVICE_ERROR_STATUS[error.kind];
-    return problem({
-      status,
-      type: error.kind,
-      title,
-      detail: error.message,
-      ...(error.errors ? { errors: error.errors } : {}),
-    });
+    const retryAfter = error.hints.retryAfterSeconds;
+    return problem(
+      {
+        status,
+        type: error.kind,
+        title,
+        detail: error.message,
+        ...(error.errors ? { errors: error.errors } : {}),
+      },
+      retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : undefined,
+    );
   }
   if (error instanceof ConfigError) {
     context.error(error.message);

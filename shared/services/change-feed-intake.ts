@@ -1,6 +1,6 @@
 import { EVENT_DOC_TYPE, type EventDocumentBody } from '../domain/cloud-event';
 import type { ChangeFeedItemDecoder } from '../ports/change-feed';
-import type { EventPropagator } from './event-propagator';
+import type { EventPublisher } from './event-publisher';
 import type { OutboxItem } from './event-outbox';
 
 export interface ChangeFeedResult {
@@ -8,6 +8,8 @@ export interface ChangeFeedResult {
   events: number;
   published: number;
   alreadyPublished: number;
+  /** Refused by the bus for a reason of their own and set aside. */
+  quarantined: number;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface ChangeFeedResult {
 export class ChangeFeedIntake {
   constructor(
     private readonly decode: ChangeFeedItemDecoder,
-    private readonly propagator: EventPropagator,
+    private readonly propagator: EventPublisher,
   ) {}
 
   async accept(items: readonly unknown[], attempts: number): Promise<ChangeFeedResult> {
@@ -28,8 +30,10 @@ export class ChangeFeedIntake {
       if (doc?.type !== EVENT_DOC_TYPE || doc.seq === undefined) continue;
       events.push({ pk: doc.pk, docId: doc.id, seq: doc.seq, body: doc.body as EventDocumentBody });
     }
-    if (events.length === 0) return { events: 0, published: 0, alreadyPublished: 0 };
-    const { published, alreadyPublished } = await this.propagator.propagate(events, { attempts });
-    return { events: events.length, published, alreadyPublished };
+    if (events.length === 0) return { events: 0, published: 0, alreadyPublished: 0, quarantined: 0 };
+    const { published, alreadyPublished, quarantined } = await this.propagator.propagate(events, {
+      attempts,
+    });
+    return { events: events.length, published, alreadyPublished, quarantined };
   }
 }

@@ -23,6 +23,8 @@ export class ServiceError extends Error {
     readonly kind: ServiceErrorKind,
     message: string,
     readonly errors?: FieldError[],
+    /** For 'unavailable': when to try again (the HTTP layer sends it as Retry-After). */
+    readonly hints: { retryAfterSeconds?: number } = {},
   ) {
     super(message);
     this.name = 'ServiceError';

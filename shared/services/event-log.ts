@@ -22,7 +22,7 @@ import {
 } from '../domain/event-cursor';
 import { ServiceError } from './errors';
 import { eventFeedOf, type EventFeed } from './event-feed';
-import type { EventPropagator } from './event-propagator';
+import type { EventPublisher } from './event-publisher';
 import type { OutboxItem } from './event-outbox';
 
 export interface ReplayQuery {
@@ -142,6 +142,14 @@ export class EventLog {
 
   formatCursor(cursor: EventCursor): string {
     return formatCursor(cursor, this.feed.kind);
+  }
+
+  /** Where the sweeper stands: every event at or below it was published (0: from the start). */
+  async sweeperCheckpoint(): Promise<number> {
+    const doc = await this.store.read<{ continuation: string }>(SWEEPER_PK, SWEEPER_CHECKPOINT_ID);
+    // Sequence stores only (the outbox topic is the embedded bus's): their cursor is one position.
+    const cursor = doc ? parseCursor(doc.body.continuation, 'sequence') : undefined;
+    return cursor ? positionIn(cursor, FULL_RANGE) : 0;
   }
 
   /**
@@ -280,7 +288,7 @@ export class EventLog {
    * the checkpoint moves past the leading run of published events only, so nothing is ever skipped.
    */
   async scanPending(
-    propagator: EventPropagator,
+    propagator: Pick<EventPublisher, 'isPublished'>,
     options: { olderThanMs?: number; advanceCheckpoint?: boolean } = {},
   ): Promise<PendingScan> {
     const stored = await this.store.read<{ continuation: string }>(SWEEPER_PK, SWEEPER_CHECKPOINT_ID);
@@ -324,9 +332,10 @@ export class EventLog {
   /**
    * The last event's sequence on a sequence store (0 when there is none): galloping, then halving,
    * with one-item reads ("the first event after N"), so it costs O(log n) reads, not a walk.
+   * `from`: a sequence known to be committed already (the search starts there).
    */
-  private async lastSequence(): Promise<number> {
-    let known = 0;
+  async lastSequence(from = 0): Promise<number> {
+    let known = from;
     let bound = Number.MAX_SAFE_INTEGER;
     let step = 1024;
     while (known < bound) {

@@ -1,10 +1,14 @@
 import { LatencyHistogram } from '../domain/latency-histogram';
 
-/** Propagation (commit → accepted by the bus) latency and counts of this instance. */
+/**
+ * Propagation latency and counts of this instance: commit → accepted by the bus (bus topic), or
+ * commit → taken by every consumer (outbox topic).
+ */
 export class EventMetrics {
   private readonly propagation = new LatencyHistogram();
   private published = 0;
   private publishFailures = 0;
+  private quarantined = 0;
 
   recordPublished(latencyMs: number): void {
     this.published += 1;
@@ -13,6 +17,11 @@ export class EventMetrics {
 
   recordFailure(): void {
     this.publishFailures += 1;
+  }
+
+  /** An event refused for a reason of its own, set aside instead of retried. */
+  recordQuarantined(): void {
+    this.quarantined += 1;
   }
 
   /** The raw figures, for the snapshot this instance publishes (histogram in compressed form). */
@@ -29,6 +38,7 @@ export class EventMetrics {
     return {
       published: this.published,
       publishFailures: this.publishFailures,
+      quarantined: this.quarantined,
       propagationMs: { p50, p95, p99 },
     };
   }

@@ -3,10 +3,10 @@ import type { Clock } from '../ports/clock';
 import { isStoreError, type DocumentCollection } from '../ports/document-store';
 import { eventDocId } from '../domain/cloud-event';
 import { lockstepBand } from '../domain/lockstep-health';
-import type { EventLog } from './event-log';
 import type { EventMetrics } from './event-metrics';
-import type { EventPropagator } from './event-propagator';
 import type { OutboxItem } from './event-outbox';
+import type { EventPublisher } from './event-publisher';
+import type { EventQuarantine } from './event-quarantine';
 import { userPartition, type SyncService } from './sync-service';
 
 export const PROBE_USER_ID = 'lockstep-probe';
@@ -18,6 +18,8 @@ export const MONITOR_HISTORY = 60;
 const MONITOR_SHOWN = 10;
 const RECENT_USERS = 200;
 const PROBE_TIMEOUT_MS = 10_000;
+/** Quarantined events listed in the status (the count covers all of them). */
+const QUARANTINE_SHOWN = 20;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -26,10 +28,12 @@ export interface LockstepServiceDeps {
   store: DocumentCollection;
   clock: Clock;
   sync: SyncService;
-  log: EventLog;
-  propagator: EventPropagator;
+  /** How committed events reach the topic: what is pending, and whether an event is published. */
+  propagator: EventPublisher;
   metrics: EventMetrics;
   graceMs: number;
+  /** Events set aside; listed (and counted) in the status. */
+  quarantine?: EventQuarantine;
   /** The lockstep-monitor timer's settings, reported with its runs. */
   monitor?: { enabled: boolean; schedule: string };
 }
@@ -58,10 +62,10 @@ export class LockstepService {
   private readonly store: DocumentCollection;
   private readonly clock: Clock;
   private readonly sync: SyncService;
-  private readonly log: EventLog;
-  private readonly propagator: EventPropagator;
+  private readonly propagator: EventPublisher;
   private readonly metrics: EventMetrics;
   private readonly graceMs: number;
+  private readonly quarantine: EventQuarantine | undefined;
   private readonly monitor: { enabled: boolean; schedule: string };
 
   constructor(deps: LockstepServiceDeps) {
@@ -69,10 +73,10 @@ export class LockstepService {
     this.store = deps.store;
     this.clock = deps.clock;
     this.sync = deps.sync;
-    this.log = deps.log;
     this.propagator = deps.propagator;
     this.metrics = deps.metrics;
     this.graceMs = deps.graceMs;
+    this.quarantine = deps.quarantine;
   }
 
   /** Commit hook: remember which users changed, for the consistency check. */
@@ -95,7 +99,7 @@ export class LockstepService {
 
   private async figures() {
     const now = this.clock.now();
-    const scan = await this.log.scanPending(this.propagator);
+    const scan = await this.propagator.pending();
     const inconsistent: { userId: string; stateVersion: number; publishedThrough: 'pending' }[] = [];
     let checked = 0;
     for (const userId of this.recentUsers.keys()) {
@@ -105,27 +109,47 @@ export class LockstepService {
       const item = { pk: userPartition(userId), docId: eventDocId(profile.body.version) };
       const event = await this.store.read<{ committedAt: number }>(item.pk, item.docId);
       if (!event) continue; // expired past retention: nothing to compare
-      if (!(await this.propagator.isPublished(item)) && now - event.body.committedAt > this.graceMs) {
+      if (event.seq === undefined) continue;
+      const published = await this.propagator.isPublished({ ...item, seq: event.seq });
+      if (!published && now - event.body.committedAt > this.graceMs) {
         inconsistent.push({ userId, stateVersion: profile.body.version, publishedThrough: 'pending' });
       }
     }
     const { propagationMs, published, publishFailures } = this.metrics.snapshot();
+    const quarantined = this.quarantine ? await this.quarantine.list(QUARANTINE_SHOWN) : { items: [] };
+    const quarantinedCount =
+      quarantined.items.length < QUARANTINE_SHOWN || !this.quarantine
+        ? quarantined.items.length
+        : await this.quarantine.count();
     const oldestPendingAgeMs =
       scan.oldestPendingAt === undefined ? undefined : Math.max(0, now - scan.oldestPendingAt);
     return {
       changeFeed: {
-        pendingEvents: scan.pending.length,
+        pendingEvents: scan.pendingEvents,
         oldestPendingAgeMs: oldestPendingAgeMs ?? null,
-        scannedEvents: scan.scanned,
+        scannedEvents: scan.scannedEvents,
       },
+      eventTopic: this.propagator.topic,
       propagationMs,
       published,
       publishFailures,
+      quarantine: {
+        count: quarantinedCount,
+        latest: quarantined.items.map(({ id, eventId, type, where, reason, quarantinedAt }) => ({
+          id,
+          eventId,
+          type,
+          where,
+          reason,
+          quarantinedAt,
+        })),
+      },
       consistency: { checkedUsers: checked, consistent: inconsistent.length === 0, inconsistent },
       health: lockstepBand({
         oldestPendingAgeMs,
         inconsistentUsers: inconsistent.length,
         propagationP95Ms: propagationMs.p95,
+        quarantinedEvents: quarantinedCount,
       }),
       checkedAt: new Date(now).toISOString(),
     };
@@ -195,7 +219,10 @@ export class LockstepService {
       'admin',
     );
     const syncLatencyMs = performance.now() - started;
-    const item = { pk: userPartition(PROBE_USER_ID), docId: eventDocId(result.version) };
+    const docId = eventDocId(result.version);
+    const pk = userPartition(PROBE_USER_ID);
+    const seq = (await this.store.read(pk, docId))?.seq ?? Number.MAX_SAFE_INTEGER;
+    const item = { pk, docId, seq };
     while (!(await this.propagator.isPublished(item))) {
       if (performance.now() - started > PROBE_TIMEOUT_MS) {
         return {

@@ -13,8 +13,9 @@ import {
 } from '../domain/cloud-event';
 import { actorIdOf, type Principal } from './principal';
 import { ServiceError } from './errors';
-import { outboxOperation, toOutboxItem } from './event-outbox';
-import type { CommitListener } from './sync-service';
+import { outboxOperation, toOutboxItem, type EventLimits } from './event-outbox';
+import type { CommitListener } from './commit-feed';
+import type { WriteAdmission } from './write-admission';
 
 export interface PublishRequest {
   type: string;
@@ -28,8 +29,11 @@ export interface PublishRequest {
 export interface PublishServiceDeps {
   store: DocumentCollection;
   clock: Clock;
-  retentionSeconds: number;
+  /** What the events of a write must respect (retention, size). */
+  events: EventLimits;
   onCommit?: CommitListener;
+  /** Backpressure: a publish waits here while the event backlog is full. */
+  admission?: WriteAdmission;
 }
 
 export function reservedTypeMessage(type: string, reserved: string): string {
@@ -40,14 +44,16 @@ export function reservedTypeMessage(type: string, reserved: string): string {
 export class PublishService {
   private readonly store: DocumentCollection;
   private readonly clock: Clock;
-  private readonly retentionSeconds: number;
+  private readonly events: EventLimits;
   private readonly onCommit: CommitListener | undefined;
+  private readonly admission: WriteAdmission | undefined;
 
   constructor(deps: PublishServiceDeps) {
     this.store = deps.store;
     this.clock = deps.clock;
-    this.retentionSeconds = deps.retentionSeconds;
+    this.events = deps.events;
     this.onCommit = deps.onCommit;
+    this.admission = deps.admission;
   }
 
   /** A portal's own event; a type the bridge emits (any case) is refused. */
@@ -76,6 +82,7 @@ export class PublishService {
     request: PublishRequest,
     publisher: Principal,
   ): Promise<{ id: string; sequence: string; duplicate: boolean }> {
+    await this.admission?.admit();
     const id = `pub:${actorIdOf(publisher)}:${request.id ?? randomUUID()}`;
     const pk = `pub:${id}`;
     const now = this.clock.now();
@@ -89,7 +96,7 @@ export class PublishService {
       datacontenttype: 'application/json',
       data: request.data,
     };
-    const op = outboxOperation(0, event, now, this.retentionSeconds);
+    const op = outboxOperation(0, event, now, this.events);
     try {
       const [result] = await this.store.batch(pk, [op]);
       const item = toOutboxItem(pk, op, result?.seq);

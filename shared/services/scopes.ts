@@ -14,6 +14,7 @@ export const SCOPE_DESCRIPTIONS = {
   'state:write': 'write and delete shared state entries',
   'events:read': 'replay (and stream) events',
   'events:publish': 'publish events',
+  'events:quarantine': 'list, redeliver and dismiss quarantined (poison) events',
   subscriptions: 'webhook subscriptions, their dead letters and redelivery',
   operations: 'queue async operations and read their status',
   files: 'upload, download, list and delete files',

@@ -4,8 +4,9 @@ import type { BatchOperation, DocumentCollection, JsonValue } from '../ports/doc
 import { isStoreError } from '../ports/document-store';
 import type { PendingEvent } from '../domain/cloud-event';
 import { ServiceError } from './errors';
-import { outboxOperation, toOutboxItem } from './event-outbox';
-import type { CommitListener } from './sync-service';
+import { outboxOperation, toOutboxItem, type EventLimits } from './event-outbox';
+import type { CommitListener } from './commit-feed';
+import type { WriteAdmission } from './write-admission';
 
 export interface StateEntry {
   key: string;
@@ -44,8 +45,11 @@ export interface StateServiceDeps {
   store: DocumentCollection;
   clock: Clock;
   maxRetries: number;
-  eventRetentionSeconds: number;
+  /** What the events of a write must respect (retention, size). */
+  events: EventLimits;
   onCommit?: CommitListener;
+  /** Backpressure: a write waits here while the event backlog is full. */
+  admission?: WriteAdmission;
 }
 
 /**
@@ -55,7 +59,7 @@ export interface StateServiceDeps {
 export class StateService {
   private readonly store: DocumentCollection;
   private readonly clock: Clock;
-  private readonly options: { maxRetries: number; eventRetentionSeconds: number };
+  private readonly options: { maxRetries: number; events: EventLimits; admission?: WriteAdmission };
   private readonly onCommit: CommitListener | undefined;
 
   constructor(deps: StateServiceDeps) {
@@ -71,6 +75,7 @@ export class StateService {
   }
 
   async put(key: string, put: StatePut): Promise<StateEntry & { etag: string }> {
+    await this.options.admission?.admit();
     const pk = statePartition(key);
     for (let attempt = 0; ; attempt++) {
       const current = await this.store.read<StateDocument>(pk, STATE_ID);
@@ -118,6 +123,7 @@ export class StateService {
 
   /** True when the key existed. */
   async delete(key: string, ifMatch?: string): Promise<boolean> {
+    await this.options.admission?.admit();
     const pk = statePartition(key);
     for (let attempt = 0; ; attempt++) {
       const current = await this.store.read<StateDocument>(pk, STATE_ID);
@@ -176,7 +182,7 @@ export class StateService {
       datacontenttype: 'application/json',
       data,
     };
-    return outboxOperation(position, event, now, this.options.eventRetentionSeconds);
+    return outboxOperation(position, event, now, this.options.events);
   }
 
   private committed(pk: string, eventOp: BatchOperation, seq: number | undefined): void {

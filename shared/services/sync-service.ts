@@ -10,8 +10,10 @@ import {
   type WriterRole,
 } from '../domain/user-profile';
 import { ServiceError } from './errors';
-import { outboxOperation, toOutboxItem, type OutboxItem } from './event-outbox';
+import { outboxOperation, toOutboxItem, type EventLimits } from './event-outbox';
+import type { CommitListener } from './commit-feed';
 import type { SyncMetrics } from './sync-metrics';
+import type { WriteAdmission } from './write-admission';
 
 export interface SyncRequest {
   data: Record<string, JsonValue>;
@@ -35,7 +37,10 @@ type ProfileDocument = UserProfile & { deleted?: true };
 export interface SyncServiceOptions {
   protectedFields: ReadonlySet<string>;
   maxRetries: number;
-  eventRetentionSeconds: number;
+  /** What the events of a write must respect (retention, size). */
+  events: EventLimits;
+  /** Backpressure: a write waits here while the event backlog is full. */
+  admission?: WriteAdmission;
 }
 
 const PROFILE_ID = 'profile';
@@ -45,8 +50,7 @@ export const userEventSource = (userId: string) => `/bridge/users/${encodeURICom
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Called after a commit with the events it wrote (the fast path to the bus). */
-export type CommitListener = (items: OutboxItem[]) => void;
+export type { CommitListener } from './commit-feed';
 
 /** What SyncService is built from (the composition root passes these). */
 export interface SyncServiceDeps {
@@ -80,6 +84,7 @@ export class SyncService {
   async sync(userId: string, request: SyncRequest, writer: WriterRole): Promise<SyncResult> {
     const started = performance.now();
     try {
+      await this.options.admission?.admit();
       const result = await this.syncWithRetries(userId, request, writer, started);
       this.metrics.record('succeeded', result.latencyMs);
       this.metrics.recordDetail({
@@ -145,12 +150,7 @@ export class SyncService {
       const profileOp: BatchOperation = current
         ? { op: 'replace', id: PROFILE_ID, type: PROFILE_TYPE, body: outcome.profile, ifMatch: current.etag }
         : { op: 'create', id: PROFILE_ID, type: PROFILE_TYPE, body: outcome.profile };
-      const eventOp = outboxOperation(
-        outcome.profile.version,
-        event,
-        now,
-        this.options.eventRetentionSeconds,
-      );
+      const eventOp = outboxOperation(outcome.profile.version, event, now, this.options.events);
       try {
         const [, eventResult] = await this.store.batch(pk, [profileOp, eventOp]);
         this.committed(pk, eventOp, eventResult?.seq);
@@ -213,6 +213,7 @@ export class SyncService {
 
   /** Replaces the profile by a tombstone and emits user_delete in the same batch; false when there was no user. */
   async delete(userId: string, writer: WriterRole): Promise<boolean> {
+    await this.options.admission?.admit();
     const pk = userPartition(userId);
     for (let attempt = 0; ; attempt++) {
       const current = await this.store.read<ProfileDocument>(pk, PROFILE_ID);
@@ -239,7 +240,7 @@ export class SyncService {
         datacontenttype: 'application/json',
         data: { userId, version, writer },
       };
-      const eventOp = outboxOperation(version, event, now, this.options.eventRetentionSeconds);
+      const eventOp = outboxOperation(version, event, now, this.options.events);
       try {
         const [, eventResult] = await this.store.batch(pk, [
           { op: 'replace', id: PROFILE_ID, type: PROFILE_TYPE, body: tombstone, ifMatch: current.etag },

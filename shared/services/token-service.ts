@@ -7,8 +7,8 @@ import { canonicalJson } from '../domain/json';
 import { idempotencyScopeOf } from './access-policy';
 import { principalRef, type Principal, type PrincipalRef } from './principal';
 import { ServiceError } from './errors';
-import { outboxOperation, toOutboxItem } from './event-outbox';
-import type { CommitListener } from './sync-service';
+import { outboxOperation, toOutboxItem, type EventLimits } from './event-outbox';
+import type { CommitListener } from './commit-feed';
 
 /**
  * Token balances and their ledger. Every change of a balance is ONE transactional batch in the
@@ -184,7 +184,8 @@ const paymentRequired = (userId: string, balance: number, operation: string, cos
 export interface TokenServiceDeps {
   store: DocumentCollection;
   clock: Clock;
-  eventRetentionSeconds: number;
+  /** What the events of a write must respect (retention, size). */
+  events: EventLimits;
   onCommit?: CommitListener;
 }
 
@@ -193,7 +194,7 @@ export class TokenService {
 
   private readonly store: DocumentCollection;
   private readonly clock: Clock;
-  private readonly options: { eventRetentionSeconds: number };
+  private readonly options: { events: EventLimits };
   private readonly onCommit: CommitListener | undefined;
 
   constructor(deps: TokenServiceDeps) {
@@ -457,6 +458,6 @@ export class TokenService {
       datacontenttype: 'application/json',
       data,
     };
-    return outboxOperation(`tokens:${version}`, event, now, this.options.eventRetentionSeconds);
+    return outboxOperation(`tokens:${version}`, event, now, this.options.events);
   }
 }

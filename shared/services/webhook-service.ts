@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { SecretSealer } from './secret-sealer';
 import type { Clock } from '../ports/clock';
@@ -8,9 +8,10 @@ import type { MessageSender } from '../ports/message-sender';
 import { WebhookTransportError, type WebhookTransport } from '../ports/webhook-transport';
 import { backoffDelayMs } from '../domain/backoff';
 import { WEBHOOK_RETRY_QUEUE } from '../domain/bus-topology';
-import { CLOUDEVENTS_CONTENT_TYPE, type BridgeCloudEvent } from '../domain/cloud-event';
+import { busMessageId, CLOUDEVENTS_CONTENT_TYPE, type BridgeCloudEvent } from '../domain/cloud-event';
 import { refusedWebhookUrl } from '../domain/webhook-target';
 import { eventFilterForOwner, mayManageOwned, ownerIdOf } from './access-policy';
+import { eventRefusalReason } from './bus-refusals';
 import { ServiceError } from './errors';
 import type { Principal } from './principal';
 
@@ -64,6 +65,30 @@ const MAX_BACKOFF_MS = 60 * 60 * 1000;
  * Changes made through this instance apply at once; those made on another instance within this time.
  */
 const SUBSCRIPTION_CACHE_MS = 1_000;
+const MAX_SIGNERS = 10_000;
+/** A live first attempt unanswered after this goes to the retry queue (see fanOut). */
+export const LIVE_DEADLINE_MS = 1_000;
+/** How long a subscription that missed the deadline is served from the retry queue only. */
+const SLOW_FOR_MS = 30_000;
+const MAX_LATE_DELIVERIES = 10_000;
+
+/** Why an attempt failed, and whether trying again can help. */
+interface Failure {
+  failure: string;
+  permanent: boolean;
+}
+
+/** The retry queue message id of a delivery task: deterministic, and within the bus's 128 characters. */
+function retryMessageId(task: DeliveryTask, kind: string): string {
+  return busMessageId(`${task.event.id}|${task.subscriptionId}|${kind}|${task.attempt}`);
+}
+
+/** One dead letter per event and subscription: the event id when it is a safe document id, else its hash. */
+function deadLetterId(eventId: string): string {
+  return /^[A-Za-z0-9_.:-]{1,200}$/.test(eventId)
+    ? `dl_${eventId}`
+    : `dl_sha256_${createHash('sha256').update(eventId).digest('hex')}`;
+}
 
 /** What WebhookService is built from (the composition root passes these). */
 export interface WebhookServiceDeps {
@@ -102,6 +127,12 @@ export class WebhookService {
   }
 
   private cached?: { at: number; subscriptions: Promise<SubscriptionDocument[]> };
+  /** Subscriptions that missed the live deadline, until when their first attempts go to the queue. */
+  private readonly slowUntil = new Map<string, number>();
+  /** Retry messages made unnecessary by a late success of the live attempt (bounded, oldest first). */
+  private readonly lateDelivered = new Set<string>();
+  /** Signers per subscription (a Webhook decodes its secret once), rebuilt when the list is re-read. */
+  private signers = new Map<string, { secret: string; webhook: Webhook }>();
 
   /** A subscription owned by `owner`: only it and admins see and manage it (and its dead letters). */
   async subscribe(
@@ -167,7 +198,16 @@ export class WebhookService {
     if (!(await this.get(id, viewer))) throw new ServiceError('not-found', `No subscription ${id}.`);
   }
 
-  /** First delivery of an event to every subscription of its type; failures go to the retry queue. */
+  /**
+   * First delivery of an event to every subscription of its type, all at once; a failed attempt is
+   * scheduled on the retry queue. Subscriptions do not wait for each other, nor does the fan-out
+   * wait for a slow one: an attempt still unanswered after LIVE_DEADLINE_MS is handed to the retry
+   * queue (it may still succeed; then this instance drops that retry), and a subscription that
+   * missed the deadline gets its next events through the retry queue directly for SLOW_FOR_MS, so a
+   * slow or hanging endpoint never holds back the live path (or, through backpressure, the writes).
+   * One whose retry cannot even be scheduled for a reason of the event itself is dead-lettered with
+   * that reason rather than failing the fan-out (which would repeat the others' deliveries).
+   */
   async fanOut(event: BridgeCloudEvent): Promise<{ delivered: number; scheduled: number }> {
     const now = this.clock.now();
     if (!this.cached || now - this.cached.at > SUBSCRIPTION_CACHE_MS) {
@@ -179,21 +219,97 @@ export class WebhookService {
     const targets = (await this.cached.subscriptions).filter(
       (s) => s.eventTypes.includes(event.type) && eventFilterForOwner(s.createdBy).matches(event),
     );
+    if (targets.length === 0) return { delivered: 0, scheduled: 0 };
     const firstAttemptAt = this.clock.now();
-    const outcomes = await Promise.all(
-      targets.map((s) => this.attempt(s, { subscriptionId: s.id, event, attempt: 1, firstAttemptAt })),
+    const body = JSON.stringify(event);
+    const outcomes = await Promise.allSettled(
+      targets.map((s) =>
+        this.liveAttempt(s, { subscriptionId: s.id, event, attempt: 1, firstAttemptAt }, body),
+      ),
     );
-    return {
-      delivered: outcomes.filter((o) => o === 'delivered').length,
-      scheduled: outcomes.filter((o) => o !== 'delivered').length,
-    };
+    let delivered = 0;
+    let scheduled = 0;
+    let failure: unknown;
+    for (const [index, outcome] of outcomes.entries()) {
+      if (outcome.status === 'fulfilled') {
+        if (outcome.value === 'delivered') delivered += 1;
+        else scheduled += 1;
+        continue;
+      }
+      const reason = eventRefusalReason(outcome.reason);
+      const task = {
+        subscriptionId: (targets[index] as SubscriptionDocument).id,
+        event,
+        attempt: 1,
+        firstAttemptAt,
+      };
+      if (reason === undefined) failure ??= outcome.reason;
+      else await this.deadLetter(task, `the retry could not be scheduled: ${reason}`);
+    }
+    // A passing failure (the retry queue unreachable): the trigger redelivers the event.
+    if (failure !== undefined) throw failure;
+    return { delivered, scheduled };
   }
 
-  /** One retry from the queue. */
-  async retry(task: DeliveryTask): Promise<'delivered' | 'scheduled' | 'dead-lettered' | 'dropped'> {
+  /** A first attempt bounded by LIVE_DEADLINE_MS (see fanOut). */
+  private async liveAttempt(
+    sub: SubscriptionDocument,
+    task: DeliveryTask,
+    body: string,
+  ): Promise<'delivered' | 'scheduled' | 'dead-lettered'> {
+    const now = this.clock.now();
+    if ((this.slowUntil.get(sub.id) ?? 0) > now) {
+      await this.schedule(task, 0, 'deferred');
+      return 'scheduled';
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), LIVE_DEADLINE_MS);
+      timer.unref();
+    });
+    const attempt = this.post(sub, task, body);
+    const first = await Promise.race([attempt, deadline]);
+    clearTimeout(timer);
+    if (first !== 'late') {
+      return first === true ? 'delivered' : this.afterFailure(sub, task, first);
+    }
+    this.markSlow(sub.id);
+    const late = { ...task, attempt: task.attempt + 1 };
+    await this.schedule(late, 0, 'late');
+    // The attempt goes on: its success makes the retry unnecessary (in this instance); its failure
+    // is the retry's business.
+    void attempt.then((outcome) => {
+      if (outcome === true) this.noteLateDelivery(retryMessageId(late, 'late'));
+    });
+    return 'scheduled';
+  }
+
+  private markSlow(subscriptionId: string): void {
+    if (this.slowUntil.size >= MAX_SIGNERS) this.slowUntil.clear();
+    this.slowUntil.set(subscriptionId, this.clock.now() + SLOW_FOR_MS);
+  }
+
+  private noteLateDelivery(messageId: string): void {
+    if (this.lateDelivered.size >= MAX_LATE_DELIVERIES) {
+      this.lateDelivered.delete(this.lateDelivered.values().next().value as string);
+    }
+    this.lateDelivered.add(messageId);
+  }
+
+  /** One retry from the queue (`messageId`: the queue message's, to recognise a late success). */
+  async retry(
+    task: DeliveryTask,
+    messageId?: string,
+  ): Promise<'delivered' | 'scheduled' | 'dead-lettered' | 'dropped'> {
+    if (messageId !== undefined && this.lateDelivered.delete(messageId)) return 'dropped'; // delivered late
     const doc = await this.store.read<SubscriptionDocument>(SUBSCRIPTIONS_PK, task.subscriptionId);
     if (!doc) return 'dropped'; // unsubscribed meanwhile
-    return this.attempt(doc.body, task);
+    const started = this.clock.now();
+    const outcome = await this.attempt(doc.body, task);
+    // A quick answer again: the subscription goes back to live first attempts.
+    if (outcome === 'delivered' && this.clock.now() - started < LIVE_DEADLINE_MS)
+      this.slowUntil.delete(doc.id);
+    return outcome;
   }
 
   /** A subscription's dead letters, for its owner or an admin (404 for anyone else). */
@@ -265,30 +381,57 @@ export class WebhookService {
     return plain;
   }
 
+  /**
+   * The subscription's signer, kept per subscription while its stored (sealed) secret is the same:
+   * opening the secret and building a Webhook (which decodes it) once, not on every delivery.
+   */
+  private async signer(sub: SubscriptionDocument): Promise<Webhook> {
+    const known = this.signers.get(sub.id);
+    if (known && known.secret === sub.secret) return known.webhook;
+    const webhook = new Webhook(await this.signingSecret(sub));
+    if (this.signers.size >= MAX_SIGNERS) this.signers.clear();
+    this.signers.set(sub.id, { secret: sub.secret, webhook });
+    return webhook;
+  }
+
   private async attempt(
     sub: SubscriptionDocument,
     task: DeliveryTask,
+    body = JSON.stringify(task.event),
   ): Promise<'delivered' | 'scheduled' | 'dead-lettered'> {
-    const body = JSON.stringify(task.event);
+    const outcome = await this.post(sub, task, body);
+    return outcome === true ? 'delivered' : this.afterFailure(sub, task, outcome);
+  }
+
+  /** One signed POST: true when the endpoint answered 2xx, else what went wrong. */
+  private async post(sub: SubscriptionDocument, task: DeliveryTask, body: string): Promise<true | Failure> {
     const timestamp = new Date(this.clock.now());
     const headers = {
       'content-type': CLOUDEVENTS_CONTENT_TYPE,
       'webhook-id': task.event.id,
       'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-      'webhook-signature': new Webhook(await this.signingSecret(sub)).sign(task.event.id, timestamp, body),
+      'webhook-signature': (await this.signer(sub)).sign(task.event.id, timestamp, body),
       'user-agent': 'portal-bridge-webhooks',
     };
-    let failure: string;
-    // A refused address is the policy speaking, not the network: retrying cannot help.
-    let permanent = false;
     try {
       const { status } = await this.transport.post(sub.url, headers, body, this.options.timeoutMs);
-      if (status >= 200 && status < 300) return 'delivered';
-      failure = `HTTP ${status}`;
+      if (status >= 200 && status < 300) return true;
+      return { failure: `HTTP ${status}`, permanent: false };
     } catch (error) {
-      failure = error instanceof WebhookTransportError ? `${error.kind}: ${error.message}` : String(error);
-      permanent = error instanceof WebhookTransportError && error.kind === 'refused-address';
+      return {
+        failure: error instanceof WebhookTransportError ? `${error.kind}: ${error.message}` : String(error),
+        // A refused address is the policy speaking, not the network: retrying cannot help.
+        permanent: error instanceof WebhookTransportError && error.kind === 'refused-address',
+      };
     }
+  }
+
+  /** A failed attempt: the next one scheduled with backoff, or a dead letter past the limits. */
+  private async afterFailure(
+    sub: SubscriptionDocument,
+    task: DeliveryTask,
+    { failure, permanent }: Failure,
+  ): Promise<'scheduled' | 'dead-lettered'> {
     const ageMs = this.clock.now() - task.firstAttemptAt;
     if (permanent || task.attempt >= this.options.maxAttempts || ageMs >= this.options.maxAgeSeconds * 1000) {
       await this.deadLetter(task, failure);
@@ -313,8 +456,10 @@ export class WebhookService {
   private async schedule(task: DeliveryTask, delayMs: number, kind: string): Promise<void> {
     await this.sender.send(WEBHOOK_RETRY_QUEUE, [
       {
-        // Deterministic per (event, subscription, attempt): a repeated fan-out schedules each retry once.
-        messageId: `${task.event.id}|${task.subscriptionId}|${kind}|${task.attempt}`,
+        // Deterministic per (event, subscription, attempt): a repeated fan-out schedules each retry
+        // once (hashed when longer than the bus accepts).
+        messageId: retryMessageId(task, kind),
+        applicationProperties: { kind },
         body: task,
         subject: 'webhook_delivery',
         contentType: 'application/json',
@@ -325,7 +470,7 @@ export class WebhookService {
 
   private async deadLetter(task: DeliveryTask, lastError: string): Promise<void> {
     const letter: DeadLetter = {
-      id: `dl_${task.event.id.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 200)}`,
+      id: deadLetterId(task.event.id),
       subscriptionId: task.subscriptionId,
       event: task.event,
       attempts: task.attempt,

@@ -357,6 +357,44 @@ export function describeDocumentStoreContract(
         expect(await store.count(C, { idPrefix: 'big' })).toBe(0);
       });
 
+      it('rejects malformed operations as invalid, naming the operation, and applies none', async () => {
+        const good: BatchOperation = { op: 'create', id: 'ok', type: 'thing', body: { n: 1 } };
+        const malformed: unknown[] = [
+          { op: 'merge', id: 'a', type: 'thing', body: { n: 1 } },
+          { op: 'DELETE', id: 'a' },
+          { id: 'a', type: 'thing', body: { n: 1 } },
+          null,
+          'create',
+          [good],
+          { op: 'delete', id: 'a', ifMatch: 7 },
+          { op: 'upsert', id: 'a', type: 'thing', body: { n: 1 }, ifMatch: { etag: 'x' } },
+        ];
+        for (const op of malformed) {
+          const error = await expectStoreError(store.batch(C, 'p1', [good, op as BatchOperation]), 'invalid');
+          expect(error.operationIndex).toBe(1);
+        }
+        await expectStoreError(store.batch(C, 'p1', good as unknown as BatchOperation[]), 'invalid');
+        await expectStoreError(store.delete(C, 'p1', 'ok', { ifMatch: 7 as unknown as string }), 'invalid');
+        expect(await store.count(C, {})).toBe(0);
+      });
+
+      it('ifMatch means the same on delete as on every other operation; a create ignores it', async () => {
+        const first = await put('p1', 'a', { n: 1 });
+        const second = await put('p1', 'a', { n: 2 });
+        await expectStoreError(store.delete(C, 'p1', 'a', { ifMatch: first.etag }), 'precondition-failed');
+        await expectStoreError(
+          store.batch(C, 'p1', [{ op: 'delete', id: 'a', ifMatch: first.etag }]),
+          'precondition-failed',
+        );
+        await expectStoreError(store.delete(C, 'p1', 'missing', { ifMatch: first.etag }), 'not-found');
+        await store.batch(C, 'p1', [{ op: 'delete', id: 'a', ifMatch: second.etag }]);
+        expect(await store.read(C, 'p1', 'a')).toBeUndefined();
+        const created = await store.batch(C, 'p1', [
+          { op: 'create', id: 'b', type: 'thing', body: { n: 1 }, ifMatch: '"nope"' } as BatchOperation,
+        ]);
+        expect(created[0]?.etag).toBeDefined();
+      });
+
       it('an empty batch is a no-op', async () => {
         expect(await store.batch(C, 'p1', [])).toEqual([]);
         expect(await store.count(C, {})).toBe(0);

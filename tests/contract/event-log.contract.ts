@@ -53,6 +53,8 @@ export function describeEventLogContract(name: string, factory: EventLogFactory)
         BRIDGE_ADMIN_KEY: TEST_ADMIN_KEY,
         BRIDGE_DATA_DIR: dataDir,
         BRIDGE_EVENTS_FAST_PATH: 'false',
+        // The sweeper's checkpoint is a bus-topic mechanism (the outbox topic has its own lease).
+        BRIDGE_EVENT_TOPIC: 'bus',
         COSMOS_CONTAINER: CONTAINER,
       });
       services = createServices(config, { store: fixture.store, clock, bus: new AcceptingSender() });

@@ -29,6 +29,10 @@ const HOST_ENV = {
   BRIDGE_SWEEP_SCHEDULE: '*/1 * * * * *',
   BRIDGE_SWEEP_GRACE_SECONDS: '1',
   BRIDGE_WEBHOOK_BACKOFF_BASE_MS: '50',
+  // Let propagation fall behind the writes (backpressure would otherwise keep them in step), so
+  // that the kill comes while acknowledged events are still queued or being delivered.
+  BRIDGE_EVENT_MAX_LAG_MS: '600000',
+  BRIDGE_EVENT_BACKLOG_MAX: '100000',
 };
 
 interface Ack {
@@ -159,4 +163,5 @@ test('every change acknowledged before kill -9 is delivered to the webhook at le
   } finally {
     expect(await second.stop()).toBe(0);
   }
-}, 75_000);
+  // Two host start-ups, the writes and up to CATCH_UP_MS of catch-up: generous for a busy machine.
+}, 150_000);

@@ -11,6 +11,7 @@ import { createServices, type Services } from '../../shared/container';
 import { BUS_TOPOLOGY, EVENTS_TOPIC } from '../../shared/domain/bus-topology';
 import type { BridgeCloudEvent } from '../../shared/domain/cloud-event';
 import type { Clock } from '../../shared/ports/clock';
+import type { MessageSender } from '../../shared/ports/message-sender';
 import type { WebhookTransport } from '../../shared/ports/webhook-transport';
 import { TEST_ADMIN_KEY } from './test-services';
 
@@ -37,18 +38,31 @@ export interface EventHarness {
   cleanup(): Promise<void>;
 }
 
-/** Real services over a temp-dir store and embedded bus; fast path as configured. */
-export function makeEventHarness(env: Record<string, string> = {}, clock?: Clock): EventHarness {
+/**
+ * Real services over a temp-dir store and embedded bus; fast path as configured. `sender` replaces
+ * the bus the services send to (the embedded bus is still opened, for `drain`).
+ */
+export function makeEventHarness(
+  env: Record<string, string> = {},
+  clock?: Clock,
+  options: { bus?: MessageSender } = {},
+): EventHarness {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-events-'));
   const config = loadConfig({
     BRIDGE_ADMIN_KEY: TEST_ADMIN_KEY,
     BRIDGE_DATA_DIR: dataDir,
     BRIDGE_WEBHOOK_ALLOW_PRIVATE: 'true',
+    // The broker path (Azure's): publication to the bus, marks, change feed, sweeper.
+    BRIDGE_EVENT_TOPIC: 'bus',
     ...env,
   });
   const bus = openEmbeddedBus(dataDir, BUS_TOPOLOGY, clock ? { clock } : {});
   const transport = new RecordingTransport();
-  const services = createServices(config, { bus, webhookTransport: transport, ...(clock ? { clock } : {}) });
+  const services = createServices(config, {
+    bus: options.bus ?? bus,
+    webhookTransport: transport,
+    ...(clock ? { clock } : {}),
+  });
   return {
     services,
     bus,
@@ -67,6 +81,7 @@ export function makeEventHarness(env: Record<string, string> = {}, clock?: Clock
     },
     async cleanup() {
       await services.close();
+      if (options.bus) await bus.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -333,6 +333,27 @@ describe('EmbeddedBus: peek-lock receiving', () => {
     await expect(bus.receive('work', { maxMessages: 0 })).rejects.toThrow(RangeError);
   });
 
+  it('completeAll settles many locks in one write and names the ones no longer held', async () => {
+    const clock = new ManualClock();
+    const bus = newBus({ clock, lockDurationMs: 1000 });
+    await bus.send('work', [msg('1'), msg('2'), msg('3')]);
+    const [first, second, third] = await bus.receive('work', { maxMessages: 3 });
+    await bus.complete((second as LockedMessage).lockToken);
+    expect(
+      await bus.completeAll([
+        (first as LockedMessage).lockToken,
+        (second as LockedMessage).lockToken,
+        'not-a-token',
+      ]),
+    ).toEqual(['not-a-token', (second as LockedMessage).lockToken]);
+    clock.advance(1000); // the third lock expires
+    expect(await bus.completeAll([(third as LockedMessage).lockToken])).toEqual([
+      (third as LockedMessage).lockToken,
+    ]);
+    expect(ids(await bus.receive('work', { maxMessages: 5 }))).toEqual(['3']);
+    expect(await bus.countActive('work')).toBe(1);
+  });
+
   it('complete deletes; abandon makes it visible again (now or after retryAfterMs); deliveryCount grows', async () => {
     const clock = new ManualClock();
     const bus = newBus({ clock });

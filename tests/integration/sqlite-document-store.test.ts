@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
+  changeFeedSql,
   openSqliteDocumentStore,
   SqliteDocumentStore,
 } from '../../shared/adapters/embedded/sqlite-document-store';
@@ -79,6 +80,24 @@ describe('SqliteDocumentStore specifics', () => {
     const next = await reopened.upsert('c', 'p', { id: 'b', type: 't', body: { n: 2 } });
     expect(next.etag).not.toBe(written.etag);
     await reopened.close();
+  });
+
+  it('the change feed walks the table in seq order: no index, no sort, whatever the filter', async () => {
+    const path = join(tempDir(), 'bridge.db');
+    const store = new SqliteDocumentStore({ path, purgeIntervalMs: 0 });
+    await store.upsert('c', 'p', { id: 'a', type: 't', body: {} });
+    await store.close();
+    const raw = new Database(path, { readonly: true });
+    for (const types of [0, 1, 3]) {
+      const params = { after: 0, container: 'c', now: 0, maxItems: 10, t0: 'a', t1: 'b', t2: 'c' };
+      const plan = (
+        raw.prepare(`EXPLAIN QUERY PLAN ${changeFeedSql(types)}`).all(params) as { detail: string }[]
+      )
+        .map((row) => row.detail)
+        .join(' | ');
+      expect(plan).toBe('SEARCH docs USING INTEGER PRIMARY KEY (rowid>?)');
+    }
+    raw.close();
   });
 
   it('purgeExpired deletes expired rows, and the purge timer does so by itself', async () => {

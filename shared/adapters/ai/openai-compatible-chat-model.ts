@@ -9,7 +9,7 @@
  *   calls; the refused call still counts as a failure (nothing is retried behind the lock's back).
  * - Errors are classified into the lock's failure kinds (see classify()).
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { FailureKind } from '../../domain/analysis/provider-lock';
 import {
   ChatModelError,
@@ -23,6 +23,15 @@ import {
 const MAX_MESSAGE = 500;
 /** Default answer budget: a comprehensive analysis is a few hundred tokens of JSON. */
 const DEFAULT_MAX_TOKENS = 2000;
+
+/**
+ * The SDK, loaded when the first model is built: a bridge without AI providers (the default) never
+ * pays its resident memory.
+ */
+function openai(): typeof OpenAI {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('openai') as { default: typeof OpenAI }).default;
+}
 
 export interface OpenAICompatibleOptions {
   provider: string;
@@ -52,7 +61,7 @@ export class OpenAICompatibleChatModel implements ChatModel {
     this.resolveKey = typeof options.apiKey === 'function' ? options.apiKey : undefined;
     this.timeoutMs = options.timeoutMs;
     this.staticKey = typeof options.apiKey === 'string' ? options.apiKey : undefined;
-    this.client = new OpenAI({
+    this.client = new (openai())({
       baseURL: options.baseUrl,
       // A key setter's failure is classified by complete() itself (it resolves the key first).
       apiKey: typeof options.apiKey === 'string' ? options.apiKey : 'resolved-per-request',
@@ -148,17 +157,17 @@ export class OpenAICompatibleChatModel implements ChatModel {
     if (error instanceof ChatModelError) return error;
     // The SDK recognises its own abort only when the runtime's AbortError is recognisable (not always
     // so across realms, e.g. under test runners); a connection error at the deadline is the timeout.
-    const atDeadline = error instanceof OpenAI.APIConnectionError && elapsedMs >= this.timeoutMs - 10;
+    const atDeadline = error instanceof openai().APIConnectionError && elapsedMs >= this.timeoutMs - 10;
     if (
-      error instanceof OpenAI.APIConnectionTimeoutError ||
-      error instanceof OpenAI.APIUserAbortError ||
+      error instanceof openai().APIConnectionTimeoutError ||
+      error instanceof openai().APIUserAbortError ||
       atDeadline
     ) {
       return this.fail('timeout', `no answer within ${this.timeoutMs} ms (AI_TIMEOUT_MS)`);
     }
-    if (error instanceof OpenAI.APIConnectionError)
+    if (error instanceof openai().APIConnectionError)
       return this.fail('network', messageOf(error.cause ?? error));
-    if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
+    if (error instanceof openai().APIError && typeof error.status === 'number') {
       const status = error.status;
       const kind: FailureKind =
         status === 401 || status === 403

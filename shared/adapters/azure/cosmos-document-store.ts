@@ -63,19 +63,22 @@ import {
 import { fromCosmosItem, type CosmosItem } from '../cosmos-item';
 import { httpStatus, storeErrorCodeForStatus, toStoreError } from './cosmos-errors';
 import {
-  checkBatchSize,
-  checkId,
+  checkFeedItems,
+  DEFAULT_FEED_ITEMS,
   checkPk,
   encodeQueryContinuation,
   isValidId,
-  withOperationIndex,
+  prepareBatch,
+  prepareOperation,
+  prepareWrite,
+  type PreparedOperation,
+  type PreparedWrite,
 } from '../document-rules';
 import { countQuery, pageQuery } from './cosmos-query';
 import { rangeContinuation, readRangeContinuation } from './cosmos-feed-range';
 import { rangeKey } from '../../domain/event-cursor';
 
 export { MAX_BATCH_OPERATIONS } from '../document-rules';
-const DEFAULT_FEED_ITEMS = 100;
 /** Feed pages read in one changeFeed call while a type filter keeps finding nothing. */
 const MAX_FEED_PAGES_PER_CALL = 1000;
 /** Pages one readFeedRange call reads while a type filter keeps finding too little. */
@@ -143,17 +146,6 @@ interface CommonStoreOptions {
 
 export type CosmosDocumentStoreOptions = CommonStoreOptions &
   ({ database: Database } | { client: CosmosClient; databaseId: string });
-
-/** A validated write, its body already normalised to plain JSON. */
-interface WriteOp {
-  op: 'create' | 'upsert' | 'replace';
-  id: string;
-  type: string;
-  body: unknown;
-  ttlSeconds?: number;
-  ifMatch?: string;
-}
-type PreparedOp = WriteOp | { op: 'delete'; id: string; ifMatch?: string };
 
 type StoredItem = CosmosItem & ItemDefinition;
 
@@ -245,7 +237,7 @@ export class CosmosDocumentStore implements DocumentStore {
   async delete(container: string, pk: string, id: string, options?: { ifMatch?: string }): Promise<void> {
     await this.call(`delete ${container}/${pk}/${id}`, async () => {
       const c = await this.container(container);
-      const op = prepareOp({ op: 'delete', id, ifMatch: options?.ifMatch });
+      const op = prepareOperation({ op: 'delete', id, ifMatch: options?.ifMatch });
       await c
         .item(op.id, checkPk(pk))
         .delete(op.ifMatch === undefined ? undefined : ifMatchCondition(op.ifMatch));
@@ -256,15 +248,7 @@ export class CosmosDocumentStore implements DocumentStore {
     return this.call(`batch ${container}/${pk}`, async () => {
       const c = await this.container(container);
       checkPk(pk);
-      if (!Array.isArray(operations)) throw new StoreError('invalid', 'operations must be an array');
-      checkBatchSize(operations);
-      const prepared = operations.map((op, index) => {
-        try {
-          return prepareOp(op);
-        } catch (error) {
-          throw withOperationIndex(error, index);
-        }
-      });
+      const prepared = prepareBatch(operations);
       if (prepared.length === 0) return [];
       const now = this.clock.now();
       const inputs = prepared.map((op) => this.toOperationInput(pk, op, now));
@@ -328,10 +312,7 @@ export class CosmosDocumentStore implements DocumentStore {
   ): Promise<ChangeFeedPage> {
     return this.call(`changeFeed ${container}`, async () => {
       const c = await this.container(container);
-      const maxItems = options?.maxItems ?? DEFAULT_FEED_ITEMS;
-      if (!Number.isInteger(maxItems) || maxItems < 1) {
-        throw new StoreError('invalid', 'maxItems must be a positive integer');
-      }
+      const maxItems = checkFeedItems(options?.maxItems);
       const from = decodeFeedContinuation(options?.continuation);
       const types = options?.types && options.types.length > 0 ? new Set(options.types) : undefined;
       const iterator = c.items.getChangeFeedIterator<StoredItem>({
@@ -528,8 +509,9 @@ export class CosmosDocumentStore implements DocumentStore {
     }
   }
 
-  private toItem(pk: string, op: WriteOp, now: number): StoredItem {
-    const item: StoredItem = { id: op.id, pk, type: op.type, body: op.body, tsMs: now };
+  private toItem(pk: string, op: PreparedWrite, now: number): StoredItem {
+    // The body as plain JSON (the shared rules serialised it once): what Cosmos DB would store.
+    const item: StoredItem = { id: op.id, pk, type: op.type, body: JSON.parse(op.json), tsMs: now };
     if (op.ttlSeconds !== undefined) {
       item.ttl = op.ttlSeconds;
       item.expiresAtMs = now + op.ttlSeconds * 1000;
@@ -538,7 +520,7 @@ export class CosmosDocumentStore implements DocumentStore {
   }
 
   /** Each operation names the batch's partition key too (the SDK checks they agree). */
-  private toOperationInput(pk: string, op: PreparedOp, now: number): OperationInput {
+  private toOperationInput(pk: string, op: PreparedOperation, now: number): OperationInput {
     if (op.op === 'delete') {
       // The REST batch format takes ifMatch on every operation; the SDK's type for Delete omits it.
       const input: OperationInput & { ifMatch?: string } = {
@@ -590,50 +572,6 @@ export function openCosmosDocumentStore(
   });
 }
 
-function prepareOp(op: BatchOperation): PreparedOp {
-  if (typeof op !== 'object' || op === null)
-    throw new StoreError('invalid', 'an operation must be an object');
-  checkId(op.id);
-  const ifMatch = op.op === 'create' ? undefined : op.ifMatch;
-  if (ifMatch !== undefined && typeof ifMatch !== 'string')
-    throw new StoreError('invalid', 'ifMatch must be a string');
-  if (op.op === 'delete') return { op: 'delete', id: op.id, ifMatch };
-  if (op.op !== 'create' && op.op !== 'upsert' && op.op !== 'replace') {
-    throw new StoreError('invalid', `unknown operation ${JSON.stringify((op as { op?: unknown }).op)}`);
-  }
-  if (typeof op.type !== 'string' || op.type === '')
-    throw new StoreError('invalid', 'type must be a non-empty string');
-  if (op.ttlSeconds !== undefined && (!Number.isInteger(op.ttlSeconds) || op.ttlSeconds < 1)) {
-    throw new StoreError('invalid', 'ttlSeconds must be a positive integer');
-  }
-  return {
-    op: op.op,
-    id: op.id,
-    type: op.type,
-    body: normalise(op.body),
-    ttlSeconds: op.ttlSeconds,
-    ifMatch,
-  };
-}
-
-function prepareWrite(op: Exclude<BatchOperation, { op: 'delete' }>): WriteOp {
-  const prepared = prepareOp(op);
-  if (prepared.op === 'delete') throw new StoreError('invalid', 'expected a write');
-  return prepared;
-}
-
-/** The body as plain JSON (dates become strings, undefined members vanish), or 'invalid'. */
-function normalise(body: unknown): unknown {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(body);
-  } catch (error) {
-    throw new StoreError('invalid', `body is not JSON-serialisable: ${(error as Error).message}`);
-  }
-  if (json === undefined) throw new StoreError('invalid', 'body is not JSON-serialisable');
-  return JSON.parse(json) as unknown;
-}
-
 function ifMatchCondition(etag: string) {
   return { accessCondition: { type: 'IfMatch', condition: etag } };
 }
@@ -660,11 +598,11 @@ function required(resource: StoredItem | undefined): StoredItem {
 }
 
 function batchOperationError(
-  prepared: PreparedOp[],
+  prepared: PreparedOperation[],
   results: OperationResponse[],
   index: number,
 ): StoreError {
-  const op = prepared[index] as PreparedOp;
+  const op = prepared[index] as PreparedOperation;
   const status = (results[index] as OperationResponse).statusCode;
   let code = storeErrorCodeForStatus(status);
   // An upsert with ifMatch runs as a replace: a missing document fails its precondition.

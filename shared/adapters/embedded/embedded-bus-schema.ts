@@ -18,14 +18,27 @@
  * STAT4), `IN (…)` lists and UPDATE … RETURNING (both go through temporary tables).
  */
 import type Database from 'better-sqlite3';
+import type { Migration } from './sqlite-migrations';
 
-export const BASE_SCHEMA = `
-  CREATE TABLE IF NOT EXISTS entities (
-    id INTEGER PRIMARY KEY,
-    path TEXT NOT NULL UNIQUE,
-    last_seq INTEGER NOT NULL DEFAULT 0
-  );
-`;
+/**
+ * The versioned part of bus.db (see ./sqlite-migrations.ts): version 1 is the layout of the release
+ * before versioning. The per-entity tables below are created on open for the entities of the
+ * topology in use (IF NOT EXISTS); tables of entities a topology no longer names are left as they are.
+ */
+export const BUS_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'the unversioned layout of the previous release',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS entities (
+          id INTEGER PRIMARY KEY,
+          path TEXT NOT NULL UNIQUE,
+          last_seq INTEGER NOT NULL DEFAULT 0
+        );
+      `),
+  },
+];
 
 /** Forgotten duplicate-detection ids per send, while old buckets remain. */
 export const FORGET_CHUNK = 1000;

@@ -3,23 +3,33 @@
  * (etags, conditional writes, transactional batches inside a partition, TTL and a latest-version
  * change feed). One file may be shared by several processes: WAL mode, a busy timeout, and every
  * write in a BEGIN IMMEDIATE transaction so writers (and thus sequence numbers) are serialised.
+ *
+ * Layout (schema version 2, ./sqlite-document-schema.ts): a document's row is keyed by its `seq`,
+ * its commit position, so every write appends at the end of the table (a rewrite moves the row),
+ * the change feed is a walk in key order, and the etag is derived from the seq. Sequence numbers
+ * are handed out in memory inside a commit group and the counter is written once per group.
  */
 import Database from 'better-sqlite3';
 import { databaseOpenFailure, preparePrivateDatabase } from './private-files';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../../ports/clock';
 import {
-  checkBatchSize,
-  checkId,
+  checkContainer,
+  checkFeedItems,
   checkLimit,
   checkPk,
   decodeQueryContinuation,
-  DEFAULT_FEED_ITEMS,
   encodeQueryContinuation,
   FIELD_NAME,
+  prepareBatch,
+  prepareOperation,
+  prepareWrite,
   withOperationIndex,
+  type PreparedOperation,
 } from '../document-rules';
 import { GroupCommit, isSqliteError } from './group-commit';
+import { migrate } from './sqlite-migrations';
+import { DOCUMENT_STORE_MIGRATIONS, etagOf } from './sqlite-document-schema';
 import {
   bindCollection,
   StoreError,
@@ -46,63 +56,35 @@ export interface SqliteDocumentStoreOptions {
 }
 
 export { MAX_BATCH_OPERATIONS } from '../document-rules';
-// Cosmos DB rejects these characters in ids; rejecting them here keeps both stores alike.
 
 interface DocRow {
+  seq: number;
   pk: string;
   id: string;
   type: string;
   body: string;
-  etag: string;
   ts: number;
   expires_at: number | null;
-  seq: number;
 }
 
-/** A validated operation, its body already serialised so no JSON work happens under the write lock. */
-type PreparedOp =
-  | {
-      op: 'create' | 'upsert' | 'replace';
-      id: string;
-      type: string;
-      json: string;
-      ttlSeconds?: number;
-      ifMatch?: string;
-    }
-  | { op: 'delete'; id: string; ifMatch?: string };
+/** The current row of a key, as a write sees it. */
+type CurrentRow = Pick<DocRow, 'seq' | 'expires_at'>;
 
 interface Applied {
   id: string;
   type?: string;
   json?: string;
-  etag?: string;
   seq?: number;
   ts: number;
   expiresAt: number | null;
 }
 
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS docs (
-    container TEXT NOT NULL,
-    pk TEXT NOT NULL,
-    id TEXT NOT NULL,
-    type TEXT NOT NULL,
-    body TEXT NOT NULL,
-    etag TEXT NOT NULL,
-    ts INTEGER NOT NULL,
-    expires_at INTEGER,
-    seq INTEGER NOT NULL,
-    PRIMARY KEY (container, pk, id)
-  ) WITHOUT ROWID;
-  CREATE UNIQUE INDEX IF NOT EXISTS docs_by_seq ON docs (container, seq);
-  CREATE INDEX IF NOT EXISTS docs_by_type ON docs (container, type, pk, id);
-  CREATE INDEX IF NOT EXISTS docs_by_expiry ON docs (expires_at) WHERE expires_at IS NOT NULL;
-  CREATE TABLE IF NOT EXISTS seq_counter (k INTEGER PRIMARY KEY CHECK (k = 0), seq INTEGER NOT NULL);
-  INSERT OR IGNORE INTO seq_counter (k, seq) VALUES (0, 0);
-`;
-
-const COLUMNS = 'pk, id, type, body, etag, ts, expires_at, seq';
+const COLUMNS = 'seq, pk, id, type, body, ts, expires_at';
 const LIVE = '(expires_at IS NULL OR expires_at > @now)';
+/** Expired rows deleted per step of a purge; steps yield to the event loop in between. */
+const PURGE_CHUNK = 1000;
+/** ~40 MB of WAL between checkpoints: hot pages (the table's tail) are copied once per checkpoint. */
+const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
 export class SqliteDocumentStore implements DocumentStore {
   private readonly db: Database.Database;
@@ -113,13 +95,14 @@ export class SqliteDocumentStore implements DocumentStore {
   private readonly group: GroupCommit;
   /** Query and count statements, one per filter shape (field values are bound, never inlined). */
   private readonly dynamic = new Map<string, Database.Statement>();
-  /** Applies operations in one BEGIN IMMEDIATE transaction; all or nothing. */
-  private readonly applyAll: (
-    container: string,
-    pk: string,
-    ops: PreparedOp[],
-    isBatch: boolean,
-  ) => Applied[];
+  /**
+   * The last sequence number handed out. Read from the counter row when a group begins (another
+   * process may have moved it) and never lowered, so a seq once seen by a reader is never reused,
+   * even when a commit fails.
+   */
+  private lastSeq = 0;
+  private persistedSeq = 0;
+  private purging = false;
 
   constructor(options: SqliteDocumentStoreOptions) {
     if (options.path !== ':memory:') preparePrivateDatabase(options.path);
@@ -134,36 +117,29 @@ export class SqliteDocumentStore implements DocumentStore {
       this.db.pragma('busy_timeout = 5000');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-      this.db.transaction(() => this.db.exec(SCHEMA)).immediate();
+      this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      // Sort and temporary tables in memory, not in temporary files.
+      this.db.pragma('temp_store = MEMORY');
+      migrate(this.db, `the document store ${options.path}`, DOCUMENT_STORE_MIGRATIONS);
       this.statements = prepareStatements(this.db);
-      this.group = new GroupCommit(this.db, toStoreError);
+      this.group = new GroupCommit(this.db, toStoreError, {
+        begin: () => {
+          const stored = this.statements.readSeq.get() as number;
+          this.lastSeq = Math.max(this.lastSeq, stored);
+          this.persistedSeq = stored;
+        },
+        beforeCommit: () => {
+          if (this.lastSeq !== this.persistedSeq) this.statements.writeSeq.run(this.lastSeq);
+        },
+      });
     } catch (error) {
       this.db.close();
       throw databaseOpenFailure(options.path, error) ?? toStoreError(error);
     }
-    this.applyAll = this.db.transaction(
-      (container: string, pk: string, ops: PreparedOp[], isBatch: boolean) => {
-        // Read the clock under the write lock so `ts` follows commit order.
-        const now = this.clock.now();
-        return ops.map((op, index) => {
-          try {
-            return this.applyOne(container, pk, op, now);
-          } catch (error) {
-            throw isBatch ? withOperationIndex(error, index) : error;
-          }
-        });
-      },
-    ).immediate;
 
     const interval = options.purgeIntervalMs ?? 60_000;
     if (interval > 0) {
-      this.timer = setInterval(() => {
-        try {
-          this.purgeExpired();
-        } catch {
-          // Busy or closed: the next tick tries again, and readers never see expired docs anyway.
-        }
-      }, interval);
+      this.timer = setInterval(() => this.purgeInSteps(), interval);
       this.timer.unref();
     }
   }
@@ -171,7 +147,7 @@ export class SqliteDocumentStore implements DocumentStore {
   async read<T>(container: string, pk: string, id: string): Promise<StoredDocument<T> | undefined> {
     return this.guard(() => {
       const row = this.statements.get.get(container, pk, id) as DocRow | undefined;
-      return row && isLive(row, this.clock.now()) ? toDocument<T>(row) : undefined;
+      return row && isLive(row.expires_at, this.clock.now()) ? toDocument<T>(row, pk, id) : undefined;
     });
   }
 
@@ -181,9 +157,8 @@ export class SqliteDocumentStore implements DocumentStore {
     doc: { id: string; type: string; body: T },
     options?: WriteOptions,
   ): Promise<StoredDocument<T>> {
-    return this.grouped(() =>
-      this.writeOne<T>(container, pk, { op: 'create', ...doc, ttlSeconds: options?.ttlSeconds }),
-    );
+    const op = this.guard(() => prepareWrite({ op: 'create', ...doc, ttlSeconds: options?.ttlSeconds }));
+    return this.written(() => this.writeOne<T>(checkContainer(container), checkPk(pk), op));
   }
 
   async upsert<T>(
@@ -192,38 +167,45 @@ export class SqliteDocumentStore implements DocumentStore {
     doc: { id: string; type: string; body: T },
     options?: WriteOptions,
   ): Promise<StoredDocument<T>> {
-    return this.grouped(() =>
-      this.writeOne<T>(container, pk, {
-        op: 'upsert',
-        ...doc,
-        ttlSeconds: options?.ttlSeconds,
-        ifMatch: options?.ifMatch,
-      }),
+    const op = this.guard(() =>
+      prepareWrite({ op: 'upsert', ...doc, ttlSeconds: options?.ttlSeconds, ifMatch: options?.ifMatch }),
     );
+    return this.written(() => this.writeOne<T>(checkContainer(container), checkPk(pk), op));
   }
 
   async delete(container: string, pk: string, id: string, options?: { ifMatch?: string }): Promise<void> {
-    await this.grouped(() => {
-      const op = prepareOp({ op: 'delete', id, ifMatch: options?.ifMatch });
-      this.applyAll(checkContainer(container), checkPk(pk), [op], false);
+    const op = this.guard(() => prepareOperation({ op: 'delete', id, ifMatch: options?.ifMatch }));
+    await this.written(() => {
+      const c = checkContainer(container);
+      const p = checkPk(pk);
+      const now = this.clock.now();
+      this.apply(c, p, [this.check(c, p, op, now, new Map())], now);
     });
   }
 
   async batch(container: string, pk: string, operations: BatchOperation[]): Promise<BatchResult[]> {
-    return this.grouped(() => {
-      checkBatchSize(operations);
-      const prepared = operations.map((op, index) => {
+    const prepared = this.guard(() => prepareBatch(operations));
+    if (prepared.length === 0) return [];
+    return this.written(() => {
+      const c = checkContainer(container);
+      const p = checkPk(pk);
+      // Read the clock under the write lock so `ts` follows commit order.
+      const now = this.clock.now();
+      // Every operation is checked first, against the stored rows and the batch's own earlier
+      // operations; only then is anything written, so a batch applies completely or not at all
+      // without a savepoint (and its statement journal) per batch.
+      const planned = new Map<string, CurrentRow | undefined>();
+      const checked = prepared.map((op, index) => {
         try {
-          return prepareOp(op);
+          return this.check(c, p, op, now, planned);
         } catch (error) {
           throw withOperationIndex(error, index);
         }
       });
-      if (prepared.length === 0) return [];
-      return this.applyAll(checkContainer(container), checkPk(pk), prepared, true).map((applied) =>
-        applied.etag === undefined
+      return this.apply(c, p, checked, now).map((applied): BatchResult =>
+        applied.seq === undefined
           ? { id: applied.id, ts: applied.ts }
-          : { id: applied.id, etag: applied.etag, seq: applied.seq, ts: applied.ts },
+          : { id: applied.id, etag: etagOf(applied.seq), seq: applied.seq, ts: applied.ts },
       );
     });
   }
@@ -238,12 +220,15 @@ export class SqliteDocumentStore implements DocumentStore {
         Object.assign(params, { afterPk, afterId });
       }
       // One row more than asked tells whether another page exists, so the last page has no token.
-      const sql = `SELECT ${COLUMNS} FROM docs WHERE ${where.join(' AND ')} ORDER BY pk, id LIMIT @take`;
+      // Pages come in (pk, id) order: walk the key index in that order (checking the type as it goes)
+      // rather than letting the planner take the type index and sort everything of that type per page.
+      const sql = `SELECT ${COLUMNS} FROM docs INDEXED BY docs_by_key WHERE ${where.join(' AND ')}
+                   ORDER BY pk, id LIMIT @take`;
       const rows = this.statement(sql).all({ ...params, take: limit + 1 }) as DocRow[];
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
-        items: page.map((row) => toDocument<T>(row)),
+        items: page.map((row) => toDocument<T>(row, row.pk, row.id)),
         continuation: rows.length > limit && last ? encodeQueryContinuation(last.pk, last.id) : undefined,
       };
     });
@@ -263,35 +248,52 @@ export class SqliteDocumentStore implements DocumentStore {
   ): Promise<ChangeFeedPage> {
     return this.guard(() => {
       const after = decodeFeedContinuation(options.continuation);
-      const maxItems = options.maxItems ?? DEFAULT_FEED_ITEMS;
-      if (!Number.isInteger(maxItems) || maxItems < 1) {
-        throw new StoreError('invalid', 'maxItems must be a positive integer');
-      }
+      const maxItems = checkFeedItems(options.maxItems);
       // A row's seq is its latest write, and writers commit in seq order (one writer at a time), so
       // everything at or below the highest seq a reader sees is already visible: paging by seq never
       // skips an item.
       const params = { container: checkContainer(container), after, now: this.clock.now(), maxItems };
       const types = options.types ?? [];
-      // A type filter scans the same seq order and skips other kinds (no extra index to maintain on writes).
-      const rows = (
-        types.length === 0
-          ? this.statements.feed.all(params)
-          : this.statement(
-              `SELECT ${COLUMNS} FROM docs WHERE container = @container AND seq > @after AND ${LIVE}
-               AND type IN (${types.map((_, i) => `@t${i}`).join(', ')}) ORDER BY seq LIMIT @maxItems`,
-            ).all({ ...params, ...Object.fromEntries(types.map((t, i) => [`t${i}`, t])) })
-      ) as DocRow[];
+      const rows = this.statement(changeFeedSql(types.length)).all({
+        ...params,
+        ...Object.fromEntries(types.map((t, i) => [`t${i}`, t])),
+      }) as DocRow[];
       const last = rows[rows.length - 1];
       return {
-        items: rows.map((row) => toDocument(row)),
+        items: rows.map((row) => toDocument(row, row.pk, row.id)),
         continuation: String(last ? last.seq : after),
       };
     });
   }
 
-  /** Deletes expired documents (they are already invisible); returns how many. */
-  purgeExpired(): number {
-    return this.guard(() => this.statements.purge.run(this.clock.now()).changes);
+  /** Deletes expired documents (they are already invisible), up to `limit`; returns how many. */
+  purgeExpired(limit = Number.MAX_SAFE_INTEGER): number {
+    return this.guard(() => {
+      let purged = 0;
+      while (purged < limit) {
+        const changes = this.statements.purge.run(this.clock.now()).changes;
+        purged += changes;
+        if (changes < PURGE_CHUNK) break;
+      }
+      return purged;
+    });
+  }
+
+  /** The timer's purge: one chunk per event-loop turn, so a large expiry never stalls requests. */
+  private purgeInSteps(): void {
+    if (this.purging) return;
+    this.purging = true;
+    const step = () => {
+      let more = false;
+      try {
+        more = this.db.open && this.purgeExpired(PURGE_CHUNK) >= PURGE_CHUNK;
+      } catch {
+        // Busy or closed: the next tick tries again, and readers never see expired docs anyway.
+      }
+      if (more) setImmediate(step);
+      else this.purging = false;
+    };
+    step();
   }
 
   collection(name: string): DocumentCollection {
@@ -302,9 +304,13 @@ export class SqliteDocumentStore implements DocumentStore {
     this.guard(() => this.statements.ping.get());
   }
 
-  /** Runs a write in the current commit group; resolves after the group's COMMIT. */
-  private grouped<R>(write: () => R): Promise<R> {
-    return this.guard(() => this.group.run(write));
+  /**
+   * Runs a write in the current commit group; resolves after the group's COMMIT. The write checks
+   * everything before its first statement (see `check`), so only SQLite itself can fail it midway,
+   * and then the whole group rolls back (GroupCommit.runChecked).
+   */
+  private written<R>(write: () => R): Promise<R> {
+    return this.guard(() => this.group.runChecked(write));
   }
 
   async close(): Promise<void> {
@@ -313,48 +319,75 @@ export class SqliteDocumentStore implements DocumentStore {
     if (this.db.open) this.db.close();
   }
 
-  private writeOne<T>(container: string, pk: string, op: BatchOperation): StoredDocument<T> {
-    return this.guard(() => {
-      const [applied] = this.applyAll(checkContainer(container), checkPk(pk), [prepareOp(op)], false);
-      if (!applied?.etag || applied.json === undefined || applied.type === undefined) {
-        throw new Error('write produced no document');
-      }
-      const doc: StoredDocument<T> = {
-        id: applied.id,
-        pk,
-        type: applied.type,
-        body: JSON.parse(applied.json) as T,
-        etag: applied.etag,
-        ts: applied.ts,
-      };
-      if (applied.seq !== undefined) doc.seq = applied.seq;
-      if (applied.expiresAt !== null) doc.expiresAt = applied.expiresAt;
-      return doc;
-    });
+  private writeOne<T>(container: string, pk: string, op: PreparedOperation): StoredDocument<T> {
+    const now = this.clock.now();
+    const [applied] = this.apply(container, pk, [this.check(container, pk, op, now, new Map())], now);
+    if (applied?.seq === undefined || applied.json === undefined || applied.type === undefined) {
+      throw new Error('write produced no document');
+    }
+    const doc: StoredDocument<T> = {
+      id: applied.id,
+      pk,
+      type: applied.type,
+      body: JSON.parse(applied.json) as T,
+      etag: etagOf(applied.seq),
+      ts: applied.ts,
+      seq: applied.seq,
+    };
+    if (applied.expiresAt !== null) doc.expiresAt = applied.expiresAt;
+    return doc;
   }
 
-  /** One operation inside the open write transaction; an expired row counts as absent. */
-  private applyOne(container: string, pk: string, op: PreparedOp, now: number): Applied {
-    const row = this.statements.get.get(container, pk, op.id) as DocRow | undefined;
-    const current = row && isLive(row, now) ? row : undefined;
+  /**
+   * Checks one operation against the key's current row (an expired row counts as absent), or what
+   * an earlier operation of the same batch left there (`planned`, which it then updates); writes
+   * nothing. Returns the row the operation replaces or deletes.
+   */
+  private check(
+    container: string,
+    pk: string,
+    op: PreparedOperation,
+    now: number,
+    planned: Map<string, CurrentRow | undefined>,
+  ): { op: PreparedOperation; current: CurrentRow | undefined } {
+    let current: CurrentRow | undefined;
+    if (planned.has(op.id)) current = planned.get(op.id);
+    else {
+      const row = this.statements.current.get(container, pk, op.id) as CurrentRow | undefined;
+      current = row && isLive(row.expires_at, now) ? row : undefined;
+    }
     if (op.op === 'create' && current) {
       throw new StoreError('conflict', `document ${op.id} already exists`);
     }
     if ((op.op === 'replace' || op.op === 'delete') && !current) {
       throw new StoreError('not-found', `document ${op.id} does not exist`);
     }
-    if (op.op !== 'create' && op.ifMatch !== undefined && current?.etag !== op.ifMatch) {
+    if (op.ifMatch !== undefined && (current === undefined || etagOf(current.seq) !== op.ifMatch)) {
       throw new StoreError('precondition-failed', `document ${op.id} does not have etag ${op.ifMatch}`);
     }
-    if (op.op === 'delete') {
-      this.statements.remove.run(container, pk, op.id);
-      return { id: op.id, ts: now, expiresAt: null };
-    }
-    const seq = this.statements.nextSeq.get() as number;
-    const etag = `"${seq.toString(16)}"`;
-    const expiresAt = op.ttlSeconds === undefined ? null : now + op.ttlSeconds * 1000;
-    this.statements.put.run(container, pk, op.id, op.type, op.json, etag, now, expiresAt, seq);
-    return { id: op.id, type: op.type, json: op.json, etag, seq, ts: now, expiresAt };
+    // A later operation on the same key sees this one: deleted, or a write with an etag nobody holds yet.
+    planned.set(op.id, op.op === 'delete' ? undefined : { seq: Number.NaN, expires_at: null });
+    return { op, current };
+  }
+
+  /** Writes checked operations (the write lock is held, inside a group: see `lastSeq`). */
+  private apply(
+    container: string,
+    pk: string,
+    checked: { op: PreparedOperation; current: CurrentRow | undefined }[],
+    now: number,
+  ): Applied[] {
+    return checked.map(({ op }): Applied => {
+      if (op.op === 'delete') {
+        this.statements.remove.run(container, pk, op.id);
+        return { id: op.id, ts: now, expiresAt: null };
+      }
+      const seq = ++this.lastSeq;
+      const expiresAt = op.ttlSeconds === undefined ? null : now + op.ttlSeconds * 1000;
+      // The key is unique: REPLACE drops the row's previous version (expired or not) in the same step.
+      this.statements.put.run(seq, container, pk, op.id, op.type, op.json, now, expiresAt);
+      return { id: op.id, type: op.type, json: op.json, seq, ts: now, expiresAt };
+    });
   }
 
   private statement(sql: string): Database.Statement {
@@ -388,62 +421,35 @@ export function openSqliteDocumentStore(
 function prepareStatements(db: Database.Database) {
   return {
     get: db.prepare(`SELECT ${COLUMNS} FROM docs WHERE container = ? AND pk = ? AND id = ?`),
-    nextSeq: db.prepare('UPDATE seq_counter SET seq = seq + 1 WHERE k = 0 RETURNING seq').pluck(),
+    current: db.prepare('SELECT seq, expires_at FROM docs WHERE container = ? AND pk = ? AND id = ?'),
+    readSeq: db.prepare('SELECT seq FROM seq_counter WHERE k = 0').pluck(),
+    writeSeq: db.prepare('UPDATE seq_counter SET seq = ? WHERE k = 0'),
     put: db.prepare(
-      `INSERT INTO docs (container, pk, id, type, body, etag, ts, expires_at, seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (container, pk, id) DO UPDATE SET type = excluded.type, body = excluded.body,
-         etag = excluded.etag, ts = excluded.ts, expires_at = excluded.expires_at, seq = excluded.seq`,
+      `INSERT OR REPLACE INTO docs (seq, container, pk, id, type, body, ts, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     remove: db.prepare('DELETE FROM docs WHERE container = ? AND pk = ? AND id = ?'),
-    feed: db.prepare(
-      `SELECT ${COLUMNS} FROM docs WHERE container = @container AND seq > @after AND ${LIVE}
-       ORDER BY seq LIMIT @maxItems`,
+    purge: db.prepare(
+      `DELETE FROM docs WHERE seq IN
+         (SELECT seq FROM docs WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ${PURGE_CHUNK})`,
     ),
-    purge: db.prepare('DELETE FROM docs WHERE expires_at IS NOT NULL AND expires_at <= ?'),
     ping: db.prepare('SELECT 1'),
   };
 }
 
-function prepareOp(op: BatchOperation): PreparedOp {
-  checkId(op.id);
-  const ifMatch = op.op === 'create' ? undefined : op.ifMatch;
-  if (ifMatch !== undefined && typeof ifMatch !== 'string') {
-    throw new StoreError('invalid', 'ifMatch must be a string');
-  }
-  if (op.op === 'delete') return { op: 'delete', id: op.id, ifMatch: op.ifMatch };
-  if (typeof op.type !== 'string' || op.type === '') {
-    throw new StoreError('invalid', 'type must be a non-empty string');
-  }
-  if (op.ttlSeconds !== undefined && (!Number.isInteger(op.ttlSeconds) || op.ttlSeconds < 1)) {
-    throw new StoreError('invalid', 'ttlSeconds must be a positive integer');
-  }
-  return {
-    op: op.op,
-    id: op.id,
-    type: op.type,
-    json: serialise(op.body),
-    ttlSeconds: op.ttlSeconds,
-    ifMatch,
-  };
-}
-
-function serialise(body: unknown): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(body);
-  } catch (error) {
-    throw new StoreError('invalid', `body is not JSON-serialisable: ${(error as Error).message}`);
-  }
-  if (json === undefined) throw new StoreError('invalid', 'body is not JSON-serialisable');
-  return json;
-}
-
-function checkContainer(container: unknown): string {
-  if (typeof container !== 'string' || container === '') {
-    throw new StoreError('invalid', 'container must be a non-empty string');
-  }
-  return container;
+/**
+ * The change feed's query: a walk of the table in key (= seq) order from the continuation. NOT
+ * INDEXED keeps the planner from taking the type or key index for the equality constraints and then
+ * sorting every matching row by seq (a cost growing with the table); a type filter skips other
+ * kinds during the walk (no extra index to maintain on every write).
+ */
+export function changeFeedSql(typeCount: number): string {
+  const typeFilter =
+    typeCount === 0
+      ? ''
+      : ` AND type IN (${Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ')})`;
+  return `SELECT ${COLUMNS} FROM docs NOT INDEXED WHERE seq > @after AND container = @container AND ${LIVE}${typeFilter}
+          ORDER BY seq LIMIT @maxItems`;
 }
 
 /** WHERE clauses and bound parameters shared by query and count. */
@@ -496,17 +502,17 @@ function decodeFeedContinuation(token: string | undefined): number {
   return Number(token);
 }
 
-function isLive(row: DocRow, now: number): boolean {
-  return row.expires_at === null || row.expires_at > now;
+function isLive(expiresAt: number | null, now: number): boolean {
+  return expiresAt === null || expiresAt > now;
 }
 
-function toDocument<T>(row: DocRow): StoredDocument<T> {
+function toDocument<T>(row: DocRow, pk: string, id: string): StoredDocument<T> {
   const doc: StoredDocument<T> = {
-    id: row.id,
-    pk: row.pk,
+    id,
+    pk,
     type: row.type,
     body: JSON.parse(row.body) as T,
-    etag: row.etag,
+    etag: etagOf(row.seq),
     ts: row.ts,
     seq: row.seq,
   };

@@ -133,11 +133,13 @@ describe('outbox, propagation and replay', () => {
       events: 0,
       published: 0,
       alreadyPublished: 0,
+      quarantined: 0,
     });
     expect(await h.services.changeFeed.accept([...noise, ...items], 1)).toEqual({
       events: 1,
       published: 1,
       alreadyPublished: 0,
+      quarantined: 0,
     });
     expect((await h.drain('admin-portal')).map((e) => e.id)).toEqual(['user:fin:1']);
   });

@@ -73,7 +73,8 @@ describe('reserved event types (issue 9 item 8)', () => {
       datacontenttype: 'application/json' as const,
       data: {},
     };
-    expect(() => outboxOperation(1, event, 0, 60)).toThrow(/BRIDGE_EVENT_TYPES/);
-    expect(() => outboxOperation(1, { ...event, type: 'user_update' }, 0, 60)).not.toThrow();
+    const limits = { retentionSeconds: 60, maxEventBytes: 256 * 1024 };
+    expect(() => outboxOperation(1, event, 0, limits)).toThrow(/BRIDGE_EVENT_TYPES/);
+    expect(() => outboxOperation(1, { ...event, type: 'user_update' }, 0, limits)).not.toThrow();
   });
 });

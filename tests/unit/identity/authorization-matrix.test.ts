@@ -21,7 +21,9 @@
  */
 import { app, type HttpHandler, type HttpFunctionOptions } from '@azure/functions';
 import { setServices, type Services } from '../../../shared/container';
-import { endUserPrincipal } from '../../../shared/services/principal';
+import type { OutboxItem } from '../../../shared/services/event-outbox';
+import { EventQuarantine } from '../../../shared/services/event-quarantine';
+import { endUserPrincipal, keyPrincipal } from '../../../shared/services/principal';
 import type { Scope } from '../../../shared/services/scopes';
 import { loadAllRoutes } from '../../helpers/all-routes';
 import { invokeHandler, type HandlerRequest } from '../../helpers/invoke-handler';
@@ -45,6 +47,8 @@ interface Fixtures {
   services: Services;
   /** A fresh API key id (for key routes that consume one). */
   freshKeyId(): Promise<string>;
+  /** A fresh quarantine entry (a committed event refused by a running consumer); its id. */
+  quarantined(): Promise<string>;
 }
 
 interface Target {
@@ -126,6 +130,15 @@ const MATRIX: Record<string, Entry> = {
   'events-stream-tickets-create': {
     request: () => ({ method: 'POST' }),
     expect: { admin: 201, service: 201, user: 201, own: 201, other: 201 },
+  },
+  'events-quarantine-delete': {
+    request: async (t) => ({ method: 'DELETE', params: { id: await t.fx.quarantined() } }),
+    expect: ADMIN_ONLY(204),
+  },
+  'events-quarantine-list': { request: () => ({ method: 'GET' }), expect: ADMIN_ONLY(200) },
+  'events-quarantine-redeliver': {
+    request: async (t) => ({ method: 'POST', params: { id: await t.fx.quarantined() } }),
+    expect: ADMIN_ONLY(202),
   },
   'events-publish': {
     request: (t) => ({ method: 'POST', body: { type: 'portal_note', data: { n: 1 }, subject: t.userId } }),
@@ -322,6 +335,7 @@ describe('authorization matrix: role × route × owner over every registered rou
   let issuer: OidcIssuer;
   let services: Services;
   let cleanup: () => Promise<void>;
+  let stopConsumer: (() => Promise<void>) | undefined;
   const clock = new ManualClock(Date.now());
   const credentials = {} as Record<Exclude<Column, 'other'>, Record<string, string>>;
   const targets = {} as Record<'alice' | 'bob', Target>;
@@ -346,9 +360,32 @@ describe('authorization matrix: role × route × owner over every registered rou
     clock.advance(2000);
     credentials.own = { authorization: `Bearer ${await issuer.sign({ sub: 'alice' }, { expiresIn: 3600 })}` };
 
+    // Quarantine entries name a consumer of the outbox topic running here (redelivery goes to it).
+    const outbox = services.outboxTopic;
+    if (!outbox) throw new Error('the matrix expects the outbox topic (the embedded default)');
+    stopConsumer = await outbox.consume({
+      topic: 'bridge-events',
+      subscription: { name: 'matrix', maxDeliveryCount: 1 },
+      handler: async () => {},
+      maxConcurrentCalls: 1,
+    });
+    const quarantine = new EventQuarantine(
+      services.store.collection(services.config.store.container),
+      clock,
+      3600,
+    );
+    const committed: OutboxItem[] = [];
+    services.commits.subscribe((items) => committed.push(...items));
     const fx: Fixtures = {
       services,
       freshKeyId: async () => (await services.apiKeys.issue('user', 'to revoke')).id,
+      quarantined: async () => {
+        const admin = keyPrincipal('matrix', 'admin', 'matrix');
+        await services.publisher.publish({ type: 'portal_note', data: { poison: true } }, admin);
+        const item = committed.at(-1);
+        if (!item) throw new Error('no commit notification for the published event');
+        return (await quarantine.add(item, 'bridge-events/matrix', 'matrix: refused')).id;
+      },
     };
     for (const userId of ['alice', 'bob'] as const) {
       const owner = endUserPrincipal(userId);
@@ -369,6 +406,7 @@ describe('authorization matrix: role × route × owner over every registered rou
     }
   });
   afterAll(async () => {
+    await stopConsumer?.();
     setServices(undefined);
     await cleanup();
     await issuer.close();

@@ -29,6 +29,11 @@ const LOCAL_ONLY: Record<string, string> = {
     'a connection string, for Azurite only; Azure uses AZURE_STORAGE_BLOB_ENDPOINT + the identity',
   COSMOS_EMULATOR_KEY:
     'an account key, for the Cosmos DB emulator only; Azure is keyless (CosmosDbConnection__*)',
+  BRIDGE_EVENT_TOPIC:
+    'where the embedded bus keeps bridge-events (the outbox or bus.db); with Service Bus the topic is always the bus',
+  BRIDGE_EVENT_BACKLOG_MAX: 'backpressure of the outbox topic, which exists only with the embedded bus',
+  BRIDGE_EVENT_MAX_LAG_MS: 'backpressure of the outbox topic, which exists only with the embedded bus',
+  BRIDGE_BACKPRESSURE_WAIT_MS: 'backpressure of the outbox topic, which exists only with the embedded bus',
 };
 const LOCAL_ONLY_PATTERNS: [RegExp, string][] = [
   [

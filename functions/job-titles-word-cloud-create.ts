@@ -5,7 +5,6 @@ import {
   TITLE_BATCH_MAX_TITLE_CHARS,
   TITLE_BATCH_MAX_TOTAL_CHARS,
   distinctTitleChars,
-  renderWordCloudSvg,
 } from '../shared/domain/job-titles';
 import { idempotencyKeyOf, meteredHeaders, meteredResponse } from '../shared/http/metered';
 import { userIdParam } from '../shared/http/params';
@@ -48,8 +47,8 @@ export const jobTitlesWordCloudCreate = route('job-titles-word-cloud-create', {
       request: { query, body },
       subject: `${titles.length} titles`,
       compute: async () => {
-        const cloud = await services.jobTitles.wordCloud(titles, options);
-        return toJsonObject({ ...cloud, svg: renderWordCloudSvg(cloud.terms) });
+        // Counting and the SVG layout run on the compute worker (seconds of CPU at the bounds).
+        return toJsonObject(await services.jobTitles.wordCloud(titles, options));
       },
     });
     if (query.format !== 'svg') return meteredResponse('word-cloud', userId, outcome);

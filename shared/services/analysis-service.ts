@@ -13,19 +13,11 @@
 import {
   HEURISTIC_MODEL,
   REQUIRED_YEARS_BY_SENIORITY,
-  heuristicComprehensive,
   mentions,
   recogniseEducation,
 } from '../domain/analysis/heuristic';
 import type { RoleLookup } from '../domain/analysis/role-catalog';
-import { CREDIBLE_MASS, assessRoleFit, type BetaParams } from '../domain/analysis/bayesian';
-import {
-  analyseLocation,
-  normalisePlaceName,
-  parseLocationName,
-  type Gazetteer,
-  type GazetteerCity,
-} from '../domain/analysis/geo';
+import { CREDIBLE_MASS, type BetaParams } from '../domain/analysis/bayesian';
 import { HEURISTIC_PROVIDER } from '../domain/analysis/provider-lock';
 import {
   MAX_FAILURE_MESSAGE,
@@ -38,6 +30,7 @@ import {
   type GeographicRequest,
 } from '../domain/analysis/schemas';
 import { ChatModelError, type ChatModel } from '../ports/chat-model';
+import type { ComputeWorker } from '../ports/compute-worker';
 import type { Principal } from './principal';
 import { marketTrends, type ProfileLocationIndex } from './analysis-market-service';
 import { checkAnswer, comprehensivePrompt, InvalidAnswerError } from './analysis-prompt';
@@ -59,8 +52,11 @@ export interface AnalysisDeps {
   roles: RoleLookup;
   priors: Readonly<Record<string, BetaParams>>;
   publisher: PublishService;
-  /** The gazetteer, loaded on the first geographic request and kept. */
-  gazetteer: () => Gazetteer;
+  /**
+   * The analyses' heavy pure parts (the heuristic over a long CV, the gazetteer and its lookups,
+   * the Beta quantiles) run here, off the event loop; the gazetteer is loaded there, not here.
+   */
+  compute: Pick<ComputeWorker, 'heuristic' | 'geographic' | 'roleFit'>;
   locations: ProfileLocationIndex;
   /** Skills as the taxonomy names them ("K8s" → "kubernetes"); lower-cased as given without it. */
   normalizeSkills?: (skills: readonly string[]) => Promise<string[]>;
@@ -79,8 +75,6 @@ function failureOf(provider: string, error: ChatModelError): AnalysisFailure {
 }
 
 export class AnalysisService {
-  private gazetteerLoaded: Gazetteer | undefined;
-
   constructor(private readonly deps: AnalysisDeps) {}
 
   // -------------------------------------------------------------------------------------------------
@@ -175,7 +169,7 @@ export class AnalysisService {
       }
     }
 
-    const h = heuristicComprehensive(request, role, this.deps.priors);
+    const h = await this.deps.compute.heuristic(request, role, this.deps.priors);
     return {
       result: h.analysis,
       metadata: {
@@ -192,56 +186,28 @@ export class AnalysisService {
   // Geographic
 
   async geographic(request: GeographicRequest): Promise<GeographicResponse> {
-    const gazetteer = this.gazetteer();
-    const analysis = analyseLocation(gazetteer, {
+    const outcome = await this.deps.compute.geographic({
       location: request.location,
       radiusKm: request.radiusKm,
       ...(request.limit !== undefined ? { limit: request.limit } : {}),
       ...(request.country !== undefined ? { country: request.country } : {}),
     });
-    if (analysis === null) {
+    if (outcome === null) {
       const what = typeof request.location === 'string' ? `"${request.location}"` : 'those coordinates';
       throw new ServiceError('validation', `No place matches ${what} in the gazetteer.`, [
         { path: '/location', message: 'unknown place' },
       ]);
     }
-    const places = gazetteer
-      .within(analysis.location.origin, request.radiusKm)
-      .map((h) => ({ name: h.city.name, distanceKm: h.distanceKm }));
-    const trends = marketTrends(await this.deps.locations.snapshot(), places);
+    const trends = marketTrends(await this.deps.locations.snapshot(), outcome.places);
     return {
-      result: { ...analysis, marketTrends: trends },
+      result: { ...outcome.analysis, marketTrends: trends },
       metadata: {
         provider: LOCAL_PROVIDER,
         model: GEOGRAPHIC_MODEL,
-        confidence: round3(this.resolutionConfidence(gazetteer, request, analysis.location.city.id)),
+        confidence: round3(outcome.confidence),
         degraded: false,
       },
     };
-  }
-
-  /**
-   * How surely the place is the one meant: 1 for coordinates or a unique name; for a name several
-   * places share, the chosen (most populous) place's share of their summed population.
-   */
-  private resolutionConfidence(gazetteer: Gazetteer, request: GeographicRequest, chosenId: string): number {
-    if (typeof request.location !== 'string') return 1;
-    const parsed = parseLocationName(request.location);
-    const country = request.country?.toUpperCase() ?? parsed.country;
-    const key = normalisePlaceName(parsed.name);
-    const inCountry = (c: GazetteerCity) => country === null || c.country === country;
-    let candidates = gazetteer.byName(key).filter(inCountry);
-    if (candidates.length === 0) candidates = gazetteer.byNamePrefix(key).filter(inCountry);
-    const total = candidates.reduce((n, c) => n + c.population, 0);
-    const chosen = candidates.find((c) => c.id === chosenId);
-    if (candidates.length <= 1 || chosen === undefined) return 1;
-    if (total === 0) return 1 / candidates.length;
-    return chosen.population / total;
-  }
-
-  private gazetteer(): Gazetteer {
-    this.gazetteerLoaded ??= this.deps.gazetteer();
-    return this.gazetteerLoaded;
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -259,7 +225,7 @@ export class AnalysisService {
     const role = await this.deps.roles(request.role);
     const family = request.roleFamily ?? role.family?.id;
     const derived = 'skills' in request ? await this.deriveEvidence(request, role) : undefined;
-    const assessment = assessRoleFit(
+    const assessment = await this.deps.compute.roleFit(
       {
         role: request.role,
         ...(family !== undefined ? { roleFamily: family } : {}),

@@ -1,29 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { runCooperatively } from './cooperative';
 import {
-  analyzeJobTitle,
-  wordCloudSteps,
-  getCareerPathways,
-  getMarketIntelligence,
-  getTitleRelationships,
-  indexTaxonomySteps,
-  normalizeTitle,
   type AnalyzeContext,
   type CareerPathways,
   type JobTitleAnalysis,
   type MarketIntelligence,
   type TaxonomyImportFormat,
   type TaxonomyImportResult,
-  type Taxonomy,
-  type TaxonomyIndex,
   type TitleRelationships,
   type WordCloud,
   type WordCloudMode,
 } from '../domain/job-titles';
 import type { Clock } from '../ports/clock';
 import type { DocumentCollection } from '../ports/document-store';
-import type { BuiltInTaxonomySource } from '../ports/reference-data';
-import type { TaxonomyWorker } from '../ports/taxonomy-worker';
+import type { RoleInfo } from '../domain/analysis/role-catalog';
+import type { TaxonomyAbout, TaxonomyWorker } from '../ports/taxonomy-worker';
+import {
+  BUILT_IN_TAXONOMY_KEY,
+  type ComputeWorker,
+  type TaxonomyRef,
+  type TitleResolution,
+} from '../ports/compute-worker';
 import { actorIdOf, type Principal } from './principal';
 import { ServiceError } from './errors';
 
@@ -32,16 +28,21 @@ import { ServiceError } from './errors';
  * one (POST /api/job-titles/taxonomy), then the imported one, on every instance.
  *
  * An imported taxonomy is stored in chunks (`taxonomy` partition: `chunk:<generation>:<n>`, each
- * under 1 MB, so a large taxonomy fits Cosmos DB's 2 MB item limit) and then made current by
+ * 128 KB, well under Cosmos DB's 2 MB item limit) and then made current by
  * replacing the pointer document `current`, so readers never see half an import. Each instance
- * re-reads the pointer at most every TAXONOMY_REFRESH_MS and rebuilds its index when it changed.
+ * re-reads the pointer at most every TAXONOMY_REFRESH_MS and follows it when it changed.
  */
 
 const TAXONOMY_PK = 'taxonomy';
 const POINTER_ID = 'current';
 const POINTER_TYPE = 'job-taxonomy';
 const CHUNK_TYPE = 'job-taxonomy-chunk';
-const CHUNK_CHARS = 900_000;
+/**
+ * Characters per stored chunk. Far under Cosmos DB's 2 MB item limit on purpose: the embedded store
+ * writes synchronously, and a 128 KB write holds the event loop for a few ms where a 900 KB one
+ * held it for ~70 ms on a busy machine (the largest import is ~33 chunks).
+ */
+const CHUNK_CHARS = 128_000;
 const TAXONOMY_REFRESH_MS = 30_000;
 
 interface TaxonomyPointer {
@@ -74,76 +75,92 @@ export interface JobTitleServiceDeps {
   clock: Clock;
   /** Parses and checks taxonomies off the event loop. */
   taxonomyWorker: TaxonomyWorker;
-  /** The taxonomy used until an admin imports one. */
-  builtInTaxonomy: BuiltInTaxonomySource;
+  /** Normalises titles (word clouds, batches, analyses) off the event loop. */
+  computeWorker: ComputeWorker;
 }
 
 export class JobTitleService {
   private cached:
-    { index: TaxonomyIndex; info: TaxonomyInfo; etag: string | null; checkedAt: number } | undefined;
+    { info: TaxonomyInfo; ref: TaxonomyRef; etag: string | null; checkedAt: number } | undefined;
 
   private readonly store: DocumentCollection;
   private readonly clock: Clock;
   private readonly worker: TaxonomyWorker;
-  private readonly builtInTaxonomy: BuiltInTaxonomySource;
+  private readonly compute: ComputeWorker;
   /** A generation being loaded: concurrent requests wait for the one load. */
-  private loading: { etag: string; index: Promise<TaxonomyIndex> } | undefined;
+  private loading: { etag: string; json: Promise<string> } | undefined;
 
   constructor(deps: JobTitleServiceDeps) {
     this.store = deps.store;
     this.clock = deps.clock;
     this.worker = deps.taxonomyWorker;
-    this.builtInTaxonomy = deps.builtInTaxonomy;
+    this.compute = deps.computeWorker;
   }
 
-  /** The taxonomy in use (re-checked against the store at most every TAXONOMY_REFRESH_MS). */
-  async index(): Promise<{ index: TaxonomyIndex; info: TaxonomyInfo }> {
+  /**
+   * The taxonomy in use (re-checked against the store at most every TAXONOMY_REFRESH_MS). The event
+   * loop holds no index of it: every lookup runs on the compute worker, which indexes the taxonomy
+   * `ref` names (the built-in one from the shipped file, an imported one from its JSON).
+   */
+  async current(): Promise<{ info: TaxonomyInfo; ref: TaxonomyRef }> {
     const now = this.clock.now();
     if (this.cached && now - this.cached.checkedAt < TAXONOMY_REFRESH_MS) return this.cached;
     const pointer = await this.store.read<TaxonomyPointer>(TAXONOMY_PK, POINTER_ID);
     if (!pointer) {
-      const index = this.builtInTaxonomy();
-      this.cached = { index, info: builtInInfo(index), etag: null, checkedAt: now };
+      const info =
+        this.cached?.etag === null
+          ? this.cached.info
+          : builtInInfo(await this.compute.describeTaxonomy(BUILT_IN_REF));
+      this.cached = { info, ref: BUILT_IN_REF, etag: null, checkedAt: now };
     } else if (!this.cached || this.cached.etag !== pointer.etag) {
       if (this.loading?.etag !== pointer.etag) {
-        const loading = { etag: pointer.etag, index: this.loadGeneration(pointer.body) };
+        const loading = { etag: pointer.etag, json: this.loadGeneration(pointer.body) };
         this.loading = loading;
-        void loading.index
+        void loading.json
           .catch(() => undefined)
           .finally(() => {
             if (this.loading === loading) this.loading = undefined;
           });
       }
-      const index = await this.loading.index;
-      this.cached = { index, info: importedInfo(pointer.body), etag: pointer.etag, checkedAt: now };
+      const json = await this.loading.json;
+      this.cached = {
+        info: importedInfo(pointer.body),
+        ref: importedRef(pointer.body, json),
+        etag: pointer.etag,
+        checkedAt: now,
+      };
     } else {
       this.cached.checkedAt = now;
     }
     return this.cached;
   }
 
+  /** The taxonomy in use as the compute worker names it. */
+  async taxonomyRef(): Promise<TaxonomyRef> {
+    return (await this.current()).ref;
+  }
+
+  /** The word cloud with its SVG rendering (seconds of CPU at the bounds: on the compute worker). */
   async wordCloud(
     titles: readonly string[],
     options: { mode?: WordCloudMode; maxTerms?: number; includeSeniority?: boolean },
-  ): Promise<WordCloud> {
-    const { index } = await this.index();
-    // Seconds of normalising for the largest request: in slices, so it never holds the event loop.
-    return runCooperatively(wordCloudSteps(index, titles, options));
+  ): Promise<WordCloud & { svg: string }> {
+    return this.compute.wordCloud(await this.taxonomyRef(), titles, options);
   }
 
   async analyze(title: string, context: AnalyzeContext): Promise<JobTitleAnalysis> {
-    return analyzeJobTitle((await this.index()).index, title, context);
+    return this.compute.analyzeTitle(await this.taxonomyRef(), title, context);
   }
 
   async pathways(
     title: string,
     options: { maxSteps?: number; maxPaths?: number } = {},
   ): Promise<CareerPathways> {
-    return getCareerPathways((await this.index()).index, title, options);
+    return this.compute.pathways(await this.taxonomyRef(), title, options);
   }
 
   async relationships(title: string, options: { limit?: number } = {}): Promise<TitleRelationships> {
-    return getTitleRelationships((await this.index()).index, title, options);
+    return this.compute.relationships(await this.taxonomyRef(), title, options);
   }
 
   async market(
@@ -151,13 +168,31 @@ export class JobTitleService {
     series: readonly { period: string; count: number }[],
     options: { horizon?: number } = {},
   ): Promise<MarketIntelligence> {
-    return getMarketIntelligence((await this.index()).index, title, series, options);
+    return this.compute.market(await this.taxonomyRef(), title, series, options);
+  }
+
+  /** The taxonomy id each free-text title normalises to (null when it is not known), in order. */
+  async titleIdsOf(titles: readonly string[]): Promise<TitleResolution[]> {
+    if (titles.length === 0) return [];
+    return this.compute.normalizeTitles(await this.taxonomyRef(), titles);
   }
 
   /** The taxonomy id a free-text title normalises to, or null when it is not known. */
-  async titleIdOf(title: string): Promise<{ titleId: string | null; normalizedTitle: string }> {
-    const match = normalizeTitle((await this.index()).index, title);
-    return { titleId: match.known ? match.titleId : null, normalizedTitle: match.normalizedTitle };
+  async titleIdOf(title: string): Promise<TitleResolution> {
+    const [resolution] = await this.titleIdsOf([title]);
+    if (!resolution) throw new Error('the compute worker answered no title');
+    return resolution;
+  }
+
+  /** What the taxonomy in use knows about a role (the analyses' role lookup). */
+  /** The taxonomy in use and each of its titles' skills (read on the compute worker). */
+  async titleSkills(): Promise<{ ref: TaxonomyRef; skills: string[][] }> {
+    const ref = await this.taxonomyRef();
+    return { ref, skills: await this.compute.titleSkills(ref) };
+  }
+
+  async describeRole(role: string): Promise<RoleInfo> {
+    return this.compute.describeRole(await this.taxonomyRef(), role);
   }
 
   /**
@@ -169,17 +204,16 @@ export class JobTitleService {
     format: TaxonomyImportFormat,
     principal: Principal,
   ): Promise<TaxonomyImportReport> {
-    // Parsing and checking take seconds of CPU for a large import: a worker thread does them.
-    const { report, taxonomyJson } = await this.worker.parseImport(text, format);
-    if (taxonomyJson === undefined) return { ...report, applied: false, current: (await this.index()).info };
-    const taxonomy = JSON.parse(taxonomyJson) as Taxonomy;
-    const index = await runCooperatively(indexTaxonomySteps(taxonomy));
+    // Parsing, checking and indexing take seconds of CPU for a large import: worker threads do
+    // them; the event loop only cuts the checked JSON into chunks and stores them.
+    const { report, taxonomyJson, about } = await this.worker.parseImport(text, format);
+    if (taxonomyJson === undefined || about === undefined)
+      return { ...report, applied: false, current: (await this.current()).info };
     const now = this.clock.now();
     const generation = `${now.toString(36)}${randomBytes(4).toString('hex')}`;
-    const serialized = taxonomyJson;
     const chunks: string[] = [];
-    for (let i = 0; i < serialized.length; i += CHUNK_CHARS)
-      chunks.push(serialized.slice(i, i + CHUNK_CHARS));
+    for (let i = 0; i < taxonomyJson.length; i += CHUNK_CHARS)
+      chunks.push(taxonomyJson.slice(i, i + CHUNK_CHARS));
     for (const [i, data] of chunks.entries()) {
       await this.store.upsert(TAXONOMY_PK, {
         id: `chunk:${generation}:${i}`,
@@ -190,11 +224,11 @@ export class JobTitleService {
     const pointerBody: TaxonomyPointer = {
       generation,
       chunks: chunks.length,
-      name: taxonomy.name,
-      version: taxonomy.version,
+      name: about.name,
+      version: about.version,
       importedAt: new Date(now).toISOString(),
       importedBy: actorIdOf(principal),
-      stats: { ...index.stats },
+      stats: { ...about.stats },
     };
     const previous = await this.store.read<TaxonomyPointer>(TAXONOMY_PK, POINTER_ID);
     const written = await this.store.upsert(TAXONOMY_PK, {
@@ -202,12 +236,17 @@ export class JobTitleService {
       type: POINTER_TYPE,
       body: pointerBody,
     });
-    this.cached = { index, info: importedInfo(pointerBody), etag: written.etag, checkedAt: now };
+    this.cached = {
+      info: importedInfo(pointerBody),
+      ref: importedRef(pointerBody, taxonomyJson),
+      etag: written.etag,
+      checkedAt: now,
+    };
     if (previous) await this.dropGeneration(previous.body).catch(() => undefined);
     return { ...report, applied: true, current: this.cached.info };
   }
 
-  private async loadGeneration(pointer: TaxonomyPointer): Promise<TaxonomyIndex> {
+  private async loadGeneration(pointer: TaxonomyPointer): Promise<string> {
     const parts: string[] = [];
     for (let i = 0; i < pointer.chunks; i++) {
       const chunk = await this.store.read<{ data: string }>(TAXONOMY_PK, `chunk:${pointer.generation}:${i}`);
@@ -218,14 +257,14 @@ export class JobTitleService {
         );
       parts.push(chunk.body.data);
     }
-    // The stored taxonomy is checked again off the event loop, then indexed in slices.
+    // The stored taxonomy is checked again off the event loop; the compute worker indexes it.
     const checked = await this.worker.check(parts.join(''));
     if (!checked.ok)
       throw new ServiceError(
         'unavailable',
         `The imported taxonomy is not valid (${checked.message}); import it again.`,
       );
-    return runCooperatively(indexTaxonomySteps(JSON.parse(checked.taxonomyJson) as Taxonomy));
+    return checked.taxonomyJson;
   }
 
   private async dropGeneration(pointer: TaxonomyPointer): Promise<void> {
@@ -235,13 +274,21 @@ export class JobTitleService {
   }
 }
 
-function builtInInfo(index: TaxonomyIndex): TaxonomyInfo {
-  return {
-    source: 'built-in',
-    name: index.taxonomy.name,
-    version: index.taxonomy.version,
-    stats: { ...index.stats },
-  };
+const BUILT_IN_REF: TaxonomyRef = {
+  key: BUILT_IN_TAXONOMY_KEY,
+  // Never asked: worker threads read the built-in taxonomy themselves.
+  json: () => {
+    throw new Error('the built-in taxonomy is read by the worker itself');
+  },
+};
+
+/** An imported generation as the compute worker names it; its JSON goes to a thread once. */
+function importedRef(pointer: TaxonomyPointer, json: string): TaxonomyRef {
+  return { key: `imported:${pointer.generation}`, json: () => json };
+}
+
+function builtInInfo(about: TaxonomyAbout): TaxonomyInfo {
+  return { source: 'built-in', name: about.name, version: about.version, stats: { ...about.stats } };
 }
 
 function importedInfo(p: TaxonomyPointer): TaxonomyInfo {

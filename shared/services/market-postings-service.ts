@@ -1,6 +1,5 @@
 import type { Clock } from '../ports/clock';
 import type { BatchOperation, DocumentCollection } from '../ports/document-store';
-import { Pacer } from './cooperative';
 import { actorIdOf, type Principal } from './principal';
 import type { JobTitleService } from './job-title-service';
 
@@ -95,20 +94,17 @@ export class MarketPostingsService {
     const rows: PostingRowReport[] = [];
     const byTitle = new Map<string, Map<string, PostingDocument>>();
     const at = new Date(this.clock.now()).toISOString();
-    // Normalising a title costs milliseconds: each distinct title once, pausing between slices.
-    const pacer = new Pacer();
-    const known = new Map<string, { titleId: string | null; normalizedTitle: string }>();
+    // Normalising a title costs milliseconds: each distinct title once, all on the compute worker.
+    const distinct = [...new Set(postings.map((p) => p.title))];
+    const resolutions = await this.titles.titleIdsOf(distinct);
+    const known = new Map(distinct.map((title, i) => [title, resolutions[i]]));
     for (const [i, p] of postings.entries()) {
       const errors: string[] = [];
       const period = parsePeriod(p.period);
       if (!period) errors.push(`period "${p.period}" is not a month (YYYY-MM) or an ISO week (YYYY-Www)`);
       if (!Number.isInteger(p.count) || p.count < 0) errors.push('count must be a whole number ≥ 0');
-      let resolved = known.get(p.title);
-      if (!resolved) {
-        await pacer.pause();
-        resolved = await this.titles.titleIdOf(p.title);
-        known.set(p.title, resolved);
-      }
+      const resolved = known.get(p.title);
+      if (!resolved) throw new Error(`no normalisation of "${p.title}"`);
       const { titleId, normalizedTitle } = resolved;
       if (!titleId)
         errors.push(`title "${p.title}" is not in the taxonomy (normalised: "${normalizedTitle}")`);

@@ -7,11 +7,19 @@ import { describeRole, unknownRole, type RoleInfo, type RoleLookup } from '../do
  * with the reason in `taxonomy.error` (logged once per distinct reason).
  */
 export function taxonomyRoleLookup(load: () => TaxonomyIndex | Promise<TaxonomyIndex>): RoleLookup {
+  return guardedRoleLookup(async (role) => describeRole(await load(), role));
+}
+
+/**
+ * A role lookup by `describe` (e.g. JobTitleService.describeRole, on the compute worker over the
+ * taxonomy in use). If it fails (the taxonomy cannot be loaded) the role is unknown, with the
+ * reason in `taxonomy.error` (logged once per distinct reason).
+ */
+export function guardedRoleLookup(describe: (role: string) => Promise<RoleInfo>): RoleLookup {
   const warned = new Set<string>();
   return async (role: string): Promise<RoleInfo> => {
-    let index: TaxonomyIndex;
     try {
-      index = await load();
+      return await describe(role);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (!warned.has(reason)) {
@@ -20,6 +28,5 @@ export function taxonomyRoleLookup(load: () => TaxonomyIndex | Promise<TaxonomyI
       }
       return unknownRole(role, { version: null, error: reason });
     }
-    return describeRole(index, role);
   };
 }

@@ -5,7 +5,10 @@ import {
   type NormalizedSkill,
   type SkillVocabulary,
 } from '../domain/career/skills';
-import type { TaxonomyIndex } from '../domain/job-titles';
+import { buildTaxonomyIndex, type TaxonomyIndex } from '../domain/job-titles/taxonomy';
+import type { Taxonomy } from '../domain/job-titles';
+import { BUILT_IN_TAXONOMY_KEY, type TaxonomyRef } from '../ports/compute-worker';
+import type { BuiltInTaxonomySource } from '../ports/reference-data';
 import type { JobTitleService } from './job-title-service';
 
 /**
@@ -13,14 +16,25 @@ import type { JobTitleService } from './job-title-service';
  * followed when an admin imports another one.
  */
 export class SkillCatalog {
-  private built: { index: TaxonomyIndex; vocabulary: SkillVocabulary } | undefined;
+  private built: { ref: TaxonomyRef; index: TaxonomyIndex; vocabulary: SkillVocabulary } | undefined;
 
-  constructor(private readonly titles: JobTitleService) {}
+  constructor(
+    private readonly titles: JobTitleService,
+    private readonly builtIn: BuiltInTaxonomySource,
+  ) {}
 
+  /**
+   * The career services match over an index of the taxonomy on this thread (unlike the job-title
+   * routes, which run on the compute worker): built on first use per taxonomy generation.
+   */
   async vocabulary(): Promise<{ index: TaxonomyIndex; vocabulary: SkillVocabulary }> {
-    const { index } = await this.titles.index();
-    if (this.built?.index !== index) {
-      this.built = { index, vocabulary: buildSkillVocabulary(index.taxonomy.titles) };
+    const ref = await this.titles.taxonomyRef();
+    if (this.built?.ref !== ref) {
+      const index =
+        ref.key === BUILT_IN_TAXONOMY_KEY
+          ? this.builtIn()
+          : buildTaxonomyIndex(JSON.parse(ref.json()) as Taxonomy);
+      this.built = { ref, index, vocabulary: buildSkillVocabulary(index.taxonomy.titles) };
     }
     return this.built;
   }

@@ -49,6 +49,9 @@ export async function call<T = AnyJson>(
     method,
     path,
     requestBody: options.raw !== undefined ? jsonOrUndefined(options.raw.toString()) : options.json,
+    ...(body !== undefined && headers['content-type'] !== undefined
+      ? { requestContentType: headers['content-type'] }
+      : {}),
     status: response.status,
     responseContentType: response.headers.get('content-type'),
     responseBody: parsed,

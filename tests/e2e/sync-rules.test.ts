@@ -44,6 +44,7 @@ describe('one user profile, written by both portals in turn', () => {
       applied: ['name', 'role', 'email', 'city'],
       rejected: [],
       conflicts: [],
+      changed: true,
       latencyMs: expect.any(Number),
     });
 

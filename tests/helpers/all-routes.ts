@@ -17,6 +17,12 @@ export function loadAllRoutes(): readonly RegisteredRoute[] {
   return registeredRoutes();
 }
 
+/** Function files that serve HTTP (they declare `route('<name>', …)`); the rest are other triggers. */
+export const httpFunctionFileNames = (): string[] =>
+  functionFileNames().filter((name) =>
+    /\broute\(\s*'/.test(fs.readFileSync(path.join(FUNCTIONS_DIR, `${name}.ts`), 'utf8')),
+  );
+
 export const functionFileNames = (): string[] =>
   fs
     .readdirSync(FUNCTIONS_DIR)

@@ -308,7 +308,9 @@ describe('AI providers through an OpenAI-compatible server that starts failing',
     fake.setMode('openai', 'timeout');
     const started = Date.now();
     const answer = await analyse();
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // Bounded by the configured SDK timeout, not the SDK's default of minutes; the heuristic answer
+    // runs on the compute worker, whose first start under ts-jest takes seconds on a busy machine.
+    expect(Date.now() - started).toBeLessThan(15_000);
     expect(answer.metadata.failure).toMatchObject({ provider: 'openai', kind: 'timeout' });
   });
 

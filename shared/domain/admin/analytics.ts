@@ -222,8 +222,15 @@ export function applyProfileChange(
     change.lastUserActivityAt === null ? null : timeKey(change.lastUserActivityAt, hourKeyOf);
   let next: UserTracker;
   if (change.deleted) {
-    if (was) {
-      forget(was);
+    // A change feed shows a document's latest version only: a user never seen before and first
+    // seen as a tombstone was created and deleted between two looks. Both happened; count both.
+    const unseenLife = tracker === undefined;
+    if (was) forget(was);
+    if (unseenLife) {
+      bump(s.createdByHour, timeKey(change.createdAt, hourKeyOf), 1);
+      bump(s.createdByDay, timeKey(change.createdAt, dayKeyOf), 1);
+    }
+    if (was || unseenLife) {
       bump(s.deletedByHour, timeKey(change.updatedAt, hourKeyOf), 1);
       bump(s.deletedByDay, timeKey(change.updatedAt, dayKeyOf), 1);
     }

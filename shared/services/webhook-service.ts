@@ -665,21 +665,21 @@ export class WebhookService {
   /** The subscription's events committed at or after `sinceMs`, in commit order (bounded, see recoverFor). */
   private async eventsSince(sub: SubscriptionDocument, sinceMs: number): Promise<BridgeCloudEvent[]> {
     const visible = eventFilterForOwner(sub.createdBy);
-    const found: BridgeCloudEvent[] = [];
+    const found: { event: BridgeCloudEvent; committedAt: number }[] = [];
     let scanned = 0;
     let continuation: string | undefined;
     do {
       const page = await this.store.query<EventDocumentBody>({
         type: EVENT_DOC_TYPE,
+        // Unordered (an ordered query sorts by a text field only): sorted below, once bounded.
         conditions: [{ path: ['committedAt'], op: 'gte', value: sinceMs }],
-        orderBy: { path: ['committedAt'], direction: 'asc' },
         limit: 1000,
         ...(continuation ? { continuation } : {}),
       });
       for (const doc of page.items) {
         const event = withSequence(doc.body.event, doc.seq ?? 0);
         if (!sub.eventTypes.includes(event.type) || !visible.matches(event)) continue;
-        found.push(event);
+        found.push({ event, committedAt: doc.body.committedAt });
         if (found.length > MAX_RECOVER_EVENTS) {
           throw new ServiceError(
             'unprocessable',
@@ -696,7 +696,13 @@ export class WebhookService {
       }
       continuation = page.continuation;
     } while (continuation);
-    return found;
+    // Commit order: by commit time, then by position where times tie.
+    return found
+      .sort(
+        (a, b) =>
+          a.committedAt - b.committedAt || Number(a.event.sequence ?? 0) - Number(b.event.sequence ?? 0),
+      )
+      .map((f) => f.event);
   }
 
   /** A failed attempt: the next one scheduled with backoff, or a dead letter past the limits. */

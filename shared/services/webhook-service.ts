@@ -216,9 +216,7 @@ export class WebhookService {
 
   /** The subscriptions `viewer` may see: all for an admin, its own for anyone else. */
   async list(viewer: Principal): Promise<WebhookSubscription[]> {
-    return (await this.allSubscriptions())
-      .filter((s) => mayManageOwned(viewer, s.createdBy))
-      .map(publicView);
+    return (await this.allSubscriptions()).filter((s) => mayManageOwned(viewer, s.createdBy)).map(publicView);
   }
 
   /** The subscription, or undefined when there is none *that `viewer` may see* (others' look absent). */
@@ -547,7 +545,12 @@ export class WebhookService {
   }
 
   /** Disables the subscription and, in the same batch, writes its owner's subscription_disabled event. */
-  private async disable(doc: SubscriptionDocument, etag: string, failure: string, now: number): Promise<void> {
+  private async disable(
+    doc: SubscriptionDocument,
+    etag: string,
+    failure: string,
+    now: number,
+  ): Promise<void> {
     const disabledAt = new Date(now).toISOString();
     const reason =
       `deliveries have failed continuously since ${doc.failingSince ?? disabledAt} ` +
@@ -602,12 +605,7 @@ export class WebhookService {
       const doc = await this.store.read<SubscriptionDocument>(SUBSCRIPTIONS_PK, id);
       if (!doc || !mayManageOwned(viewer, doc.body.createdBy))
         throw new ServiceError('not-found', `No subscription ${id}.`);
-      const {
-        failingSince: _since,
-        disabledAt: _at,
-        disabledReason: _reason,
-        ...rest
-      } = doc.body;
+      const { failingSince: _since, disabledAt: _at, disabledReason: _reason, ...rest } = doc.body;
       const next: SubscriptionDocument = { ...rest, status: 'active' };
       try {
         await this.store.upsert(
@@ -738,13 +736,13 @@ export class WebhookService {
 
   private retryMessage(task: DeliveryTask, delayMs: number, kind: string): OutgoingMessage {
     return {
-        // Deterministic per (event, subscription, attempt): a repeated fan-out schedules each retry
-        // once (hashed when longer than the bus accepts).
-        messageId: retryMessageId(task, kind),
-        applicationProperties: { kind },
-        body: task,
-        subject: 'webhook_delivery',
-        contentType: 'application/json',
+      // Deterministic per (event, subscription, attempt): a repeated fan-out schedules each retry
+      // once (hashed when longer than the bus accepts).
+      messageId: retryMessageId(task, kind),
+      applicationProperties: { kind },
+      body: task,
+      subject: 'webhook_delivery',
+      contentType: 'application/json',
       ...(delayMs > 0 ? { scheduledEnqueueTimeUtc: new Date(this.clock.now() + delayMs) } : {}),
     };
   }

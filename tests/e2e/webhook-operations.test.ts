@@ -47,7 +47,9 @@ afterAll(async () => {
   await cleanupLocalHosts();
 });
 
-async function subscribedReceiver(eventTypes: string[]): Promise<{ receiver: WebhookReceiver; sub: AnyJson }> {
+async function subscribedReceiver(
+  eventTypes: string[],
+): Promise<{ receiver: WebhookReceiver; sub: AnyJson }> {
   const receiver = await startWebhookReceiver();
   receivers.push(receiver);
   const res = await portal.post('/subscriptions', { eventTypes, url: receiver.url });
@@ -64,7 +66,11 @@ async function syncUser(userId: string, data: AnyJson): Promise<string> {
   return `user:${userId}:${res.body.version}`;
 }
 
-async function waitForValue<T>(read: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+async function waitForValue<T>(
+  read: () => Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(50)) {
     const value = await read();
     if (value !== undefined) return value;
@@ -187,9 +193,9 @@ test('a subscription failing continuously is disabled with a subscription_disabl
   const meanwhile = await syncUser('disable-c', { step: 1 });
   await sleep(500);
   expect(receiver.deliveries.some((d) => d.id === meanwhile)).toBe(false);
-  expect((await portal.post(`/subscriptions/${sub.id}/recover`, { since: new Date().toISOString() })).status).toBe(
-    409,
-  );
+  expect(
+    (await portal.post(`/subscriptions/${sub.id}/recover`, { since: new Date().toISOString() })).status,
+  ).toBe(409);
 
   expect((await stranger.post(`/subscriptions/${sub.id}/enable`)).status).toBe(404);
   const enabled = await portal.post(`/subscriptions/${sub.id}/enable`);

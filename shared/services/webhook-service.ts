@@ -576,7 +576,6 @@ export class WebhookService {
       data: {
         subscriptionId: doc.id,
         owner: doc.createdBy,
-        url: doc.url,
         disabledAt,
         reason,
         failingSince: doc.failingSince ?? disabledAt,

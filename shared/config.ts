@@ -121,6 +121,8 @@ const settingsSchema = triggerSettingsSchema.extend({
   BRIDGE_WEBHOOK_BACKOFF_BASE_MS: intSetting(10, 3_600_000).default(1000),
   BRIDGE_WEBHOOK_TIMEOUT_MS: intSetting(100, 120_000).default(5000),
   BRIDGE_WEBHOOK_ALLOW_PRIVATE: boolSetting.default(false),
+  /** A subscription failing continuously this long is disabled (0: never). */
+  BRIDGE_WEBHOOK_DISABLE_AFTER_SECONDS: intSetting(0, 365 * 86_400).default(432_000),
   // AI analysis (issue 5): OpenAI-compatible providers, the provider lock, Bayesian priors.
   AI_PROVIDER_ORDER: listSetting.default([...DEFAULT_PROVIDER_ORDER]),
   AI_OPENAI_BASE_URL: aiUrlSetting.default('https://api.openai.com/v1'),
@@ -275,6 +277,10 @@ export interface BridgeConfig {
     backoffBaseMs: number;
     timeoutMs: number;
     allowPrivateAddresses: boolean;
+    /** BRIDGE_WEBHOOK_DISABLE_AFTER_SECONDS: continuous failure before a subscription is disabled (0: never). */
+    disableAfterSeconds: number;
+    /** Attempt log entries live as long as events (BRIDGE_EVENT_RETENTION_DAYS). */
+    retentionSeconds: number;
   };
   triggers: TriggerSettings;
   sync: { protectedFields: ReadonlySet<string>; maxRetries: number };
@@ -502,6 +508,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       backoffBaseMs: s.BRIDGE_WEBHOOK_BACKOFF_BASE_MS,
       timeoutMs: s.BRIDGE_WEBHOOK_TIMEOUT_MS,
       allowPrivateAddresses: s.BRIDGE_WEBHOOK_ALLOW_PRIVATE,
+      disableAfterSeconds: s.BRIDGE_WEBHOOK_DISABLE_AFTER_SECONDS,
+      retentionSeconds: s.BRIDGE_EVENT_RETENTION_DAYS * 86_400,
     },
     triggers: {
       COSMOS_DATABASE: s.COSMOS_DATABASE,

@@ -55,6 +55,7 @@ import { TelemetryEventMetrics, TelemetrySyncMetrics } from '../services/telemet
 import { TokenService } from '../services/token-service';
 import { UsageService } from '../services/usage-service';
 import { WebhookService } from '../services/webhook-service';
+import { WebhookAttemptLog } from '../services/webhook-attempt-log';
 import { AdminOperations, type AdminServices } from '../services/admin/admin-operations';
 import { AdminUsersService } from '../services/admin/admin-users-service';
 import { AiAdminService } from '../services/admin/ai-admin-service';
@@ -389,6 +390,9 @@ export function buildServices(
       clock,
       options: config.webhooks,
       sealer: new SecretSealer(adapters.secretStore, () => clock.now()),
+      attempts: new WebhookAttemptLog(docs, retention, warn),
+      eventLimits: limits,
+      onCommit,
       log: warn,
     }),
     commands,

@@ -17,6 +17,7 @@ export const BRIDGE_EVENT_TYPES = [
   'application_change',
   'tokens_granted',
   'tokens_charged',
+  'subscription_disabled',
 ] as const;
 export type BridgeEventType = (typeof BRIDGE_EVENT_TYPES)[number];
 

@@ -243,8 +243,15 @@ const subscription = z
     url: z.string(),
     createdAt: isoTime,
     createdBy: z.string(),
+    /** `disabled`: no deliveries until POST /subscriptions/{id}/enable. */
+    status: z.enum(['active', 'disabled']),
+    disabledAt: isoTime.optional(),
+    disabledReason: z.string().optional(),
+    /** When the current run of failed deliveries began; absent while deliveries succeed. */
+    failingSince: isoTime.optional(),
   })
   .meta({ id: 'Subscription' });
+export const subscriptionResponseSchema = subscription;
 
 export const subscriptionCreatedResponseSchema = subscription.extend({ secret: z.string() });
 export const subscriptionsResponseSchema = z.object({ subscriptions: z.array(subscription) });
@@ -265,6 +272,22 @@ export const deadLettersResponseSchema = z.object({
 });
 
 export const redeliveredResponseSchema = z.object({ subscriptionId: z.string(), requeued: count });
+
+export const attemptsResponseSchema = z.object({
+  subscriptionId: z.string(),
+  /** Newest first. */
+  attempts: z.array(
+    z.object({
+      at: isoTime,
+      eventId: z.string(),
+      /** The receiver's HTTP status; null when it gave none (timeout, connection refused…). */
+      status: z.number().int().nullable(),
+      error: z.string().optional(),
+      durationMs: count,
+      attempt: count,
+    }),
+  ),
+});
 
 export const syncResponseSchema = z
   .object({

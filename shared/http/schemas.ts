@@ -46,6 +46,11 @@ export const subscriptionCreateSchema = z.strictObject({
   url: z.string().min(1).max(2000),
 });
 
+/** POST /subscriptions/{id}/recover: re-send what was committed since this time (within the event retention). */
+export const recoverSchema = z.strictObject({
+  since: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time, e.g. 2026-11-30T09:00:00Z' }),
+});
+
 export const redeliverSchema = z.strictObject({
   ids: z.array(z.string().min(1).max(300)).min(1).max(1000).optional(),
 });

@@ -176,7 +176,8 @@ export interface EventFacts {
 
 /**
  * Sources of events whose `subject` is a user id: profile changes, token charges and grants,
- * career records (resume_change, application_change), and published events (a publisher's subject
+ * career records (resume_change, application_change), a disabled webhook of an end user
+ * (subscription_disabled), and published events (a publisher's subject
  * names the user it is about). An event from any other
  * source (e.g. `state_change`, whose subject is a state key) is never about a user. A new kind of
  * event meant to reach the user it names must use one of these sources or be added here.
@@ -186,6 +187,7 @@ const USER_SUBJECT_SOURCES = [
   '/bridge/tokens/',
   '/bridge/career/',
   '/bridge/publishers/',
+  '/bridge/webhooks/',
 ] as const;
 
 /** Is this event about user `userId`? */
@@ -212,10 +214,16 @@ export function eventFilterFor(principal: Principal): EventFilter {
   return { subject: userId, matches: (event) => isEventAbout(event, userId) };
 }
 
+/** The end user a record's owner id (ownerIdOf) names, or undefined for keys and app-role tokens. */
+export function endUserOfOwner(ownerId: string): string | undefined {
+  const userId = ownerId.startsWith('user:') ? ownerId.slice('user:'.length) : undefined;
+  return userId !== undefined && USER_ID_PATTERN.test(userId) ? userId : undefined;
+}
+
 /** The same rule for a record's owner id (ownerIdOf): what a webhook owned by it may receive. */
 export function eventFilterForOwner(ownerId: string): EventFilter {
-  const userId = ownerId.startsWith('user:') ? ownerId.slice('user:'.length) : undefined;
-  if (userId === undefined || !USER_ID_PATTERN.test(userId)) return EVERY_EVENT;
+  const userId = endUserOfOwner(ownerId);
+  if (userId === undefined) return EVERY_EVENT;
   return { subject: userId, matches: (event) => isEventAbout(event, userId) };
 }
 

@@ -8,10 +8,22 @@ import type { MessageSender } from '../ports/message-sender';
 import { WebhookTransportError, type WebhookTransport } from '../ports/webhook-transport';
 import { backoffDelayMs } from '../domain/backoff';
 import { WEBHOOK_RETRY_QUEUE } from '../domain/bus-topology';
-import { busMessageId, CLOUDEVENTS_CONTENT_TYPE, type BridgeCloudEvent } from '../domain/cloud-event';
+import type { OutgoingMessage } from '../domain/bus-message';
+import {
+  busMessageId,
+  CLOUDEVENTS_CONTENT_TYPE,
+  EVENT_DOC_TYPE,
+  withSequence,
+  type BridgeCloudEvent,
+  type EventDocumentBody,
+  type PendingEvent,
+} from '../domain/cloud-event';
 import { refusedWebhookUrl } from '../domain/webhook-target';
-import { eventFilterForOwner, mayManageOwned, ownerIdOf } from './access-policy';
+import { endUserOfOwner, eventFilterForOwner, mayManageOwned, ownerIdOf } from './access-policy';
 import { eventRefusalReason } from './bus-refusals';
+import type { CommitListener } from './commit-feed';
+import { outboxOperation, toOutboxItem, type EventLimits } from './event-outbox';
+import type { DeliveryAttempt, WebhookAttemptLog } from './webhook-attempt-log';
 import { ServiceError } from './errors';
 import type { Principal } from './principal';
 
@@ -22,11 +34,26 @@ export interface WebhookSubscription {
   createdAt: string;
   /** The owner: access-policy ownerIdOf(the principal that subscribed). */
   createdBy: string;
+  /** `disabled`: no deliveries until re-enabled (POST …/enable); older documents lack it (active). */
+  status: 'active' | 'disabled';
+  disabledAt?: string;
+  disabledReason?: string;
+  /** When the current run of failed deliveries began (absent while deliveries succeed). */
+  failingSince?: string;
 }
 
-interface SubscriptionDocument extends WebhookSubscription {
+interface SubscriptionDocument extends Omit<WebhookSubscription, 'status'> {
+  status?: 'active' | 'disabled';
   /** Standard Webhooks signing secret (whsec_…); returned once, at creation. */
   secret: string;
+  /** How often it was disabled: the position of its next subscription_disabled event. */
+  disabledCount?: number;
+}
+
+/** The view of a subscription document its owner gets: no secret, no bookkeeping. */
+function publicView(doc: SubscriptionDocument): WebhookSubscription {
+  const { secret: _secret, disabledCount: _count, ...rest } = doc;
+  return { ...rest, status: doc.status ?? 'active' };
 }
 
 /** A delivery still to be tried: what webhooks-retry receives from the retry queue. */
@@ -53,7 +80,18 @@ export interface WebhookOptions {
   backoffBaseMs: number;
   timeoutMs: number;
   allowPrivateAddresses: boolean;
+  /** Continuous failure after which a subscription is disabled; 0: never. */
+  disableAfterSeconds: number;
+  /** The event retention: how far back `recover` may go. */
+  retentionSeconds: number;
 }
+
+/** Most events one recover may re-send; more is a 422 (choose a later `since`). */
+export const MAX_RECOVER_EVENTS = 10_000;
+/** Most event documents one recover may read while looking for the matching ones. */
+const MAX_RECOVER_SCAN = 200_000;
+const RECOVER_SEND_BATCH = 100;
+const WEBHOOK_EVENT_SOURCE = '/bridge/webhooks/';
 
 const SUBSCRIPTIONS_PK = 'webhooks';
 const SUBSCRIPTION_TYPE = 'webhook-subscription';
@@ -99,6 +137,12 @@ export interface WebhookServiceDeps {
   options: WebhookOptions;
   /** Seals signing secrets at rest (AES-256-GCM, key in the secret store). */
   sealer: SecretSealer;
+  /** Where every delivery attempt is recorded (GET …/attempts). */
+  attempts: WebhookAttemptLog;
+  /** What subscription_disabled events respect (retention, size). */
+  eventLimits: EventLimits;
+  /** Commit notifications (the fast path) for the subscription_disabled events this service writes. */
+  onCommit?: CommitListener;
   log?: (message: string) => void;
 }
 
@@ -115,6 +159,9 @@ export class WebhookService {
   private readonly options: WebhookOptions;
   private readonly sealer: SecretSealer;
   private readonly log: (message: string) => void;
+  private readonly attempts: WebhookAttemptLog;
+  private readonly eventLimits: EventLimits;
+  private readonly onCommit: CommitListener | undefined;
 
   constructor(deps: WebhookServiceDeps) {
     this.store = deps.store;
@@ -124,6 +171,9 @@ export class WebhookService {
     this.options = deps.options;
     this.sealer = deps.sealer;
     this.log = deps.log ?? (() => undefined);
+    this.attempts = deps.attempts;
+    this.eventLimits = deps.eventLimits;
+    this.onCommit = deps.onCommit;
   }
 
   private cached?: { at: number; subscriptions: Promise<SubscriptionDocument[]> };
@@ -151,6 +201,7 @@ export class WebhookService {
       url,
       createdAt: new Date(this.clock.now()).toISOString(),
       createdBy: ownerIdOf(owner),
+      status: 'active',
       secret: `whsec_${randomBytes(32).toString('base64')}`,
     };
     // The secret is shown once, here; the document only ever holds it sealed.
@@ -160,22 +211,19 @@ export class WebhookService {
       body: { ...doc, secret: await this.sealer.seal(doc.secret, doc.id) },
     });
     this.cached = undefined;
-    return doc;
+    return { ...publicView(doc), secret: doc.secret };
   }
 
   /** The subscriptions `viewer` may see: all for an admin, its own for anyone else. */
   async list(viewer: Principal): Promise<WebhookSubscription[]> {
-    return (await this.allSubscriptions())
-      .filter((s) => mayManageOwned(viewer, s.createdBy))
-      .map(({ secret: _secret, ...rest }) => rest);
+    return (await this.allSubscriptions()).filter((s) => mayManageOwned(viewer, s.createdBy)).map(publicView);
   }
 
   /** The subscription, or undefined when there is none *that `viewer` may see* (others' look absent). */
   async get(id: string, viewer: Principal): Promise<WebhookSubscription | undefined> {
     const doc = await this.store.read<SubscriptionDocument>(SUBSCRIPTIONS_PK, id);
     if (!doc || !mayManageOwned(viewer, doc.body.createdBy)) return undefined;
-    const { secret: _secret, ...rest } = doc.body;
-    return rest;
+    return publicView(doc.body);
   }
 
   /** True when `viewer` deleted it; false when there is none it may see. */
@@ -217,7 +265,10 @@ export class WebhookService {
     }
     // A subscription owned by an end user receives only events about that user (access-policy).
     const targets = (await this.cached.subscriptions).filter(
-      (s) => s.eventTypes.includes(event.type) && eventFilterForOwner(s.createdBy).matches(event),
+      (s) =>
+        s.status !== 'disabled' &&
+        s.eventTypes.includes(event.type) &&
+        eventFilterForOwner(s.createdBy).matches(event),
     );
     if (targets.length === 0) return { delivered: 0, scheduled: 0 };
     const firstAttemptAt = this.clock.now();
@@ -304,6 +355,11 @@ export class WebhookService {
     if (messageId !== undefined && this.lateDelivered.delete(messageId)) return 'dropped'; // delivered late
     const doc = await this.store.read<SubscriptionDocument>(SUBSCRIPTIONS_PK, task.subscriptionId);
     if (!doc) return 'dropped'; // unsubscribed meanwhile
+    if (doc.body.status === 'disabled') {
+      // Kept, not lost: after re-enabling, the owner can redeliver it from the dead letters.
+      await this.deadLetter(task, 'the subscription is disabled');
+      return 'dead-lettered';
+    }
     const started = this.clock.now();
     const outcome = await this.attempt(doc.body, task);
     // A quick answer again: the subscription goes back to live first attempts.
@@ -403,8 +459,33 @@ export class WebhookService {
     return outcome === true ? 'delivered' : this.afterFailure(sub, task, outcome);
   }
 
-  /** One signed POST: true when the endpoint answered 2xx, else what went wrong. */
+  /**
+   * One signed POST: true when the endpoint answered 2xx, else what went wrong. Every attempt is
+   * recorded in the attempt log and moves the subscription's failure clock.
+   */
   private async post(sub: SubscriptionDocument, task: DeliveryTask, body: string): Promise<true | Failure> {
+    const started = this.clock.now();
+    const outcome = await this.send(sub, task, body);
+    const entry: DeliveryAttempt = {
+      at: new Date(started).toISOString(),
+      eventId: task.event.id,
+      status: outcome.status,
+      ...(outcome.result === true ? {} : { error: outcome.result.failure }),
+      durationMs: Math.max(0, this.clock.now() - started),
+      attempt: task.attempt,
+    };
+    await this.attempts.record(sub.id, entry);
+    await this.moveFailureClock(sub, outcome.result === true ? undefined : outcome.result.failure).catch(
+      (error: unknown) => this.log(`webhook ${sub.id}: updating its failure clock failed: ${String(error)}`),
+    );
+    return outcome.result;
+  }
+
+  private async send(
+    sub: SubscriptionDocument,
+    task: DeliveryTask,
+    body: string,
+  ): Promise<{ result: true | Failure; status: number | null }> {
     const timestamp = new Date(this.clock.now());
     const headers = {
       'content-type': CLOUDEVENTS_CONTENT_TYPE,
@@ -415,15 +496,210 @@ export class WebhookService {
     };
     try {
       const { status } = await this.transport.post(sub.url, headers, body, this.options.timeoutMs);
-      if (status >= 200 && status < 300) return true;
-      return { failure: `HTTP ${status}`, permanent: false };
+      if (status >= 200 && status < 300) return { result: true, status };
+      return { result: { failure: `HTTP ${status}`, permanent: false }, status };
     } catch (error) {
       return {
-        failure: error instanceof WebhookTransportError ? `${error.kind}: ${error.message}` : String(error),
-        // A refused address is the policy speaking, not the network: retrying cannot help.
-        permanent: error instanceof WebhookTransportError && error.kind === 'refused-address',
+        result: {
+          failure: error instanceof WebhookTransportError ? `${error.kind}: ${error.message}` : String(error),
+          // A refused address is the policy speaking, not the network: retrying cannot help.
+          permanent: error instanceof WebhookTransportError && error.kind === 'refused-address',
+        },
+        status: null,
       };
     }
+  }
+
+  /**
+   * The failure clock: the first failure after a success starts it, a success clears it, and a
+   * failure when it has run BRIDGE_WEBHOOK_DISABLE_AFTER_SECONDS disables the subscription. It is
+   * written only on those transitions (a success reads the possibly cached document, at most
+   * SUBSCRIPTION_CACHE_MS old, so a steady flow of successes costs no writes).
+   */
+  private async moveFailureClock(sub: SubscriptionDocument, failure: string | undefined): Promise<void> {
+    if (failure === undefined && sub.failingSince === undefined) return;
+    const doc = await this.store.read<SubscriptionDocument>(SUBSCRIPTIONS_PK, sub.id);
+    if (!doc || doc.body.status === 'disabled') return;
+    const now = this.clock.now();
+    let next: SubscriptionDocument;
+    if (failure === undefined) {
+      if (doc.body.failingSince === undefined) return;
+      const { failingSince: _since, ...rest } = doc.body;
+      next = rest;
+    } else if (doc.body.failingSince === undefined) {
+      next = { ...doc.body, failingSince: new Date(now).toISOString() };
+    } else {
+      const failingMs = now - Date.parse(doc.body.failingSince);
+      const limitSeconds = this.options.disableAfterSeconds;
+      if (limitSeconds === 0 || failingMs < limitSeconds * 1000) return;
+      await this.disable(doc.body, doc.etag, failure, now);
+      return;
+    }
+    await this.store
+      .upsert(SUBSCRIPTIONS_PK, { id: sub.id, type: SUBSCRIPTION_TYPE, body: next }, { ifMatch: doc.etag })
+      .catch((error: unknown) => {
+        // Another attempt moved the clock first: its change stands.
+        if (!isStoreError(error, 'precondition-failed') && !isStoreError(error, 'not-found')) throw error;
+      });
+    this.cached = undefined;
+  }
+
+  /** Disables the subscription and, in the same batch, writes its owner's subscription_disabled event. */
+  private async disable(
+    doc: SubscriptionDocument,
+    etag: string,
+    failure: string,
+    now: number,
+  ): Promise<void> {
+    const disabledAt = new Date(now).toISOString();
+    const reason =
+      `deliveries have failed continuously since ${doc.failingSince ?? disabledAt} ` +
+      `(BRIDGE_WEBHOOK_DISABLE_AFTER_SECONDS=${this.options.disableAfterSeconds}); last error: ${failure}`;
+    const count = (doc.disabledCount ?? 0) + 1;
+    const next: SubscriptionDocument = {
+      ...doc,
+      status: 'disabled',
+      disabledAt,
+      disabledReason: reason,
+      disabledCount: count,
+    };
+    const userId = endUserOfOwner(doc.createdBy);
+    const event: PendingEvent = {
+      specversion: '1.0',
+      id: `subscription_disabled:${doc.id}:${count}`,
+      source: `${WEBHOOK_EVENT_SOURCE}${doc.id}`,
+      type: 'subscription_disabled',
+      // An end user's own subscription: the event is about them, so it reaches them (access-policy).
+      ...(userId !== undefined ? { subject: userId } : {}),
+      time: disabledAt,
+      datacontenttype: 'application/json',
+      data: {
+        subscriptionId: doc.id,
+        owner: doc.createdBy,
+        disabledAt,
+        reason,
+        failingSince: doc.failingSince ?? disabledAt,
+      },
+    };
+    const eventOp = outboxOperation(`${doc.id}:${count}`, event, now, this.eventLimits);
+    try {
+      const results = await this.store.batch(SUBSCRIPTIONS_PK, [
+        { op: 'upsert', id: doc.id, type: SUBSCRIPTION_TYPE, body: next, ifMatch: etag },
+        eventOp,
+      ]);
+      const item = toOutboxItem(SUBSCRIPTIONS_PK, eventOp, results[1]?.seq);
+      if (item) this.onCommit?.([item]);
+      this.log(`webhook ${doc.id}: disabled (${reason})`);
+    } catch (error) {
+      // Disabled (or changed) meanwhile by another attempt: that one wrote the event.
+      if (!isStoreError(error, 'precondition-failed') && !isStoreError(error, 'conflict')) throw error;
+    } finally {
+      this.cached = undefined;
+    }
+  }
+
+  /** Re-enables a subscription (owner or admin; 404 for anyone else) and resets its failure clock. */
+  async enable(viewer: Principal, id: string): Promise<WebhookSubscription> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const doc = await this.store.read<SubscriptionDocument>(SUBSCRIPTIONS_PK, id);
+      if (!doc || !mayManageOwned(viewer, doc.body.createdBy))
+        throw new ServiceError('not-found', `No subscription ${id}.`);
+      const { failingSince: _since, disabledAt: _at, disabledReason: _reason, ...rest } = doc.body;
+      const next: SubscriptionDocument = { ...rest, status: 'active' };
+      try {
+        await this.store.upsert(
+          SUBSCRIPTIONS_PK,
+          { id, type: SUBSCRIPTION_TYPE, body: next },
+          { ifMatch: doc.etag },
+        );
+        this.cached = undefined;
+        this.slowUntil.delete(id);
+        return publicView(next);
+      } catch (error) {
+        if (!isStoreError(error, 'precondition-failed')) throw error;
+      }
+    }
+    throw new ServiceError('conflict', `Subscription ${id} keeps changing; try again.`);
+  }
+
+  /** The newest delivery attempts (newest first), for the owner or an admin (404 for anyone else). */
+  async attemptsFor(viewer: Principal, id: string, limit: number): Promise<DeliveryAttempt[]> {
+    await this.visible(id, viewer);
+    return this.attempts.newest(id, limit);
+  }
+
+  /**
+   * Re-sends, as fresh deliveries through the retry queue, every event committed since `since`
+   * that the subscription matches (its types and, for an end user's, events about that user).
+   * `since` must lie within the event retention; more than MAX_RECOVER_EVENTS matching events is
+   * a 422 and nothing is sent.
+   */
+  async recoverFor(viewer: Principal, id: string, since: string): Promise<number> {
+    const doc = await this.store.read<SubscriptionDocument>(SUBSCRIPTIONS_PK, id);
+    if (!doc || !mayManageOwned(viewer, doc.body.createdBy))
+      throw new ServiceError('not-found', `No subscription ${id}.`);
+    const sub = doc.body;
+    if (sub.status === 'disabled')
+      throw new ServiceError('conflict', `Subscription ${id} is disabled; enable it first.`);
+    const now = this.clock.now();
+    const sinceMs = Date.parse(since);
+    const oldest = now - this.options.retentionSeconds * 1000;
+    if (!Number.isFinite(sinceMs) || sinceMs < oldest || sinceMs > now) {
+      const message = `since must be a time within the event retention (${new Date(oldest).toISOString()} to now)`;
+      throw new ServiceError('validation', `${message}.`, [{ path: '/since', message }]);
+    }
+    const events = await this.eventsSince(sub, sinceMs);
+    for (let i = 0; i < events.length; i += RECOVER_SEND_BATCH) {
+      const batch = events.slice(i, i + RECOVER_SEND_BATCH).map((event) => {
+        const task: DeliveryTask = { subscriptionId: id, event, attempt: 1, firstAttemptAt: now };
+        return this.retryMessage(task, 0, `recover-${now}`);
+      });
+      await this.sender.send(WEBHOOK_RETRY_QUEUE, batch);
+    }
+    return events.length;
+  }
+
+  /** The subscription's events committed at or after `sinceMs`, in commit order (bounded, see recoverFor). */
+  private async eventsSince(sub: SubscriptionDocument, sinceMs: number): Promise<BridgeCloudEvent[]> {
+    const visible = eventFilterForOwner(sub.createdBy);
+    const found: { event: BridgeCloudEvent; committedAt: number }[] = [];
+    let scanned = 0;
+    let continuation: string | undefined;
+    do {
+      const page = await this.store.query<EventDocumentBody>({
+        type: EVENT_DOC_TYPE,
+        // Unordered (an ordered query sorts by a text field only): sorted below, once bounded.
+        conditions: [{ path: ['committedAt'], op: 'gte', value: sinceMs }],
+        limit: 1000,
+        ...(continuation ? { continuation } : {}),
+      });
+      for (const doc of page.items) {
+        const event = withSequence(doc.body.event, doc.seq ?? 0);
+        if (!sub.eventTypes.includes(event.type) || !visible.matches(event)) continue;
+        found.push({ event, committedAt: doc.body.committedAt });
+        if (found.length > MAX_RECOVER_EVENTS) {
+          throw new ServiceError(
+            'unprocessable',
+            `More than ${MAX_RECOVER_EVENTS} matching events were committed since then; choose a later since. Nothing was re-sent.`,
+          );
+        }
+      }
+      scanned += page.items.length;
+      if (scanned >= MAX_RECOVER_SCAN && page.continuation) {
+        throw new ServiceError(
+          'unprocessable',
+          `More than ${MAX_RECOVER_SCAN} events were committed since then; choose a later since. Nothing was re-sent.`,
+        );
+      }
+      continuation = page.continuation;
+    } while (continuation);
+    // Commit order: by commit time, then by position where times tie.
+    return found
+      .sort(
+        (a, b) =>
+          a.committedAt - b.committedAt || Number(a.event.sequence ?? 0) - Number(b.event.sequence ?? 0),
+      )
+      .map((f) => f.event);
   }
 
   /** A failed attempt: the next one scheduled with backoff, or a dead letter past the limits. */
@@ -454,18 +730,20 @@ export class WebhookService {
   }
 
   private async schedule(task: DeliveryTask, delayMs: number, kind: string): Promise<void> {
-    await this.sender.send(WEBHOOK_RETRY_QUEUE, [
-      {
-        // Deterministic per (event, subscription, attempt): a repeated fan-out schedules each retry
-        // once (hashed when longer than the bus accepts).
-        messageId: retryMessageId(task, kind),
-        applicationProperties: { kind },
-        body: task,
-        subject: 'webhook_delivery',
-        contentType: 'application/json',
-        ...(delayMs > 0 ? { scheduledEnqueueTimeUtc: new Date(this.clock.now() + delayMs) } : {}),
-      },
-    ]);
+    await this.sender.send(WEBHOOK_RETRY_QUEUE, [this.retryMessage(task, delayMs, kind)]);
+  }
+
+  private retryMessage(task: DeliveryTask, delayMs: number, kind: string): OutgoingMessage {
+    return {
+      // Deterministic per (event, subscription, attempt): a repeated fan-out schedules each retry
+      // once (hashed when longer than the bus accepts).
+      messageId: retryMessageId(task, kind),
+      applicationProperties: { kind },
+      body: task,
+      subject: 'webhook_delivery',
+      contentType: 'application/json',
+      ...(delayMs > 0 ? { scheduledEnqueueTimeUtc: new Date(this.clock.now() + delayMs) } : {}),
+    };
   }
 
   private async deadLetter(task: DeliveryTask, lastError: string): Promise<void> {

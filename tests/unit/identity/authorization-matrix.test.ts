@@ -521,6 +521,22 @@ const MATRIX: Record<string, Entry> = {
     }),
     expect: { admin: 201, service: 201, user: 201, own: 201, other: 201 },
   },
+  'subscriptions-attempts-list': {
+    request: async (t) => ({ method: 'GET', params: { id: await t.subscription() }, query: { limit: '10' } }),
+    expect: OWNED(200),
+  },
+  'subscriptions-recover': {
+    request: async (t) => ({
+      method: 'POST',
+      params: { id: await t.subscription() },
+      body: { since: new Date(Date.now() - 60_000).toISOString() },
+    }),
+    expect: OWNED(202),
+  },
+  'subscriptions-enable': {
+    request: async (t) => ({ method: 'POST', params: { id: await t.subscription() } }),
+    expect: OWNED(200),
+  },
   'subscriptions-dead-letters-list': {
     request: async (t) => ({ method: 'GET', params: { id: await t.subscription() } }),
     expect: OWNED(200),

@@ -119,6 +119,24 @@ describe('end users and events', () => {
     expect(to(portal.url).sort()).toEqual(['ann', 'bob']);
   });
 
+  it("recover re-sends to an end user's webhook only the events about them, to a key's every match", async () => {
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const owner = endUserPrincipal('ann');
+    const theirs = await h.services.webhooks.subscribe(
+      ['user_update', 'state_change'],
+      'http://127.0.0.1:9/ann-r',
+      owner,
+    );
+    const key = keyPrincipal('k1', 'user', 'portal');
+    const portal = await h.services.webhooks.subscribe(['user_update'], 'http://127.0.0.1:9/portal-r', key);
+    // ann's user_update only (the state key named "ann" is not about her); the portal's: ann's and bob's.
+    expect(await h.services.webhooks.recoverFor(owner, theirs.id, since)).toBe(1);
+    expect(await h.services.webhooks.recoverFor(key, portal.id, since)).toBe(2);
+    await expect(h.services.webhooks.recoverFor(endUserPrincipal('bob'), theirs.id, since)).rejects.toThrow(
+      /No subscription/,
+    );
+  });
+
   it('operations: an end user queues only about themselves and sees only their own', async () => {
     const mine = await call(operationsCreate, {
       method: 'POST',

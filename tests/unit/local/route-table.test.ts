@@ -158,7 +158,7 @@ describe('function files', () => {
     '%s is named <resource>-<verb> and registers exactly one function under that name',
     (file) => {
       expect(file).toMatch(
-        /^[a-z]+(-[a-z]+)*-(get|list|create|delete|put|sync|process|deliver|retry|publish|changefeed|sweep|probe|status|grant|import|redeliver|post|run|analyze|acquire|release|negotiate|generate|enrich|cancel|monitor|check|update|search)\.ts$/,
+        /^[a-z]+(-[a-z]+)*-(get|list|create|delete|put|sync|process|deliver|retry|publish|changefeed|sweep|probe|status|grant|import|redeliver|post|run|analyze|acquire|release|negotiate|generate|enrich|cancel|monitor|check|update|search|recover|enable)\.ts$/,
       );
       const source = fs.readFileSync(path.join(dir, file), 'utf8');
       // HTTP: `export const x = route('<name>', {…})`; other triggers: `app.<trigger>('<name>', …)`.

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import type { DocumentCollection } from '../ports/document-store';
+import { isStoreError } from '../ports/document-store';
+
+/** One delivery attempt of one event to one subscription, as its owner reads it. */
+export interface DeliveryAttempt {
+  at: string;
+  eventId: string;
+  /** The receiver's HTTP status; null when there was no answer (timeout, refused, DNS…). */
+  status: number | null;
+  error?: string;
+  durationMs: number;
+  /** 1 for the first attempt of a delivery, then 2, 3… */
+  attempt: number;
+}
+
+const ATTEMPT_TYPE = 'webhook-attempt';
+const attemptPartition = (subscriptionId: string) => `webhook-attempts:${subscriptionId}`;
+/** Attempts kept per subscription (the newest); older ones are pruned. */
+export const MAX_ATTEMPTS_KEPT = 1000;
+/** Prune a subscription's log after this many writes in this instance, so pruning costs little. */
+const PRUNE_EVERY = 50;
+/** Keys counted for pruning (bounded memory; a cleared counter only delays a prune). */
+const MAX_COUNTERS = 10_000;
+const MAX_TIME = 9_999_999_999_999;
+
+/**
+ * The attempt log: a document per attempt in the subscription's own partition, with the event
+ * retention as TTL. Ids start with the inverted time, so the store's default (id) order is newest
+ * first and a read or a prune is one ordered query.
+ */
+export class WebhookAttemptLog {
+  private readonly sincePrune = new Map<string, number>();
+
+  constructor(
+    private readonly store: DocumentCollection,
+    private readonly retentionSeconds: number,
+    private readonly log: (message: string) => void = () => undefined,
+  ) {}
+
+  /** Records an attempt; a failure to record is logged, never fails the delivery. */
+  async record(subscriptionId: string, attempt: DeliveryAttempt): Promise<void> {
+    const inverted = String(MAX_TIME - Date.parse(attempt.at)).padStart(13, '0');
+    try {
+      await this.store.create(
+        attemptPartition(subscriptionId),
+        { id: `att_${inverted}_${randomBytes(6).toString('hex')}`, type: ATTEMPT_TYPE, body: attempt },
+        { ttlSeconds: this.retentionSeconds },
+      );
+      const count = (this.sincePrune.get(subscriptionId) ?? 0) + 1;
+      if (count >= PRUNE_EVERY) {
+        this.sincePrune.delete(subscriptionId);
+        await this.prune(subscriptionId);
+      } else {
+        if (this.sincePrune.size >= MAX_COUNTERS) this.sincePrune.clear();
+        this.sincePrune.set(subscriptionId, count);
+      }
+    } catch (error) {
+      this.log(`webhook ${subscriptionId}: recording an attempt failed: ${String(error)}`);
+    }
+  }
+
+  /** The newest `limit` attempts, newest first. */
+  async newest(subscriptionId: string, limit: number): Promise<DeliveryAttempt[]> {
+    const page = await this.store.query<DeliveryAttempt>({
+      pk: attemptPartition(subscriptionId),
+      type: ATTEMPT_TYPE,
+      limit: Math.min(limit, MAX_ATTEMPTS_KEPT),
+    });
+    return page.items.map((d) => d.body);
+  }
+
+  /** Deletes what lies beyond the newest MAX_ATTEMPTS_KEPT (one page of them per call). */
+  private async prune(subscriptionId: string): Promise<void> {
+    const pk = attemptPartition(subscriptionId);
+    const kept = await this.store.query({ pk, type: ATTEMPT_TYPE, limit: MAX_ATTEMPTS_KEPT });
+    if (!kept.continuation) return;
+    const beyond = await this.store.query({
+      pk,
+      type: ATTEMPT_TYPE,
+      limit: MAX_ATTEMPTS_KEPT,
+      continuation: kept.continuation,
+    });
+    for (const doc of beyond.items) {
+      await this.store.delete(pk, doc.id).catch((error: unknown) => {
+        if (!isStoreError(error, 'not-found')) throw error;
+      });
+    }
+  }
+}

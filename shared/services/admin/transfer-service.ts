@@ -178,22 +178,20 @@ export class TransferService {
     };
   }
 
+  /** Takes the job's lease and marks it running (one more attempt); see acquireLease. */
+  private startJob<H extends JobHeader>(pk: string, owner: string) {
+    return acquireLease<H>(this.store, pk, owner, this.clock, this.leaseMs, (h, now) => ({
+      ...h,
+      status: 'running',
+      startedAt: h.startedAt ?? iso(now),
+      attempts: h.attempts + 1,
+    }));
+  }
+
   async runExport(id: string): Promise<void> {
     const pk = jobPartition('export', id);
     const owner = randomUUID();
-    const lease = await acquireLease<ExportHeader>(
-      this.store,
-      pk,
-      owner,
-      this.clock,
-      this.leaseMs,
-      (h, now) => ({
-        ...h,
-        status: 'running',
-        startedAt: h.startedAt ?? iso(now),
-        attempts: h.attempts + 1,
-      }),
-    );
+    const lease = await this.startJob<ExportHeader>(pk, owner);
     if (lease.kind !== 'acquired') return;
     let doc = lease.doc;
     const counts = { users: 0, events: 0 };
@@ -376,19 +374,7 @@ export class TransferService {
   async runImport(id: string): Promise<void> {
     const pk = jobPartition('import', id);
     const owner = randomUUID();
-    const lease = await acquireLease<ImportHeader>(
-      this.store,
-      pk,
-      owner,
-      this.clock,
-      this.leaseMs,
-      (h, now) => ({
-        ...h,
-        status: 'running',
-        startedAt: h.startedAt ?? iso(now),
-        attempts: h.attempts + 1,
-      }),
-    );
+    const lease = await this.startJob<ImportHeader>(pk, owner);
     if (lease.kind !== 'acquired') return;
     let doc = lease.doc;
     try {

@@ -82,7 +82,9 @@ export async function startServer(
       ...options.env,
     });
   }
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script], {
+  // BENCH_NODE_ARGS: extra node flags for the servers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const nodeArgs = options.nodeArgs ?? (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     cwd: path.resolve(path.dirname(script), '..', '..'),
     env,
     stdio: ['ignore', out, out],

@@ -16,13 +16,21 @@ export interface DeliveryAttempt {
 
 const ATTEMPT_TYPE = 'webhook-attempt';
 const attemptPartition = (subscriptionId: string) => `webhook-attempts:${subscriptionId}`;
-/** Attempts kept per subscription (the newest); older ones are pruned. */
+/** Attempts listed per subscription (the newest); older ones are pruned. */
 export const MAX_ATTEMPTS_KEPT = 1000;
-/** Prune a subscription's log after this many writes in this instance, so pruning costs little. */
-const PRUNE_EVERY = 50;
+/**
+ * Prune a subscription's log after this many writes in this instance. A prune reads past the
+ * newest MAX_ATTEMPTS_KEPT, so its cost per attempt is (MAX_ATTEMPTS_KEPT + PRUNE_EVERY) /
+ * PRUNE_EVERY documents read: at 50 it was 21 reads per delivery and the attempt log cost more than
+ * the deliveries themselves (bench/RESULTS.md, 2026-11-30); at 500 it is 3. Between prunes a
+ * subscription stores up to MAX_ATTEMPTS_KEPT + PRUNE_EVERY - 1 attempts (per instance writing it).
+ */
+export const PRUNE_EVERY = 500;
 /** Keys counted for pruning (bounded memory; a cleared counter only delays a prune). */
 const MAX_COUNTERS = 10_000;
 const MAX_TIME = 9_999_999_999_999;
+/** Deletes per transaction when pruning (the stores' batch limit). */
+const DELETE_BATCH = 100;
 
 /**
  * The attempt log: a document per attempt in the subscription's own partition, with the event
@@ -81,10 +89,22 @@ export class WebhookAttemptLog {
       limit: MAX_ATTEMPTS_KEPT,
       continuation: kept.continuation,
     });
-    for (const doc of beyond.items) {
-      await this.store.delete(pk, doc.id).catch((error: unknown) => {
+    // A transaction per 100 deletes instead of one per delete; a batch that meets an attempt another
+    // instance pruned first (not-found) is done one by one.
+    for (let i = 0; i < beyond.items.length; i += DELETE_BATCH) {
+      const ids = beyond.items.slice(i, i + DELETE_BATCH).map((doc) => doc.id);
+      try {
+        await this.store.batch(
+          pk,
+          ids.map((id) => ({ op: 'delete' as const, id })),
+        );
+      } catch (error) {
         if (!isStoreError(error, 'not-found')) throw error;
-      });
+        for (const id of ids)
+          await this.store.delete(pk, id).catch((failure: unknown) => {
+            if (!isStoreError(failure, 'not-found')) throw failure;
+          });
+      }
     }
   }
 }

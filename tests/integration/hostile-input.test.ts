@@ -311,6 +311,8 @@ describe('hostile input over every write route', () => {
       expect(routes.length).toBeGreaterThan(15);
       const probe = stateProbe(dataDir);
       const delay = monitorEventLoopDelay({ resolution: 10 });
+      const stalls = stallRecorder();
+      const spans: { from: number; to: number; what: string }[] = [];
       const started = Date.now();
       const statuses = new Map<number, number>();
       const failures: string[] = [];
@@ -346,6 +348,7 @@ describe('hostile input over every write route', () => {
               // request's longest synchronous stretch, not the driver's back-to-back loop.
               await new Promise((resolve) => setImmediate(resolve));
               const took = performance.now() - t0;
+              spans.push({ from: t0, to: t0 + took, what: `${route.name} ${res.status}` });
               if (took > slowest.ms)
                 slowest = {
                   ms: took,
@@ -376,7 +379,14 @@ describe('hostile input over every write route', () => {
         }
       } finally {
         delay.disable();
+        stalls.stop();
         probe.close();
+      }
+      for (const stall of stalls.list) {
+        const span = spans.find((x) => x.from < stall.end && x.to > stall.end - stall.ms);
+        console.log(
+          `STALL ${stall.ms.toFixed(0)} ms during ${span?.what ?? 'the driver (generation, state probe)'}`,
+        );
       }
       const maxStallMs = delay.max / 1e6;
       const elapsed = Date.now() - started;
@@ -394,6 +404,17 @@ describe('hostile input over every write route', () => {
     TIME_BUDGET_MS + 60_000,
   );
 });
+
+function stallRecorder() {
+  const list: { end: number; ms: number }[] = [];
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (now - last > 60) list.push({ end: now, ms: now - last });
+    last = now;
+  }, 5);
+  return { list, stop: () => clearInterval(timer) };
+}
 
 function keyPrincipalOfAdmin() {
   return { kind: 'key' as const, keyId: 'bootstrap', role: 'admin' as const, name: 'hostile suite' };

@@ -6,6 +6,7 @@
  * the goal of 100 ms. On a machine shared with other work the check allows HEAVY_HEALTH_BUDGET_MS
  * (default 100); the printed figures are what the README reports.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { taxonomyToCsv, type Taxonomy } from '../../shared/domain/job-titles';
@@ -82,27 +83,60 @@ function bigTaxonomy(bytes: number, format: 'json' | 'csv'): string {
   return render(copies(n));
 }
 
-/** Polls /health every 10 ms while `request` runs; the worst latency seen. */
+/**
+ * The health poller runs in its own process: this one builds, sends and parses megabytes for the
+ * heavy requests, and that work is not the host's. It polls /health every 10 ms (one keep-alive
+ * connection, like a monitor) until its stdin closes, then prints {"worst":ms,"polls":n}.
+ */
+const POLLER = `
+const http = require('node:http');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+let worst = 0, polls = 0, done = false;
+process.stdin.on('end', () => (done = true)).resume();
+const poll = () => {
+  if (done) return process.stdout.write(JSON.stringify({ worst, polls }));
+  const started = performance.now();
+  http.get(process.argv[1] + '/health', { agent }, (res) => {
+    res.resume().on('end', () => {
+      worst = Math.max(worst, performance.now() - started);
+      polls++;
+      setTimeout(poll, 10);
+    });
+  }).on('error', (e) => { console.error(String(e)); process.exit(1); });
+};
+poll();
+`;
+
+/** Polls /health (from another process) while `request` runs; the worst latency seen. */
 async function healthWhile(
-  request: Promise<{ status: number }>,
+  request: () => Promise<{ status: number }>,
 ): Promise<{ status: number; worst: number; polls: number }> {
-  let done = false;
-  const outcome = request.finally(() => (done = true));
-  let worst = 0;
-  let polls = 0;
-  // Let the request reach the host before the first poll.
-  await new Promise((r) => setTimeout(r, 20));
-  while (!done) {
-    const started = performance.now();
-    const res = await fetch(`${host.baseUrl}/health`);
-    await res.arrayBuffer();
-    worst = Math.max(worst, performance.now() - started);
-    polls++;
-    await new Promise((r) => setTimeout(r, 10));
+  const poller = spawn(process.execPath, ['-e', POLLER, host.baseUrl], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let out = '';
+  poller.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  const exited = new Promise<void>((resolve) => poller.once('exit', () => resolve()));
+  // Let the poller reach the host before the request starts.
+  await new Promise((r) => setTimeout(r, 150));
+  try {
+    const { status } = await request();
+    return { status, ...(await stop()) };
+  } finally {
+    if (poller.exitCode === null) poller.kill();
   }
-  return { status: (await outcome).status, worst, polls };
+  async function stop(): Promise<{ worst: number; polls: number }> {
+    poller.stdin.end();
+    await exited;
+    return JSON.parse(out) as { worst: number; polls: number };
+  }
 }
 
+// Built before any poll: building them is this process's work, not the host's.
+const bigTaxonomies = {
+  json: bigTaxonomy(MAX_IMPORT_BYTES, 'json'),
+  csv: bigTaxonomy(MAX_IMPORT_BYTES, 'csv'),
+};
 const wordCloudTitles = titles(
   TITLE_BATCH_MAX_TITLES,
   Math.floor(TITLE_BATCH_MAX_TOTAL_CHARS / TITLE_BATCH_MAX_TITLES),
@@ -173,14 +207,14 @@ const cases: [string, () => Promise<{ status: number }>, number][] = [
   ],
   [
     `taxonomy import: JSON up to ${MAX_IMPORT_BYTES} bytes`,
-    () => admin.call('POST', '/job-titles/taxonomy', { raw: bigTaxonomy(MAX_IMPORT_BYTES, 'json') }),
+    () => admin.call('POST', '/job-titles/taxonomy', { raw: bigTaxonomies.json }),
     200,
   ],
   [
     `taxonomy import: CSV up to ${MAX_IMPORT_BYTES} bytes`,
     () =>
       admin.call('POST', '/job-titles/taxonomy', {
-        raw: bigTaxonomy(MAX_IMPORT_BYTES, 'csv'),
+        raw: bigTaxonomies.csv,
         headers: { 'content-type': 'text/csv' },
       }),
     200,
@@ -190,7 +224,7 @@ const cases: [string, () => Promise<{ status: number }>, number][] = [
 test.each(cases)(
   'health answers while %s is in flight',
   async (name, send, expected) => {
-    const { status, worst, polls } = await healthWhile(send());
+    const { status, worst, polls } = await healthWhile(send);
     figures.push(`  ${name}: ${polls} health checks, worst ${worst.toFixed(1)} ms`);
     expect(status).toBe(expected);
     expect(worst).toBeLessThan(BUDGET_MS);
@@ -208,7 +242,9 @@ test('health answers while a file listing of 1000 files is in flight', async () 
         }),
       ),
     );
-  const { status, worst, polls } = await healthWhile(admin.get('/files?prefix=users/heavy/&limit=1000'));
+  const { status, worst, polls } = await healthWhile(() =>
+    admin.get('/files?prefix=users/heavy/&limit=1000'),
+  );
   figures.push(`  file listing, 1000 files: ${polls} health checks, worst ${worst.toFixed(1)} ms`);
   expect(status).toBe(200);
   expect(worst).toBeLessThan(BUDGET_MS);

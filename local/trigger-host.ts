@@ -7,6 +7,9 @@ import { OutboxTopicRunner } from './outbox-topic-runner';
 import { ServiceBusRunner } from './service-bus-runner';
 import { TimerRunner } from './timer-runner';
 
+/** The function that pushes events to Web PubSub (functions/realtime-publish.ts). */
+const REALTIME_FUNCTION = 'realtime-publish';
+
 interface Runner {
   start(): void | Promise<void>;
   stop(): Promise<void>;
@@ -75,6 +78,17 @@ export async function startTriggers(
           registration.trigger === 'serviceBusTopic' &&
           registration.options.topicName === EVENTS_TOPIC
         ) {
+          // Realtime off: every event would go through a consumer whose handler does nothing (a
+          // store read per event for its durable path, a lease, an invocation). Its checkpoint stays
+          // where it is; turned on later, it resumes from there within the event retention.
+          if (registration.name === REALTIME_FUNCTION && !services.realtime) {
+            options.log(
+              'information',
+              `${registration.name} (outbox topic): not run: BRIDGE_REALTIME=off, there is nothing to push`,
+            );
+            names.push(`${registration.name} (${registration.trigger})`);
+            continue;
+          }
           runners.push(
             new OutboxTopicRunner(registration, {
               topic: services.outboxTopic,

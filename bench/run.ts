@@ -16,6 +16,7 @@
  *   BENCH_CONNECTIONS  comma-separated connection counts (default 100,500)
  *   BENCH_ACCESS_LOG   true: the host writes its access log (to a file); default false (off)
  *   BENCH_NODE_ARGS    extra node flags for every server process (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`)
+ *   BENCH_HOST_SCRIPT  another build's dist/local/main.js to run as the host (A/B against an earlier commit)
  *   BENCH_OUT          file to append the results section to (default bench/RESULTS.md); "none": don't
  *   BENCH_SCENARIOS    comma-separated: sync (the scenarios above), propagation (below), and the event
  *                      stream's sse-open, sse-closed, sse-storm (lib/sse.ts; `sse` = all three); default

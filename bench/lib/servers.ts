@@ -67,7 +67,8 @@ export async function startServer(
   } = {},
 ): Promise<ServerChild> {
   // BENCH_HOST_SCRIPT: another build's dist/local/main.js (e.g. the previous release), to compare.
-  const script = kind === 'bare' ? BARE_SCRIPT : (options.hostScript ?? HOST_SCRIPT);
+  const script =
+    kind === 'bare' ? BARE_SCRIPT : (options.hostScript ?? process.env.BENCH_HOST_SCRIPT ?? HOST_SCRIPT);
   if (!fs.existsSync(script)) throw new Error(`${script} is missing: run npm run build first.`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${kind}-`));
   const outFile = path.join(dir, 'output.log');

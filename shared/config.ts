@@ -216,6 +216,7 @@ const settingsSchema = triggerSettingsSchema.extend({
   BRIDGE_STREAM_MAX_CONNECTIONS: intSetting(1, 100_000).default(1000),
   BRIDGE_STREAM_MAX_LAG_EVENTS: intSetting(10, 1_000_000).default(1000),
   BRIDGE_STREAM_POLL_MS: intSetting(10, 60_000).default(250),
+  BRIDGE_STREAM_REPLAY_EVENTS: intSetting(0, 100_000).default(2000),
   BRIDGE_STREAM_TICKET_SECONDS: intSetting(10, 3600).default(60),
   BRIDGE_REALTIME: z.enum(['off', 'webpubsub']).default('off'),
   WEBPUBSUB_ENDPOINT: z.url({ protocol: /^https$/, error: 'expected an https URL' }).optional(),
@@ -318,6 +319,8 @@ export interface BridgeConfig {
     maxConnections: number;
     maxLagEvents: number;
     pollMs: number;
+    /** Newest events the shared tail keeps for resuming streams (0: every resume reads the log). */
+    replayEvents: number;
     ticketSeconds: number;
   };
   /** Push through Azure Web PubSub (POST /api/realtime/negotiate, realtime-publish). */
@@ -557,6 +560,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       maxConnections: s.BRIDGE_STREAM_MAX_CONNECTIONS,
       maxLagEvents: s.BRIDGE_STREAM_MAX_LAG_EVENTS,
       pollMs: s.BRIDGE_STREAM_POLL_MS,
+      replayEvents: s.BRIDGE_STREAM_REPLAY_EVENTS,
       ticketSeconds: s.BRIDGE_STREAM_TICKET_SECONDS,
     },
     realtime:

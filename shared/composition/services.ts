@@ -176,6 +176,7 @@ export function buildServices(
   const streams = new EventStreamHub({
     log: events,
     pollMs: config.stream.pollMs,
+    recentEvents: config.stream.replayEvents,
     maxStreams: config.stream.maxConnections,
     warn,
   });

@@ -1,5 +1,5 @@
-import type { EventCursor } from '../domain/event-cursor';
-import type { EventLog, LogEntry } from './event-log';
+import { advance, covers, coversCursor, type EventCursor } from '../domain/event-cursor';
+import type { EventLog, LogEntry, LogRead } from './event-log';
 
 /** One open stream as the hub sees it. */
 export interface HubSubscriber {
@@ -29,6 +29,11 @@ export interface EventStreamHubOptions {
   maxStreams: number;
   /** How long the tail keeps running with no stream, so reconnecting clients find it warm. */
   idleMs?: number;
+  /**
+   * The newest events the tail read, kept so that a stream resuming from a recent cursor replays
+   * from memory instead of each reading (and parsing) the log itself (BRIDGE_STREAM_REPLAY_EVENTS).
+   */
+  recentEvents?: number;
   warn?: (message: string) => void;
 }
 
@@ -63,6 +68,10 @@ export class EventStreamHub {
   /** Bumped by every start, so a tail left over from before a stop never runs beside a new one. */
   private generation = 0;
   private loopDone: Promise<void> = Promise.resolve();
+  /** The newest entries the tail delivered, in log order, and the position right before the first. */
+  private recent: LogEntry[] = [];
+  private recentHead = 0;
+  private recentFrom: EventCursor | undefined;
 
   constructor(private readonly options: EventStreamHubOptions) {}
 
@@ -74,6 +83,31 @@ export class EventStreamHub {
   /** Where the tail stands now (undefined while stopped): every later event is still to be delivered. */
   get currentPosition(): EventCursor | undefined {
     return this.position;
+  }
+
+  /**
+   * The entries after `cursor` from the tail's memory of recent events (at most `limit`), or
+   * undefined when `cursor` is older than that memory (the caller reads the log). Every event after
+   * the memory's start that the tail has read is in it, in log order, so none is skipped; `caughtUp`
+   * says the answer reached the tail's position (later events reach the stream live).
+   */
+  recentAfter(
+    cursor: EventCursor,
+    limit: number,
+  ): Pick<LogRead, 'entries' | 'next' | 'caughtUp'> | undefined {
+    if (!this.running || !this.recentFrom || !coversCursor(cursor, this.recentFrom)) return undefined;
+    const entries: LogEntry[] = [];
+    let next = cursor;
+    let i = this.recentHead;
+    for (; i < this.recent.length && entries.length < limit; i++) {
+      const entry = this.recent[i] as LogEntry;
+      if (covers(next, entry.range, entry.lsn)) continue;
+      next = coversCursor(entry.cursor, next)
+        ? entry.cursor
+        : advance(next, entry.range, entry.lsn, entry.item.body.committedAt);
+      entries.push(entry);
+    }
+    return { entries, next, caughtUp: i >= this.recent.length };
   }
 
   get maxStreams(): number {
@@ -116,6 +150,9 @@ export class EventStreamHub {
       if (this.closed) throw new Error('the event stream hub is closed');
       if (!this.running) {
         this.position = head;
+        this.recent = [];
+        this.recentHead = 0;
+        this.recentFrom = head;
         this.running = true;
         this.loopDone = this.loop(++this.generation);
       }
@@ -155,6 +192,9 @@ export class EventStreamHub {
     this.idleTimer = undefined;
     this.running = false;
     this.position = undefined;
+    this.recent = [];
+    this.recentHead = 0;
+    this.recentFrom = undefined;
     this.wake?.();
   }
 
@@ -167,8 +207,10 @@ export class EventStreamHub {
         const read = await this.options.log.read(from, READ_BATCH);
         // Stopped (and maybe restarted from a new head) while reading: this read is stale.
         if (!this.running || generation !== this.generation) return;
-        for (const entry of read.entries)
+        for (const entry of read.entries) {
+          this.remember(entry);
           for (const subscriber of this.subscribers) subscriber.deliver(entry);
+        }
         this.position = read.next;
         caughtUp = read.caughtUp;
         this.failures = 0;
@@ -180,6 +222,24 @@ export class EventStreamHub {
       }
       if (!caughtUp || this.dirty) continue;
       await this.sleep(this.options.pollMs);
+    }
+  }
+
+  private remember(entry: LogEntry): void {
+    const keep = this.options.recentEvents ?? 0;
+    if (keep === 0) {
+      this.recentFrom = entry.cursor;
+      return;
+    }
+    this.recent.push(entry);
+    if (this.recent.length - this.recentHead > keep) {
+      // The memory now starts after the oldest entry: a cursor before it reads the log.
+      this.recentFrom = (this.recent[this.recentHead] as LogEntry).cursor;
+      this.recentHead += 1;
+      if (this.recentHead > 1024 && this.recentHead * 2 > this.recent.length) {
+        this.recent = this.recent.slice(this.recentHead);
+        this.recentHead = 0;
+      }
     }
   }
 

@@ -42,6 +42,12 @@ export interface OpenStreamOptions {
   limits: StreamLimits;
 }
 
+/** A replayed entry: the stream's cursor after it, and its frame unless the filter skips it. */
+interface ReplayItem {
+  cursor: EventCursor;
+  message?: Extract<StreamMessage, { kind: 'event' }>;
+}
+
 /** Replay rounds (each after the live queue overflowed during replay) before a stream counts as lagging. */
 const MAX_CATCH_UP_ROUNDS = 3;
 const REPLAY_BATCH = 200;
@@ -71,6 +77,9 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
   private resumed = false;
   private queue: LogEntry[] = [];
   private head = 0;
+  /** The replay read being sent, and how far it has been handed out. */
+  private replayed: ReplayItem[] = [];
+  private replayedHead = 0;
   private live = false;
   /** Set when live: the session's cursor covers the hub position its queue starts after. */
   private aligned = false;
@@ -161,6 +170,12 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
    */
   takeQueued(max: number): StreamMessage[] {
     const messages: StreamMessage[] = [];
+    // During a replay: the rest of the read being sent.
+    while (messages.length < max && !this.live && !this.ending && this.replayedHead < this.replayed.length) {
+      const item = this.replayed[this.replayedHead++] as ReplayItem;
+      this.cursor = item.cursor;
+      if (item.message) messages.push(item.message);
+    }
     while (messages.length < max && this.live && !this.ending) {
       if (this.options.clock.now() >= this.deadline) break;
       const message = this.takeLive();
@@ -250,14 +265,24 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
   private async *replay(): AsyncGenerator<StreamMessage> {
     for (let round = 1; ; round++) {
       while (!coversCursor(this.cursor, this.target) && !this.ending) {
-        const read = await this.options.log.read(this.cursor, REPLAY_BATCH);
-        for (const entry of read.entries) {
-          this.cursor = entry.cursor;
-          if (matchesFilter(entry.event, this.options.filter)) {
-            yield { kind: 'event', entry, cursor: this.format(this.cursor), shared: false };
-          }
+        // Recent events come from the hub's memory (shared by every resuming stream, frames encoded
+        // once); older ones from the log.
+        const read =
+          this.options.hub.recentAfter(this.cursor, REPLAY_BATCH) ??
+          (await this.options.log.read(this.cursor, REPLAY_BATCH));
+        this.replayed = this.replayItems(read.entries);
+        this.replayedHead = 0;
+        // One at a time here; a consumer that writes several frames at once takes the rest of the
+        // batch with takeQueued. The cursor moves as each is handed out, so a close frame names
+        // exactly what was sent.
+        while (this.replayedHead < this.replayed.length) {
+          const item = this.replayed[this.replayedHead++] as ReplayItem;
+          this.cursor = item.cursor;
+          if (item.message) yield item.message;
           if (this.ending) return;
         }
+        this.replayed = [];
+        this.replayedHead = 0;
         this.cursor = read.next;
         if (read.caughtUp) break;
       }
@@ -272,6 +297,20 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
       this.head = 0;
       this.target = this.options.hub.currentPosition ?? this.target;
     }
+  }
+
+  /** Each entry of a replay read with the stream's cursor after it and its frame (if it passes the filter). */
+  private replayItems(entries: readonly LogEntry[]): ReplayItem[] {
+    let cursor = this.cursor;
+    return entries.map((entry) => {
+      // A log read's cursors start from this stream's; the hub's are the tail's and stand for this
+      // stream's only when they cover it (as for live events).
+      const shared = coversCursor(entry.cursor, cursor);
+      cursor = shared ? entry.cursor : advance(cursor, entry.range, entry.lsn, entry.item.body.committedAt);
+      if (!matchesFilter(entry.event, this.options.filter)) return { cursor };
+      const text = shared ? this.sharedText(entry) : this.format(cursor);
+      return { cursor, message: { kind: 'event', entry, cursor: text, shared } };
+    });
   }
 
   /** Resolves true on a delivery (or an ending), false after `ms` without one. */

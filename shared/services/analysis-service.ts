@@ -20,8 +20,6 @@ import type { RoleLookup } from '../domain/analysis/role-catalog';
 import { CREDIBLE_MASS, type BetaParams } from '../domain/analysis/bayesian';
 import { HEURISTIC_PROVIDER } from '../domain/analysis/provider-lock';
 import {
-  MAX_FAILURE_MESSAGE,
-  type AnalysisFailure,
   type AnalysisMetadata,
   type BayesianRequest,
   type BayesianResult,
@@ -36,6 +34,7 @@ import { marketTrends, type ProfileLocationIndex } from './analysis-market-servi
 import { checkAnswer, comprehensivePrompt, InvalidAnswerError } from './analysis-prompt';
 import type { ComprehensiveBody, ComprehensiveResponse, GeographicResponse } from './analysis-schemas';
 import { ServiceError } from './errors';
+import { callLockedProvider } from './locked-provider';
 import type { ProviderLockService, ProvidersView } from './provider-lock-service';
 import type { PublishService } from './publish-service';
 
@@ -68,11 +67,6 @@ export interface ProviderInfo {
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
-
-function failureOf(provider: string, error: ChatModelError): AnalysisFailure {
-  const message = error.message.slice(0, MAX_FAILURE_MESSAGE);
-  return { provider, kind: error.kind, ...(message ? { message } : {}) };
-}
 
 export class AnalysisService {
   constructor(private readonly deps: AnalysisDeps) {}
@@ -124,49 +118,28 @@ export class AnalysisService {
     request: Omit<ComprehensiveBody, 'userId'>,
   ): Promise<{ result: ComprehensiveAnalysis; metadata: AnalysisMetadata }> {
     const role = await this.deps.roles(request.targetRole);
-    const holder = await this.deps.lock.active();
-    let provider = holder.provider;
-    let failure: AnalysisFailure | undefined = holder.failover
-      ? {
-          provider: holder.failover.from,
-          kind: holder.failover.kind ?? 'server',
-          message: holder.failover.reason ?? `failover from ${holder.failover.from}`,
-        }
-      : undefined;
-
-    const tried = new Set<string>();
-    while (provider !== HEURISTIC_PROVIDER && !tried.has(provider)) {
-      tried.add(provider);
-      const model = this.deps.models.get(provider);
-      if (model === undefined) break; // not configured on this instance; the lock moves on at the next active()
+    const outcome = await callLockedProvider(this.deps.lock, this.deps.models, async (model, provider) => {
+      const answer = await model.complete(comprehensivePrompt(request, role));
       try {
-        const answer = await model.complete(comprehensivePrompt(request, role));
-        let checked: ReturnType<typeof checkAnswer>;
-        try {
-          checked = checkAnswer(answer.json, request);
-        } catch (error) {
-          if (error instanceof InvalidAnswerError)
-            throw new ChatModelError(provider, 'invalid-output', error.message);
-          throw error;
-        }
-        await this.deps.lock.succeeded(provider);
-        return {
-          result: checked.analysis,
-          metadata: {
-            provider,
-            model: answer.model,
-            confidence: round3(checked.confidence),
-            degraded: false,
-            ...(failure ? { failure } : {}),
-          },
-        };
+        return { value: checkAnswer(answer.json, request), model: answer.model };
       } catch (error) {
-        if (!(error instanceof ChatModelError)) throw error;
-        failure = failureOf(provider, error);
-        const outcome = await this.deps.lock.failed(provider, error.kind, failure.message);
-        if (!outcome.failedOver) break;
-        provider = outcome.failedOver.to;
+        if (error instanceof InvalidAnswerError)
+          throw new ChatModelError(provider, 'invalid-output', error.message);
+        throw error;
       }
+    });
+    const failure = outcome.failure;
+    if (outcome.kind === 'answer') {
+      return {
+        result: outcome.value.analysis,
+        metadata: {
+          provider: outcome.provider,
+          model: outcome.model,
+          confidence: round3(outcome.value.confidence),
+          degraded: false,
+          ...(failure ? { failure } : {}),
+        },
+      };
     }
 
     const h = await this.deps.compute.heuristic(request, role, this.deps.priors);

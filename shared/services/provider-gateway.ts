@@ -1,11 +1,11 @@
-import { HEURISTIC_PROVIDER } from '../domain/analysis/provider-lock';
-import { MAX_FAILURE_MESSAGE, type AnalysisFailure } from '../domain/analysis/schemas';
+import type { AnalysisFailure } from '../domain/analysis/schemas';
 import {
   ChatModelError,
   type ChatModel,
   type ChatRequest,
   type EmbeddingResponse,
 } from '../ports/chat-model';
+import { callLockedProvider } from './locked-provider';
 import type { ProviderLockService } from './provider-lock-service';
 
 /**
@@ -30,11 +30,6 @@ export type GatewayOutcome<T> =
     };
 
 export class InvalidProviderAnswer extends Error {}
-
-function failureOf(provider: string, error: ChatModelError): AnalysisFailure {
-  const message = error.message.slice(0, MAX_FAILURE_MESSAGE);
-  return { provider, kind: error.kind, ...(message ? { message } : {}) };
-}
 
 export class ProviderGateway {
   constructor(
@@ -71,40 +66,10 @@ export class ProviderGateway {
     call: (model: ChatModel) => Promise<{ value: T; model: string } | undefined>,
   ): Promise<GatewayOutcome<T>> {
     if (!this.configured) return { kind: 'none', reason: 'not-configured' };
-    const holder = await this.lock.active();
-    let provider = holder.provider;
-    let failure: AnalysisFailure | undefined = holder.failover
-      ? {
-          provider: holder.failover.from,
-          kind: holder.failover.kind ?? 'server',
-          message: holder.failover.reason ?? `failover from ${holder.failover.from}`,
-        }
-      : undefined;
-    const tried = new Set<string>();
-    while (provider !== HEURISTIC_PROVIDER && !tried.has(provider)) {
-      tried.add(provider);
-      const model = this.models.get(provider);
-      if (model === undefined) break;
-      try {
-        const answer = await call(model);
-        if (answer === undefined)
-          return { kind: 'none', reason: 'unsupported', ...(failure ? { failure } : {}) };
-        await this.lock.succeeded(provider);
-        return {
-          kind: 'answer',
-          value: answer.value,
-          provider,
-          model: answer.model,
-          ...(failure ? { failure } : {}),
-        };
-      } catch (error) {
-        if (!(error instanceof ChatModelError)) throw error;
-        failure = failureOf(provider, error);
-        const outcome = await this.lock.failed(provider, error.kind, failure.message);
-        if (!outcome.failedOver) break;
-        provider = outcome.failedOver.to;
-      }
-    }
-    return { kind: 'none', reason: failure ? 'failed' : 'no-provider', ...(failure ? { failure } : {}) };
+    const outcome = await callLockedProvider(this.lock, this.models, (model) => call(model));
+    if (outcome.kind === 'answer') return outcome;
+    const failure = outcome.failure ? { failure: outcome.failure } : {};
+    if (outcome.kind === 'unsupported') return { kind: 'none', reason: 'unsupported', ...failure };
+    return { kind: 'none', reason: outcome.failure ? 'failed' : 'no-provider', ...failure };
   }
 }

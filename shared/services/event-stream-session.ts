@@ -171,9 +171,9 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
   takeQueued(max: number): StreamMessage[] {
     const messages: StreamMessage[] = [];
     // During a replay: the rest of the read being sent.
-    while (messages.length < max && !this.live && !this.ending && this.replayedHead < this.replayed.length) {
-      const item = this.replayed[this.replayedHead++] as ReplayItem;
-      this.cursor = item.cursor;
+    while (messages.length < max && !this.live && !this.ending) {
+      const item = this.nextReplayed();
+      if (!item) break;
       if (item.message) messages.push(item.message);
     }
     while (messages.length < max && this.live && !this.ending) {
@@ -275,9 +275,7 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
         // One at a time here; a consumer that writes several frames at once takes the rest of the
         // batch with takeQueued. The cursor moves as each is handed out, so a close frame names
         // exactly what was sent.
-        while (this.replayedHead < this.replayed.length) {
-          const item = this.replayed[this.replayedHead++] as ReplayItem;
-          this.cursor = item.cursor;
+        for (let item = this.nextReplayed(); item; item = this.nextReplayed()) {
           if (item.message) yield item.message;
           if (this.ending) return;
         }
@@ -297,6 +295,15 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
       this.head = 0;
       this.target = this.options.hub.currentPosition ?? this.target;
     }
+  }
+
+  /** Hands out the next item of the replay read being sent, moving the stream's cursor over it. */
+  private nextReplayed(): ReplayItem | undefined {
+    const item = this.replayed[this.replayedHead];
+    if (!item) return undefined;
+    this.replayedHead += 1;
+    this.cursor = item.cursor;
+    return item;
   }
 
   /** Each entry of a replay read with the stream's cursor after it and its frame (if it passes the filter). */

@@ -1,9 +1,11 @@
-// The packed JS histogram and its V2 encoding alone: the package's index (and its encoding module)
-// also load its WebAssembly build, ~5 MB of resident memory that a bridge recording a few latencies
-// does not need. Importing JsHistogram.encoding adds encodeIntoCompressedBase64 to JsHistogram.
+// The plain-array JS histogram and its V2 encoding alone: the package's index (and its encoding
+// module) also load its WebAssembly build, ~5 MB of resident memory that a bridge recording a few
+// latencies does not need. Importing JsHistogram.encoding adds encodeIntoCompressedBase64 to JsHistogram.
+// Float64, not packed: a packed histogram reads every bucket through its index (a percentile over
+// one took ~45 ms, a GET /api/metrics ~200 ms of event loop); a dense one is 21,504 doubles (168 KiB).
 import type { JsHistogram } from 'hdr-histogram-js/dist/JsHistogram';
 import { decompress, doDecode } from 'hdr-histogram-js/dist/JsHistogram.encoding';
-import PackedHistogram from 'hdr-histogram-js/dist/PackedHistogram';
+import Float64Histogram from 'hdr-histogram-js/dist/Float64Histogram';
 
 export interface LatencySummary {
   count: number;
@@ -15,11 +17,37 @@ export interface LatencySummary {
 }
 
 const HIGHEST_MICROS = 600_000_000;
+const SIGNIFICANT_DIGITS = 3;
 
-const newHistogram = (): JsHistogram => new PackedHistogram(1, HIGHEST_MICROS, 3);
+const newHistogram = (): JsHistogram => new Float64Histogram(1, HIGHEST_MICROS, SIGNIFICANT_DIGITS);
+
+/**
+ * The V2 header's layout fields (digits at byte 12, lowest at 16, highest at 24): a decoded
+ * histogram is allocated from them, so only layouts no larger than this module's are accepted.
+ */
+function checkLayout(bytes: Uint8Array): void {
+  if (bytes.byteLength < 40) throw new Error('too short');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const digits = view.getInt32(12);
+  const lowest = Number(view.getBigInt64(16));
+  const highest = Number(view.getBigInt64(24));
+  if (digits !== SIGNIFICANT_DIGITS || lowest < 1 || highest < 2 * lowest || highest > HIGHEST_MICROS) {
+    throw new Error(`unexpected layout (${digits} digits, ${lowest}..${highest})`);
+  }
+}
 
 /** Longest encoded histogram accepted by decode() (a full one compresses to a few KiB). */
 export const MAX_ENCODED_HISTOGRAM_CHARS = 256 * 1024;
+
+/** The library's `mean` walks an iterator object per bucket (~10 ms); the same sum over the array. */
+function meanOf(h: JsHistogram): number {
+  let total = 0;
+  for (let i = 0; i < h.countsArrayLength; i++) {
+    const count = h.getCountAtIndex(i);
+    if (count > 0) total += h.medianEquivalentValue(h.valueFromIndex(i)) * count;
+  }
+  return total / h.totalCount;
+}
 
 /**
  * Latency percentiles from an HDR histogram (microsecond resolution, 3 significant digits,
@@ -40,7 +68,9 @@ export class LatencyHistogram {
     }
     let decoded: JsHistogram;
     try {
-      decoded = doDecode(decompress(Buffer.from(encoded.trim(), 'base64')), 'packed');
+      const bytes = decompress(Buffer.from(encoded.trim(), 'base64'));
+      checkLayout(bytes);
+      decoded = doDecode(bytes, 64);
     } catch (error) {
       throw new RangeError(`not an encoded histogram: ${(error as Error).message}`);
     }
@@ -75,7 +105,7 @@ export class LatencyHistogram {
     if (h.totalCount === 0) return { count: 0, avg: 0, p50: 0, p95: 0, p99: 0, max: 0 };
     return {
       count: h.totalCount,
-      avg: ms(h.mean),
+      avg: ms(meanOf(h)),
       p50: ms(h.getValueAtPercentile(50)),
       p95: ms(h.getValueAtPercentile(95)),
       p99: ms(h.getValueAtPercentile(99)),

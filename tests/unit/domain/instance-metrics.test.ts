@@ -4,6 +4,8 @@ import {
   type InstanceSnapshot,
 } from '../../../shared/domain/instance-metrics';
 import { LatencyHistogram } from '../../../shared/domain/latency-histogram';
+import PackedHistogram from 'hdr-histogram-js/dist/PackedHistogram';
+import 'hdr-histogram-js/dist/JsHistogram.encoding';
 
 const NOW = Date.parse('2026-01-01T00:10:00.000Z');
 
@@ -55,6 +57,23 @@ describe('latency histograms travel between instances', () => {
     expect(() => LatencyHistogram.decode('not base64!')).toThrow(RangeError);
     expect(() => LatencyHistogram.decode('AAAA')).toThrow(RangeError);
     expect(() => LatencyHistogram.decode('A'.repeat(300_000))).toThrow(RangeError);
+  });
+
+  it('a histogram of another layout is refused before anything is allocated from its header', () => {
+    // A decoded histogram is dense, sized by the header: 5 digits up to 2^40 would be ~60 MB.
+    const wide = new PackedHistogram(1, 2 ** 40, 5);
+    wide.recordValue(1_000);
+    expect(() => LatencyHistogram.decode(wide.encodeIntoCompressedBase64())).toThrow(/unexpected layout/);
+    const finer = new PackedHistogram(1, 600_000_000, 4);
+    finer.recordValue(1_000);
+    expect(() => LatencyHistogram.decode(finer.encodeIntoCompressedBase64())).toThrow(RangeError);
+    // The previous release recorded into packed histograms of the same layout: those still decode.
+    const previous = new PackedHistogram(1, 600_000_000, 3);
+    for (const micros of [1_000, 2_000, 900_000]) previous.recordValue(micros);
+    const decoded = LatencyHistogram.decode(previous.encodeIntoCompressedBase64());
+    const summary = decoded.summary();
+    expect(summary).toMatchObject({ count: 3, p50: 2 });
+    expect(Math.abs(summary.max - 900) / 900).toBeLessThan(0.001); // 3 significant digits
   });
 });
 

@@ -479,6 +479,7 @@ function buildAdminServices(
       analysis,
       lock: providerLock,
       models: adapters.chatModels,
+      text: adapters.textProcessor,
     }),
   };
   const operations = new AdminOperations(services, {

@@ -8,6 +8,12 @@ import type { ScoredPhrase, SentimentLabel } from '../domain/text/analytics';
  * ExtractionFailure naming why, never an exception.
  */
 
+/** A language as ISO 639-1 (tinyld) with the detector's accuracy (0..1): what profile enrichment reports. */
+export interface LanguageCode {
+  code: string;
+  accuracy: number;
+}
+
 export interface LanguageGuess {
   /** ISO 639-3 code (franc), or `und` when the text is too short or unlike any language known. */
   language: string;
@@ -72,6 +78,8 @@ export interface TextProcessor {
   sentiment(text: string): Promise<LocalSentiment>;
   keyPhrases(text: string, max: number): Promise<LocalKeyPhrases>;
   language(text: string): Promise<LanguageGuess>;
+  /** The likeliest language as an ISO 639-1 code (tinyld) with its accuracy; null when none is found. */
+  languageCode(text: string): Promise<LanguageCode | null>;
   close(): Promise<void>;
 }
 

@@ -5,6 +5,7 @@ import {
   type ExtractedDocument,
   type ExtractionFailure,
   type ExtractionLimits,
+  type LanguageCode,
   type LanguageGuess,
   type LocalKeyPhrases,
   type LocalSentiment,
@@ -79,6 +80,10 @@ export class PiscinaTextProcessor implements TextProcessor {
 
   async language(text: string): Promise<LanguageGuess> {
     return (await this.run('languageTask', { text })) as LanguageGuess;
+  }
+
+  async languageCode(text: string): Promise<LanguageCode | null> {
+    return (await this.run('languageCodeTask', { text })) as LanguageCode | null;
   }
 
   async close(): Promise<void> {

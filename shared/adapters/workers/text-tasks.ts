@@ -24,12 +24,15 @@ import type {
   ExtractedDocument,
   ExtractionFailure,
   ExtractionLimits,
+  LanguageCode,
   LanguageGuess,
   LocalKeyPhrases,
   LocalSentiment,
 } from '../../ports/text-processor';
 
 const MAX_ALTERNATIVES = 3;
+/** Characters of a text tinyld looks at (a CV's first pages say which language it is in). */
+const LANGUAGE_CODE_SAMPLE_CHARS = 20_000;
 const sentimentAnalyser = new Sentiment();
 
 const fail = (reason: ExtractionFailure['reason'], message: string): ExtractionFailure => ({
@@ -189,6 +192,18 @@ export function keyPhrasesTask({ text, max }: { text: string; max: number }): Lo
 
 export function languageTask({ text }: { text: string }): LanguageGuess {
   return detectLanguage(text);
+}
+
+/**
+ * tinyld's word tables take ~33 MB and ~0.3 s to load: loaded by the first task that needs them, so
+ * neither the bridge's main thread nor a worker that only reads documents carries them.
+ */
+let tinyld: Promise<typeof import('tinyld')> | undefined;
+
+export async function languageCodeTask({ text }: { text: string }): Promise<LanguageCode | null> {
+  tinyld ??= import('tinyld');
+  const [best] = (await tinyld).detectAll(text.slice(0, LANGUAGE_CODE_SAMPLE_CHARS));
+  return best ? { code: best.lang, accuracy: best.accuracy } : null;
 }
 
 function messageOf(error: unknown): string {

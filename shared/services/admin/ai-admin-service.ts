@@ -1,4 +1,3 @@
-import { detectAll } from 'tinyld';
 import { z } from 'zod';
 import {
   contentOutputSchemas,
@@ -18,6 +17,7 @@ import type { AnalysisFailure } from '../../domain/analysis/schemas';
 import type { JsonValue } from '../../domain/json';
 import { toJsonObject } from '../../domain/json';
 import type { BlobProperties, BlobStore } from '../../ports/blob-store';
+import { TextProcessorBusyError, type TextProcessor } from '../../ports/text-processor';
 import type { ChatModel, ChatRequest } from '../../ports/chat-model';
 import type { AnalysisService, ProviderInfo } from '../analysis-service';
 import { ServiceError } from '../errors';
@@ -68,6 +68,8 @@ export interface AiAdminDeps {
   analysis: AnalysisService;
   lock: ProviderLockService;
   models: ReadonlyMap<string, ChatModel>;
+  /** Language detection runs on its worker threads, off the event loop. */
+  text: TextProcessor;
 }
 
 export class AiAdminService {
@@ -92,7 +94,7 @@ export class AiAdminService {
       titleConfidence: analysis?.known ? Math.round(analysis.confidence * 1000) / 1000 : null,
       skills: dedupe([...listed, ...cvSkills]),
       skillSources: { profile: listed, cv: cvSkills },
-      language: languageOf(cv?.text ?? null, profileText(profile.data)),
+      language: await this.languageOf(cv?.text ?? null, profileText(profile.data)),
       cv: cv
         ? {
             path: cv.file.path,
@@ -234,6 +236,26 @@ export class AiAdminService {
   }
 
   /** Every skill the taxonomy in use names, rebuilt when the taxonomy changes. */
+  /** The language of the CV text, else of the profile's free text; null when there is too little to tell. */
+  private async languageOf(cvText: string | null, profileTextValue: string): Promise<Enrichment['language']> {
+    const [text, source] =
+      cvText !== null && cvText.trim().length >= MIN_LANGUAGE_TEXT
+        ? [cvText, 'cv' as const]
+        : [profileTextValue, 'profile' as const];
+    if (text.trim().length < MIN_LANGUAGE_TEXT) return null;
+    let best;
+    try {
+      best = await this.deps.text.languageCode(text);
+    } catch (error) {
+      if (error instanceof TextProcessorBusyError) {
+        throw new ServiceError('unavailable', 'Too many texts are being analysed right now; retry shortly.');
+      }
+      throw error;
+    }
+    if (!best || best.accuracy < MIN_LANGUAGE_ACCURACY) return null;
+    return { code: best.code, confidence: Math.round(best.accuracy * 1000) / 1000, source };
+  }
+
   private async skillVocabulary(): Promise<string[]> {
     const ref = await this.deps.jobTitles.taxonomyRef();
     if (this.vocabulary?.source !== ref) {
@@ -248,18 +270,6 @@ function profileText(data: Record<string, JsonValue>): string {
   return PROFILE_TEXT_FIELDS.map((f) => data[f])
     .filter((v): v is string => typeof v === 'string')
     .join('\n');
-}
-
-/** The language of the CV text, else of the profile's free text; null when there is too little to tell. */
-function languageOf(cvText: string | null, profileTextValue: string): Enrichment['language'] {
-  const [text, source] =
-    cvText !== null && cvText.trim().length >= MIN_LANGUAGE_TEXT
-      ? [cvText, 'cv' as const]
-      : [profileTextValue, 'profile' as const];
-  if (text.trim().length < MIN_LANGUAGE_TEXT) return null;
-  const [best] = detectAll(text.slice(0, 20_000));
-  if (!best || best.accuracy < MIN_LANGUAGE_ACCURACY) return null;
-  return { code: best.lang, confidence: Math.round(best.accuracy * 1000) / 1000, source };
 }
 
 const CONTENT_SYSTEM_PROMPT = [

@@ -41,6 +41,36 @@ it('language (franc-min) on 36 labelled sentences in 12 languages', async () => 
   expect(accuracy).toBeGreaterThanOrEqual(0.8);
 });
 
+it('language codes (tinyld, what profile enrichment reports) on the same 36 sentences', async () => {
+  const examples = load<{ text: string; language: string }[]>('language.json');
+  // The fixtures name ISO 639-3 codes; tinyld answers ISO 639-1.
+  const iso1: Record<string, string> = {
+    deu: 'de',
+    eng: 'en',
+    fra: 'fr',
+    ind: 'id',
+    ita: 'it',
+    nld: 'nl',
+    pol: 'pl',
+    por: 'pt',
+    rus: 'ru',
+    spa: 'es',
+    swe: 'sv',
+    tur: 'tr',
+  };
+  const results = await Promise.all(examples.map((e) => processor.languageCode(e.text)));
+  const wrong = results
+    .map((r, i) => [iso1[examples[i]?.language ?? ''], r?.code] as const)
+    .filter(([want, got]) => want !== got);
+  const accuracy = (examples.length - wrong.length) / examples.length;
+  console.log(
+    `language codes: accuracy ${pct(accuracy)} (${examples.length - wrong.length}/${examples.length}); misses: ${JSON.stringify(wrong)}`,
+  );
+  expect(accuracy).toBeGreaterThanOrEqual(0.8);
+  expect(results.every((r) => r === null || (r.accuracy > 0 && r.accuracy <= 1))).toBe(true);
+  expect(await processor.languageCode('')).toBeNull();
+});
+
 it('key phrases (RAKE over keyword-extractor candidates) on 8 labelled paragraphs', async () => {
   const examples = load<{ text: string; expected: string[] }[]>('key-phrases.json');
   let hits = 0;

@@ -11,6 +11,14 @@
  *   committed after a subscriber's first `ready` must reach it exactly once: gaps and duplicates
  *   are counted per client.
  *
+ * Every subscriber behaves as the stream asks of a client: when the host ends its stream (a `close`
+ * frame, e.g. reason `lagging` once BRIDGE_STREAM_MAX_LAG_EVENTS wait for it), it resumes at once
+ * from its last cursor. "host closes" counts those; until 2026-11-30 the bench did not resume, and
+ * a closed subscriber got nothing until its next scheduled drop. "resume p50/max ms" is drop →
+ * `ready` of the resumed stream in the storm: a host saturated by closed-loop writers takes new
+ * connections slowly (Node accepts one per event-loop turn; bench/RESULTS.md 2026-11-30), and the
+ * events a subscriber misses meanwhile reach it when it is back, so they count that wait.
+ *
  * Latency = a frame's arrival at a subscriber − the sync's acknowledgement (its answer fully read),
  * both performance.now() in this process, over every (event, subscriber) pair of the measured
  * window; a frame that arrives before the ack counts as 0 ms. lost = (event, subscriber) pairs
@@ -67,8 +75,13 @@ export interface SseResult {
   clientsWithGaps?: number;
   clientsWithDuplicates?: number;
   reconnects?: number;
+  /** sse-storm: drop → `ready` of the resumed stream, median and longest (ms). */
+  resumeP50Ms?: number;
+  resumeMaxMs?: number;
   /** 503s on (re)connecting (the stream limit); each was retried. */
   refused: number;
+  /** Streams the host ended (a `close` frame: lagging, max-duration), each resumed at once. */
+  hostCloses: number;
   drainS: number;
   peakRssBytes?: number;
 }
@@ -92,16 +105,23 @@ class Subscriber {
   lastId: string | undefined;
   reconnects = 0;
   refused = 0;
+  hostCloses = 0;
   private request: http.ClientRequest | undefined;
   private closedByUs = false;
+  private connecting: Promise<void> | undefined;
 
   constructor(
     private readonly url: string,
     private readonly key: string,
   ) {}
 
-  /** Connects (with Last-Event-ID once it has one) and resolves at `ready`. */
-  async connect(): Promise<void> {
+  /** Connects (with Last-Event-ID once it has one) and resolves at `ready`; one attempt at a time. */
+  connect(): Promise<void> {
+    this.connecting ??= this.connectUntilReady().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async connectUntilReady(): Promise<void> {
     for (;;) {
       const status = await this.open();
       if (status === 200) return;
@@ -127,6 +147,13 @@ class Subscriber {
         res.setEncoding('utf8');
         let buffer = '';
         let ready = false;
+        // The host ended the stream (after its `close` frame): resume from the last cursor at once.
+        res.once('close', () => {
+          if (!ready) return resolve(0); // ended before `ready`: tried again like a refusal
+          if (this.closedByUs || this.request !== request) return;
+          this.hostCloses += 1;
+          void this.connect().catch(() => undefined);
+        });
         res.on('data', (chunk: string) => {
           buffer += chunk;
           let end: number;
@@ -222,6 +249,7 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
   const syncTimes = histogram();
   const counts = { answered: 0, non2xx: 0, errors: 0, notSent: 0 };
   let seq = 0;
+  const resumeMs: number[] = [];
   try {
     // Every subscriber is live (has had `ready`) before the first write.
     for (let i = 0; i < subscribers.length; i += 20) {
@@ -273,7 +301,9 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
             if (wait > 0) await sleep(wait);
             s.drop();
             s.reconnects += 1;
+            const dropped = performance.now();
             await s.connect();
+            resumeMs.push(performance.now() - dropped);
           }
         }),
       ).then(() => undefined);
@@ -347,6 +377,7 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
       lost: missingPairs(),
       duplicated: subscribers.reduce((sum, s) => sum + s.duplicates, 0),
       refused: subscribers.reduce((sum, s) => sum + s.refused, 0),
+      hostCloses: subscribers.reduce((sum, s) => sum + s.hostCloses, 0),
       drainS,
     };
     if (options.scenario === 'sse-storm') {
@@ -355,6 +386,8 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
       ).length;
       result.clientsWithDuplicates = subscribers.filter((s) => s.duplicates > 0).length;
       result.reconnects = subscribers.reduce((sum, s) => sum + s.reconnects, 0);
+      result.resumeP50Ms = median(resumeMs);
+      result.resumeMaxMs = Math.max(0, ...resumeMs);
     }
     return result;
   } finally {
@@ -447,7 +480,12 @@ const COLUMNS: [string, (r: SseRow) => string][] = [
     (r) => (r.clientsWithGaps === undefined ? '–' : `${r.clientsWithGaps}/${r.clientsWithDuplicates}`),
   ],
   ['reconnects', (r) => (r.reconnects === undefined ? '–' : String(r.reconnects))],
+  [
+    'resume p50/max ms',
+    (r) => (r.resumeP50Ms === undefined ? '–' : `${fmt(r.resumeP50Ms, 0)}/${fmt(r.resumeMaxMs, 0)}`),
+  ],
   ['503s', (r) => String(r.refused)],
+  ['host closes', (r) => String(r.hostCloses ?? 0)],
   ['drain s', (r) => fmt(r.drainS)],
   ['peak RSS MB', (r) => fmt((r.peakRssBytes ?? 0) / MB)],
 ];

@@ -11,6 +11,7 @@ import {
   writeFunctionsResponse,
 } from './http-bridge';
 import type { HttpRoute, RouteTable } from './route-table';
+import type { TurnGate } from './turn-gate';
 
 export interface RequestLoopOptions {
   routes: RouteTable;
@@ -22,6 +23,8 @@ export interface RequestLoopOptions {
   bodyTimeoutMs: number;
   accessLog: AccessLog;
   log: (level: string, message: string) => void;
+  /** Where a request whose body is in waits for its turn to run its handler (see turn-gate.ts). */
+  gate: TurnGate;
 }
 
 /**
@@ -139,6 +142,7 @@ export function createRequestListener(options: RequestLoopOptions): http.Request
         else throw error;
         return;
       }
+      await options.gate.enter();
       const request = toFunctionsRequest(req, url, match.params, body);
       const context = newInvocationContext(match.route, log);
       const result = await match.route.handler(request, context);

@@ -12,11 +12,12 @@ import { startTriggers } from './trigger-host';
 import { TurnGate } from './turn-gate';
 
 /**
- * Requests whose handlers may start in one event-loop turn. Measured at 500 connections (bench/
- * RESULTS.md, 2026-11-30): 64 accepts every connection with the throughput of no bound; 32 costs
- * distinct users ~15%; 8 halves it (a turn's writes share one group commit).
+ * While connections arrive: handler starts per event-loop turn, and how long after the last accepted
+ * connection that holds. Measured at 500 connections (bench/RESULTS.md, 2026-11-30): turns of 16
+ * starts accept hundreds of connections a second; once none arrive, turns are unbounded again, and a
+ * turn's writes share one group commit.
  */
-const HANDLER_STARTS_PER_TURN = 64;
+const TURN_GATE = { perTurn: 16, arrivalWindowMs: 100 };
 
 export interface LocalHost {
   url: string;
@@ -83,6 +84,7 @@ export async function startLocalHost(root: string, port: number, accessLog: Acce
     log,
   });
 
+  const gate = new TurnGate(TURN_GATE);
   const server = http.createServer(
     {
       // Slow clients: the headers must be in within headersTimeoutMs (408 and close); the body is
@@ -99,10 +101,11 @@ export async function startLocalHost(root: string, port: number, accessLog: Acce
       bodyTimeoutMs,
       accessLog,
       log,
-      gate: new TurnGate(HANDLER_STARTS_PER_TURN),
+      gate,
     }),
   );
   server.keepAliveTimeout = 65_000;
+  server.on('connection', () => gate.noteConnection());
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

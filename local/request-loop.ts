@@ -23,7 +23,7 @@ export interface RequestLoopOptions {
   bodyTimeoutMs: number;
   accessLog: AccessLog;
   log: (level: string, message: string) => void;
-  /** Where a request whose body is in waits for its turn to run its handler (see turn-gate.ts). */
+  /** Where a request whose body is in may wait for its turn to run its handler (see turn-gate.ts). */
   gate: TurnGate;
 }
 
@@ -142,7 +142,8 @@ export function createRequestListener(options: RequestLoopOptions): http.Request
         else throw error;
         return;
       }
-      await options.gate.enter();
+      const turn = options.gate.enter();
+      if (turn) await turn;
       const request = toFunctionsRequest(req, url, match.params, body);
       const context = newInvocationContext(match.route, log);
       const result = await match.route.handler(request, context);

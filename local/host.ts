@@ -9,15 +9,6 @@ import { loadRegistrations } from './function-registry';
 import { createRequestListener } from './request-loop';
 import { RouteTable, type HttpRoute } from './route-table';
 import { startTriggers } from './trigger-host';
-import { TurnGate } from './turn-gate';
-
-/**
- * While connections arrive: handler starts per event-loop turn, and how long after the last accepted
- * connection that holds. Measured at 500 connections (bench/RESULTS.md, 2026-11-30): turns of 16
- * starts accept hundreds of connections a second; once none arrive, turns are unbounded again, and a
- * turn's writes share one group commit.
- */
-const TURN_GATE = { perTurn: 16, arrivalWindowMs: 100 };
 
 export interface LocalHost {
   url: string;
@@ -84,7 +75,6 @@ export async function startLocalHost(root: string, port: number, accessLog: Acce
     log,
   });
 
-  const gate = new TurnGate(TURN_GATE);
   const server = http.createServer(
     {
       // Slow clients: the headers must be in within headersTimeoutMs (408 and close); the body is
@@ -101,11 +91,9 @@ export async function startLocalHost(root: string, port: number, accessLog: Acce
       bodyTimeoutMs,
       accessLog,
       log,
-      gate,
     }),
   );
   server.keepAliveTimeout = 65_000;
-  server.on('connection', () => gate.noteConnection());
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

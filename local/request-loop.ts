@@ -11,7 +11,6 @@ import {
   writeFunctionsResponse,
 } from './http-bridge';
 import type { HttpRoute, RouteTable } from './route-table';
-import type { TurnGate } from './turn-gate';
 
 export interface RequestLoopOptions {
   routes: RouteTable;
@@ -23,8 +22,6 @@ export interface RequestLoopOptions {
   bodyTimeoutMs: number;
   accessLog: AccessLog;
   log: (level: string, message: string) => void;
-  /** Where a request whose body is in may wait for its turn to run its handler (see turn-gate.ts). */
-  gate: TurnGate;
 }
 
 /**
@@ -142,8 +139,6 @@ export function createRequestListener(options: RequestLoopOptions): http.Request
         else throw error;
         return;
       }
-      const turn = options.gate.enter();
-      if (turn) await turn;
       const request = toFunctionsRequest(req, url, match.params, body);
       const context = newInvocationContext(match.route, log);
       const result = await match.route.handler(request, context);

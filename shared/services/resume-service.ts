@@ -10,10 +10,10 @@ import type { Clock } from '../ports/clock';
 import type { BatchOperation, DocumentCollection, StoredDocument } from '../ports/document-store';
 import { isStoreError } from '../ports/document-store';
 import type { LanguageGuess, TextProcessor } from '../ports/text-processor';
-import { TextProcessorBusyError } from '../ports/text-processor';
 import { mayActForUser } from './access-policy';
 import { careerEventSource, careerPartition, newRecordId, readBounded } from './career-records';
 import { ServiceError } from './errors';
+import { onTextWorkers } from './text-workers';
 import { outboxOperation, toOutboxItem } from './event-outbox';
 import type { FileService } from './file-service';
 import { principalRef, type Principal, type PrincipalRef } from './principal';
@@ -304,18 +304,14 @@ export class ResumeService {
         'A resume is a PDF, a DOCX document or UTF-8 text (text/plain); the content is none of these.',
       );
     }
-    let extracted;
-    try {
-      extracted = await this.deps.text.extractDocument(bytes, format, {
-        maxChars: MAX_RESUME_TEXT_CHARS,
-        maxPages: MAX_RESUME_PAGES,
-      });
-    } catch (error) {
-      if (error instanceof TextProcessorBusyError) {
-        throw new ServiceError('unavailable', 'Too many documents are being read right now; retry shortly.');
-      }
-      throw error;
-    }
+    const extracted = await onTextWorkers(
+      () =>
+        this.deps.text.extractDocument(bytes, format, {
+          maxChars: MAX_RESUME_TEXT_CHARS,
+          maxPages: MAX_RESUME_PAGES,
+        }),
+      'Too many documents are being read right now; retry shortly.',
+    );
     if (!extracted.ok) {
       throw new ServiceError('unprocessable', extracted.message, [
         { path: 'body', message: `${extracted.reason}: ${extracted.message}` },

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { AnalysisFailure } from '../domain/analysis/schemas';
 import type { ScoredPhrase } from '../domain/text/analytics';
 import type { ChatRequest } from '../ports/chat-model';
-import { TextProcessorBusyError, type LanguageGuess, type TextProcessor } from '../ports/text-processor';
+import type { LanguageGuess, TextProcessor } from '../ports/text-processor';
 import { ServiceError } from './errors';
+import { onTextWorkers } from './text-workers';
 import type { GatewayOutcome, ProviderGateway } from './provider-gateway';
 
 /**
@@ -278,14 +279,7 @@ export class TextAnalyticsService {
     return new ServiceError(outcome.reason === 'not-configured' ? 'not-found' : 'unavailable', detail);
   }
 
-  private async local<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (error instanceof TextProcessorBusyError) {
-        throw new ServiceError('unavailable', 'The text workers are busy; retry shortly.');
-      }
-      throw error;
-    }
+  private local<T>(run: () => Promise<T>): Promise<T> {
+    return onTextWorkers(run);
   }
 }

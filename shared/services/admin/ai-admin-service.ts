@@ -17,10 +17,11 @@ import type { AnalysisFailure } from '../../domain/analysis/schemas';
 import type { JsonValue } from '../../domain/json';
 import { toJsonObject } from '../../domain/json';
 import type { BlobProperties, BlobStore } from '../../ports/blob-store';
-import { TextProcessorBusyError, type TextProcessor } from '../../ports/text-processor';
+import type { TextProcessor } from '../../ports/text-processor';
 import type { ChatModel, ChatRequest } from '../../ports/chat-model';
 import type { AnalysisService, ProviderInfo } from '../analysis-service';
 import { ServiceError } from '../errors';
+import { onTextWorkers } from '../text-workers';
 import type { JobTitleService } from '../job-title-service';
 import { askLockedProvider } from '../locked-provider';
 import type { ProviderLockService } from '../provider-lock-service';
@@ -235,7 +236,6 @@ export class AiAdminService {
     return { file: latest, text: Buffer.concat(chunks).toString('utf8').slice(0, MAX_CV_TEXT) };
   }
 
-  /** Every skill the taxonomy in use names, rebuilt when the taxonomy changes. */
   /** The language of the CV text, else of the profile's free text; null when there is too little to tell. */
   private async languageOf(cvText: string | null, profileTextValue: string): Promise<Enrichment['language']> {
     const [text, source] =
@@ -243,19 +243,15 @@ export class AiAdminService {
         ? [cvText, 'cv' as const]
         : [profileTextValue, 'profile' as const];
     if (text.trim().length < MIN_LANGUAGE_TEXT) return null;
-    let best;
-    try {
-      best = await this.deps.text.languageCode(text);
-    } catch (error) {
-      if (error instanceof TextProcessorBusyError) {
-        throw new ServiceError('unavailable', 'Too many texts are being analysed right now; retry shortly.');
-      }
-      throw error;
-    }
+    const best = await onTextWorkers(
+      () => this.deps.text.languageCode(text),
+      'Too many texts are being analysed right now; retry shortly.',
+    );
     if (!best || best.accuracy < MIN_LANGUAGE_ACCURACY) return null;
     return { code: best.code, confidence: Math.round(best.accuracy * 1000) / 1000, source };
   }
 
+  /** Every skill the taxonomy in use names, rebuilt when the taxonomy changes. */
   private async skillVocabulary(): Promise<string[]> {
     const ref = await this.deps.jobTitles.taxonomyRef();
     if (this.vocabulary?.source !== ref) {

@@ -60,7 +60,7 @@ describe('latency histograms travel between instances', () => {
   });
 
   it('a histogram of another layout is refused before anything is allocated from its header', () => {
-    // A decoded histogram is dense, sized by the header: 5 digits up to 2^40 would be ~60 MB.
+    // A decoded histogram is dense, sized by the header: 5 digits up to 2^40 would be 25 MB.
     const wide = new PackedHistogram(1, 2 ** 40, 5);
     wide.recordValue(1_000);
     expect(() => LatencyHistogram.decode(wide.encodeIntoCompressedBase64())).toThrow(/unexpected layout/);

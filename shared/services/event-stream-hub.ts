@@ -1,5 +1,6 @@
 import { advance, covers, coversCursor, type EventCursor } from '../domain/event-cursor';
 import type { EventLog, LogEntry, LogRead } from './event-log';
+import { Fifo } from './fifo';
 
 /** One open stream as the hub sees it. */
 export interface HubSubscriber {
@@ -69,8 +70,7 @@ export class EventStreamHub {
   private generation = 0;
   private loopDone: Promise<void> = Promise.resolve();
   /** The newest entries the tail delivered, in log order, and the position right before the first. */
-  private recent: LogEntry[] = [];
-  private recentHead = 0;
+  private readonly recent = new Fifo<LogEntry>();
   private recentFrom: EventCursor | undefined;
 
   constructor(private readonly options: EventStreamHubOptions) {}
@@ -98,9 +98,9 @@ export class EventStreamHub {
     if (!this.running || !this.recentFrom || !coversCursor(cursor, this.recentFrom)) return undefined;
     const entries: LogEntry[] = [];
     let next = cursor;
-    let i = this.recentHead;
+    let i = 0;
     for (; i < this.recent.length && entries.length < limit; i++) {
-      const entry = this.recent[i] as LogEntry;
+      const entry = this.recent.at(i) as LogEntry;
       if (covers(next, entry.range, entry.lsn)) continue;
       next = coversCursor(entry.cursor, next)
         ? entry.cursor
@@ -150,8 +150,7 @@ export class EventStreamHub {
       if (this.closed) throw new Error('the event stream hub is closed');
       if (!this.running) {
         this.position = head;
-        this.recent = [];
-        this.recentHead = 0;
+        this.recent.clear();
         this.recentFrom = head;
         this.running = true;
         this.loopDone = this.loop(++this.generation);
@@ -192,8 +191,7 @@ export class EventStreamHub {
     this.idleTimer = undefined;
     this.running = false;
     this.position = undefined;
-    this.recent = [];
-    this.recentHead = 0;
+    this.recent.clear();
     this.recentFrom = undefined;
     this.wake?.();
   }
@@ -232,14 +230,9 @@ export class EventStreamHub {
       return;
     }
     this.recent.push(entry);
-    if (this.recent.length - this.recentHead > keep) {
+    if (this.recent.length > keep) {
       // The memory now starts after the oldest entry: a cursor before it reads the log.
-      this.recentFrom = (this.recent[this.recentHead] as LogEntry).cursor;
-      this.recentHead += 1;
-      if (this.recentHead > 1024 && this.recentHead * 2 > this.recent.length) {
-        this.recent = this.recent.slice(this.recentHead);
-        this.recentHead = 0;
-      }
+      this.recentFrom = (this.recent.shift() as LogEntry).cursor;
     }
   }
 

@@ -3,6 +3,7 @@ import type { BridgeCloudEvent } from '../domain/cloud-event';
 import { advance, covers, coversCursor, type EventCursor } from '../domain/event-cursor';
 import type { EventLog, LogEntry } from './event-log';
 import type { EventStreamHub, HubRegistration, HubSubscriber } from './event-stream-hub';
+import { Fifo } from './fifo';
 
 /** Why a stream ended with a `close` frame (the client resumes from its cursor). */
 export type CloseReason = 'lagging' | 'max-duration' | 'shutdown';
@@ -75,8 +76,7 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
   private cursor: EventCursor = { ranges: [] };
   private resetFrom: string | undefined;
   private resumed = false;
-  private queue: LogEntry[] = [];
-  private head = 0;
+  private readonly queue = new Fifo<LogEntry>();
   /** The replay read being sent, and how far it has been handed out. */
   private replayed: ReplayItem[] = [];
   private replayedHead = 0;
@@ -133,9 +133,8 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
   // HubSubscriber
   deliver(entry: LogEntry): void {
     if (this.ending || this.overflowed || !matchesFilter(entry.event, this.options.filter)) return;
-    if (this.queue.length - this.head >= this.options.limits.maxLagEvents) {
-      this.queue = [];
-      this.head = 0;
+    if (this.queue.length >= this.options.limits.maxLagEvents) {
+      this.queue.clear();
       // Behind while live: close with the cursor. Behind during replay: replay further instead.
       if (this.live) this.endLagging();
       else this.overflowed = true;
@@ -147,15 +146,14 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
   }
 
   get queuedEvents(): number {
-    return this.queue.length - this.head;
+    return this.queue.length;
   }
 
   /** The consumer fell behind: drop what waits for it and end with `close` (at its next read). */
   private endLagging(): void {
     if (this.ending) return;
     this.ending = 'lagging';
-    this.queue = [];
-    this.head = 0;
+    this.queue.clear();
     this.options.hub.noteLagging();
   }
 
@@ -188,13 +186,8 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
   /** The next queued live event to send (dropping those the cursor already passed), if any. */
   private takeLive(): Extract<StreamMessage, { kind: 'event' }> | undefined {
     for (;;) {
-      const entry = this.queue[this.head];
+      const entry = this.queue.shift();
       if (!entry) return undefined;
-      this.head += 1;
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
-        this.queue = this.queue.slice(this.head);
-        this.head = 0;
-      }
       if (covers(this.cursor, entry.range, entry.lsn)) continue;
       let shared = false;
       if (this.aligned && coversCursor(entry.cursor, this.cursor)) {
@@ -291,8 +284,7 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
       }
       // The live queue overflowed while replaying: drop it and replay on to the hub's position now.
       this.overflowed = false;
-      this.queue = [];
-      this.head = 0;
+      this.queue.clear();
       this.target = this.options.hub.currentPosition ?? this.target;
     }
   }
@@ -338,8 +330,7 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    this.queue = [];
-    this.head = 0;
+    this.queue.clear();
     this.registration?.unsubscribe();
     this.options.hub.release();
   }

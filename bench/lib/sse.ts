@@ -20,14 +20,19 @@
  * events a subscriber misses meanwhile reach it when it is back, so they count that wait.
  *
  * Latency = a frame's arrival at a subscriber − the sync's acknowledgement (its answer fully read),
- * both performance.now() in this process, over every (event, subscriber) pair of the measured
- * window; a frame that arrives before the ack counts as 0 ms. lost = (event, subscriber) pairs
- * acknowledged but never received after the drain. The subscribers parse frames with a small
- * dedicated parser (only `id:` and the event id of `data:`), and share this process with the
- * writers, so the figures err on the slow side.
+ * over every (event, subscriber) pair of the measured window; a frame that arrives before the ack
+ * counts as 0 ms. lost = (event, subscriber) pairs acknowledged but never received after the drain.
+ * The subscribers run on a worker thread of this process (lib/sse-subscribers.ts) and the writers
+ * on the main thread, both timing with performance.timeOrigin + performance.now(). A frame's
+ * arrival is when its bytes were read from the socket; the subscribers parse them (only `id:` and
+ * the event id of `data:`, from bytes) in slices of about 1 ms between reads. Until 2026-11-30
+ * the subscribers shared the writers' thread and timed each frame after parsing everything read
+ * before it, which added 20-35 ms to sse-open's p95 (bench/RESULTS.md, 2026-11-30 notes). The
+ * bench still shares the machine's 2 cores with the host, so the figures err on the slow side.
  */
 import * as http from 'node:http';
 import * as hdr from 'hdr-histogram-js';
+import { SubscriberThread } from './sse-subscribers';
 
 export type SseScenario = 'sse-open' | 'sse-closed' | 'sse-storm';
 export const SSE_SCENARIOS: readonly SseScenario[] = ['sse-open', 'sse-closed', 'sse-storm'];
@@ -98,107 +103,6 @@ function histogram() {
   });
 }
 
-/** One subscriber's connection(s): the event ids it got (with arrival times) and its last cursor. */
-class Subscriber {
-  readonly arrivals = new Map<string, number>();
-  duplicates = 0;
-  lastId: string | undefined;
-  reconnects = 0;
-  refused = 0;
-  hostCloses = 0;
-  private request: http.ClientRequest | undefined;
-  private closedByUs = false;
-  private connecting: Promise<void> | undefined;
-
-  constructor(
-    private readonly url: string,
-    private readonly key: string,
-  ) {}
-
-  /** Connects (with Last-Event-ID once it has one) and resolves at `ready`; one attempt at a time. */
-  connect(): Promise<void> {
-    this.connecting ??= this.connectUntilReady().finally(() => (this.connecting = undefined));
-    return this.connecting;
-  }
-
-  private async connectUntilReady(): Promise<void> {
-    for (;;) {
-      const status = await this.open();
-      if (status === 200) return;
-      this.refused += 1;
-      await sleep(200);
-    }
-  }
-
-  private open(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.closedByUs = false;
-      const headers: Record<string, string> = { 'x-api-key': this.key, accept: 'text/event-stream' };
-      if (this.lastId) headers['last-event-id'] = this.lastId;
-      const request = http.get(this.url, { headers, agent: false });
-      this.request = request;
-      request.once('error', (error) => (this.closedByUs ? resolve(0) : reject(error)));
-      request.once('response', (res) => {
-        if (res.statusCode !== 200) {
-          res.resume();
-          res.once('end', () => resolve(res.statusCode ?? 0));
-          return;
-        }
-        res.setEncoding('utf8');
-        let buffer = '';
-        let ready = false;
-        // The host ended the stream (after its `close` frame): resume from the last cursor at once.
-        res.once('close', () => {
-          if (!ready) return resolve(0); // ended before `ready`: tried again like a refusal
-          if (this.closedByUs || this.request !== request) return;
-          this.hostCloses += 1;
-          void this.connect().catch(() => undefined);
-        });
-        res.on('data', (chunk: string) => {
-          buffer += chunk;
-          let end: number;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const frame = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            if (!ready && frame.includes('event: ready')) {
-              ready = true;
-              const id = /\nid: (\S+)/.exec(`\n${frame}`)?.[1];
-              if (id) this.lastId = id;
-              resolve(200);
-              continue;
-            }
-            this.frame(frame);
-          }
-        });
-        res.once('error', () => undefined);
-      });
-    });
-  }
-
-  private frame(frame: string): void {
-    if (!frame.startsWith('id: ')) return; // heartbeats, close
-    const at = performance.now();
-    const idEnd = frame.indexOf('\n');
-    this.lastId = frame.slice(4, idEnd);
-    const key = '"id":"';
-    const start = frame.indexOf(key, idEnd);
-    if (start < 0) return;
-    const eventId = frame.slice(start + key.length, frame.indexOf('"', start + key.length));
-    if (this.arrivals.has(eventId)) this.duplicates += 1;
-    else this.arrivals.set(eventId, at);
-  }
-
-  /** Drops the connection abruptly (a client going away). */
-  drop(): void {
-    this.closedByUs = true;
-    this.request?.destroy();
-  }
-
-  close(): void {
-    this.drop();
-  }
-}
-
 function post(
   agent: http.Agent,
   url: URL,
@@ -238,10 +142,7 @@ function post(
 
 export async function runSse(options: SseOptions): Promise<SseResult> {
   const streamUrl = `${options.origin}${options.prefix}/events/stream?types=user_update`;
-  const subscribers = Array.from(
-    { length: options.subscribers },
-    () => new Subscriber(streamUrl, options.adminKey),
-  );
+  const subscribers = new SubscriberThread();
   const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(options.writers, 256) });
   const url = new URL(options.origin);
   const headers = { 'x-api-key': options.writerKey };
@@ -249,12 +150,8 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
   const syncTimes = histogram();
   const counts = { answered: 0, non2xx: 0, errors: 0, notSent: 0 };
   let seq = 0;
-  const resumeMs: number[] = [];
   try {
-    // Every subscriber is live (has had `ready`) before the first write.
-    for (let i = 0; i < subscribers.length; i += 20) {
-      await Promise.all(subscribers.slice(i, i + 20).map((s) => s.connect()));
-    }
+    await subscribers.connect(streamUrl, options.adminKey, options.subscribers);
     const started = performance.now();
     const windowStart = started + options.warmupS * 1000;
     const windowEnd = windowStart + options.durationS * 1000;
@@ -283,31 +180,18 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
         return;
       }
       const version = (JSON.parse(res.text) as { version: number }).version;
-      acks.set(`user:${userId}:${version}`, { at: ackAt, measured: inWindow });
+      acks.set(`user:${userId}:${version}`, { at: performance.timeOrigin + ackAt, measured: inWindow });
     };
 
     const userOf = (i: number) => `sse-${options.tag}-u${i % options.users}`;
-    let storm: Promise<void> = Promise.resolve();
-    if (options.scenario === 'sse-storm') {
-      // Each subscriber drops and reconnects `drops` times at random moments of the run.
-      const runMs = (options.warmupS + options.durationS) * 1000;
-      storm = Promise.all(
-        subscribers.map(async (s) => {
-          const moments = Array.from({ length: options.drops }, () => Math.random() * runMs * 0.9).sort(
-            (a, b) => a - b,
-          );
-          for (const moment of moments) {
-            const wait = started + moment - performance.now();
-            if (wait > 0) await sleep(wait);
-            s.drop();
-            s.reconnects += 1;
-            const dropped = performance.now();
-            await s.connect();
-            resumeMs.push(performance.now() - dropped);
-          }
-        }),
-      ).then(() => undefined);
-    }
+    const storm =
+      options.scenario === 'sse-storm'
+        ? subscribers.storm(
+            performance.timeOrigin + started,
+            (options.warmupS + options.durationS) * 1000,
+            options.drops,
+          )
+        : undefined;
 
     if (options.scenario === 'sse-open') {
       const inFlight = new Set<Promise<void>>();
@@ -336,30 +220,17 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
         }),
       );
     }
-    await storm;
+    const stormed = await storm;
 
     // Drain: every acknowledged event must reach every subscriber.
     const drainStart = performance.now();
-    const missingPairs = () => {
-      let missing = 0;
-      for (const s of subscribers) for (const id of acks.keys()) if (!s.arrivals.has(id)) missing += 1;
-      return missing;
-    };
-    while (missingPairs() > 0 && performance.now() - drainStart < options.drainCapS * 1000) await sleep(100);
+    const ids = [...acks.keys()];
+    while ((await subscribers.missing(ids)) > 0 && performance.now() - drainStart < options.drainCapS * 1000)
+      await sleep(100);
     const drainS = (performance.now() - drainStart) / 1000;
     await sleep(500);
 
-    const latency = histogram();
-    let pairs = 0;
-    for (const [id, ack] of acks) {
-      if (!ack.measured) continue;
-      for (const s of subscribers) {
-        const at = s.arrivals.get(id);
-        if (at === undefined) continue;
-        pairs += 1;
-        latency.recordValue(Math.max(1, Math.round((at - ack.at) * 1000)));
-      }
-    }
+    const totals = await subscribers.measure([...acks].map(([id, ack]) => ({ id, ...ack })));
     const result: SseResult = {
       scenario: options.scenario,
       subscribers: options.subscribers,
@@ -369,29 +240,27 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
       non2xx: counts.non2xx,
       errors: counts.errors,
       measured: [...acks.values()].filter((a) => a.measured).length,
-      pairs,
-      p50: latency.getValueAtPercentile(50) / 1000,
-      p95: latency.getValueAtPercentile(95) / 1000,
-      p99: latency.getValueAtPercentile(99) / 1000,
-      max: latency.maxValue / 1000,
-      lost: missingPairs(),
-      duplicated: subscribers.reduce((sum, s) => sum + s.duplicates, 0),
-      refused: subscribers.reduce((sum, s) => sum + s.refused, 0),
-      hostCloses: subscribers.reduce((sum, s) => sum + s.hostCloses, 0),
+      pairs: totals.pairs,
+      p50: totals.p50,
+      p95: totals.p95,
+      p99: totals.p99,
+      max: totals.max,
+      lost: await subscribers.missing(ids),
+      duplicated: totals.duplicated,
+      refused: totals.refused,
+      hostCloses: totals.hostCloses,
       drainS,
     };
-    if (options.scenario === 'sse-storm') {
-      result.clientsWithGaps = subscribers.filter((s) =>
-        [...acks.keys()].some((id) => !s.arrivals.has(id)),
-      ).length;
-      result.clientsWithDuplicates = subscribers.filter((s) => s.duplicates > 0).length;
-      result.reconnects = subscribers.reduce((sum, s) => sum + s.reconnects, 0);
-      result.resumeP50Ms = median(resumeMs);
-      result.resumeMaxMs = Math.max(0, ...resumeMs);
+    if (stormed) {
+      result.clientsWithGaps = totals.clientsWithGaps;
+      result.clientsWithDuplicates = totals.clientsWithDuplicates;
+      result.reconnects = stormed.reconnects;
+      result.resumeP50Ms = median(stormed.resumeMs);
+      result.resumeMaxMs = Math.max(0, ...stormed.resumeMs);
     }
     return result;
   } finally {
-    for (const s of subscribers) s.close();
+    await subscribers.close();
     agent.destroy();
   }
 }

@@ -307,7 +307,8 @@ async function main(): Promise<void> {
   const sseSettings = [
     `${config.durationS} s measured per run after ${config.warmupS} s of warm-up; ${config.repeats} repeat(s); each run on a`,
     `fresh host with default settings; ${config.sseSubscribers} subscribers on GET /api/events/stream?types=user_update`,
-    `(admin key) in the bench process, all live before the first write; sse-open: an open loop of ${config.sseRate}`,
+    `(admin key) on a worker thread of the bench process (the writers on its main thread), all live before the first write;`,
+    `sse-open: an open loop of ${config.sseRate}`,
     `syncs/s over ${config.sseUsers} users; sse-closed and sse-storm: ${config.sseWriters} closed-loop writers (keep-alive`,
     `node:http, user-role key); sse-storm: every subscriber drops and reconnects with Last-Event-ID ${config.sseDrops}`,
     `times at random moments; ack = the sync answer fully read; drain at most ${config.drainCapS} s; loopback 127.0.0.1.`,

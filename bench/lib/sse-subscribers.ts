@@ -16,6 +16,16 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import * as path from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 
+/** A histogram of microseconds, 1 µs to 600 s, 3 significant digits. */
+export function latencyHistogram() {
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 600_000_000,
+    numberOfSignificantValueDigits: 3,
+    useWebAssembly: false,
+  });
+}
+
 /** Milliseconds since the epoch, with performance.now()'s resolution; comparable across threads. */
 export const epochNow = (): number => performance.timeOrigin + performance.now();
 
@@ -266,7 +276,7 @@ export interface SubscriberTotals {
   clientsWithDuplicates: number;
 }
 
-type Request =
+type PoolRequest =
   | { kind: 'connect'; url: string; key: string; count: number }
   | { kind: 'storm'; startedAt: number; runMs: number; drops: number }
   | { kind: 'missing'; ids: string[] }
@@ -278,7 +288,7 @@ class SubscriberPool {
   private readonly numbers = new EventNumbers();
   private subscribers: Subscriber[] = [];
 
-  async handle(request: Request): Promise<unknown> {
+  async handle(request: PoolRequest): Promise<unknown> {
     switch (request.kind) {
       case 'connect': {
         this.subscribers = Array.from(
@@ -336,12 +346,7 @@ class SubscriberPool {
 
   private measure(acks: readonly AckRecord[]): SubscriberTotals {
     for (const s of this.subscribers) s.readInbox();
-    const latency = hdr.build({
-      lowestDiscernibleValue: 1,
-      highestTrackableValue: 600_000_000,
-      numberOfSignificantValueDigits: 3,
-      useWebAssembly: false,
-    });
+    const latency = latencyHistogram();
     let pairs = 0;
     for (const ack of acks) {
       if (!ack.measured) continue;
@@ -372,7 +377,7 @@ const ROLE = 'sse-subscribers';
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === ROLE) {
   const pool = new SubscriberPool();
-  parentPort?.on('message', (message: { id: number; request: Request }) => {
+  parentPort?.on('message', (message: { id: number; request: PoolRequest }) => {
     pool.handle(message.request).then(
       (result) => parentPort?.postMessage({ id: message.id, result }),
       (error: unknown) => parentPort?.postMessage({ id: message.id, error: String(error) }),
@@ -401,7 +406,7 @@ export class SubscriberThread {
     });
   }
 
-  private ask<T>(request: Request): Promise<T> {
+  private ask<T>(request: PoolRequest): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });

@@ -31,8 +31,7 @@
  * bench still shares the machine's 2 cores with the host, so the figures err on the slow side.
  */
 import * as http from 'node:http';
-import * as hdr from 'hdr-histogram-js';
-import { SubscriberThread } from './sse-subscribers';
+import { latencyHistogram, SubscriberThread } from './sse-subscribers';
 
 export type SseScenario = 'sse-open' | 'sse-closed' | 'sse-storm';
 export const SSE_SCENARIOS: readonly SseScenario[] = ['sse-open', 'sse-closed', 'sse-storm'];
@@ -94,15 +93,6 @@ export interface SseResult {
 const MAX_IN_FLIGHT = 2000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function histogram() {
-  return hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 600_000_000,
-    numberOfSignificantValueDigits: 3,
-    useWebAssembly: false,
-  });
-}
-
 function post(
   agent: http.Agent,
   url: URL,
@@ -147,7 +137,7 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
   const url = new URL(options.origin);
   const headers = { 'x-api-key': options.writerKey };
   const acks = new Map<string, { at: number; measured: boolean }>();
-  const syncTimes = histogram();
+  const syncTimes = latencyHistogram();
   const counts = { answered: 0, non2xx: 0, errors: 0, notSent: 0 };
   let seq = 0;
   try {

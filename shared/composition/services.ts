@@ -480,6 +480,7 @@ function buildAdminServices(
       lock: providerLock,
       models: adapters.chatModels,
       text: adapters.textProcessor,
+      cvMaxBytes: config.career.resumeMaxBytes,
     }),
   };
   const operations = new AdminOperations(services, {

@@ -1,9 +1,11 @@
 /**
- * e2e: AI admin over the local host — enrichment from the profile and the latest CV text (an admin
+ * e2e: AI admin over the local host — enrichment from the profile and the latest CV (text, PDF or Word; an admin
  * write with its event), the models' status, and content generation through the provider lock
  * against a fake OpenAI-compatible provider: a valid answer is used, an invalid one is not (the
  * answer is then the template draft, degraded), and no provider means the template too.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   cleanupLocalHosts,
   startLocalHostProcess,
@@ -85,6 +87,64 @@ describe('POST /api/admin/ai/enrich', () => {
     const again = await admin.post('/admin/ai/enrich', { userId: 'ann' });
     expect(again.body).toMatchObject({ changed: false, version: 2 });
   });
+
+  it('reads a PDF or Word CV on the text workers, and says why one could not be read', async () => {
+    const fixture = (name: string) => readFileSync(join(__dirname, '../fixtures/resumes', name));
+    const enrichWith = async (userId: string, file: string, contentType: string) => {
+      await admin.post('/admin/users', { userId, data: { name: userId, jobTitle: 'Data Engineer' } });
+      const put = await admin.call('PUT', `/files/users/${userId}/${file}`, {
+        raw: fixture(file.replace(/^cv-/, '')),
+        headers: { 'content-type': contentType },
+      });
+      expect(put.status).toBeLessThan(300);
+      const r = await admin.post('/admin/ai/enrich', { userId });
+      expect(r.status).toBe(200);
+      return r.body.enrichment as AnyJson;
+    };
+
+    const pdf = await enrichWith('pdf-cv', 'cv-resume.pdf', 'application/pdf');
+    expect(pdf).toMatchObject({
+      cv: { path: 'users/pdf-cv/cv-resume.pdf', read: true },
+      language: { code: 'en', source: 'cv' },
+    });
+    expect(pdf.cv.reason).toBeUndefined();
+    expect(pdf.skillSources.cv).toEqual(expect.arrayContaining(['spark', 'airflow', 'tableau']));
+
+    const docx = await enrichWith(
+      'docx-cv',
+      'cv-resume.docx',
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    );
+    expect(docx).toMatchObject({ cv: { read: true }, language: { code: 'en', source: 'cv' } });
+    expect(docx.skillSources.cv).toEqual(expect.arrayContaining(['spark', 'airflow', 'tableau']));
+
+    const corrupt = await enrichWith('corrupt-cv', 'cv-corrupt.pdf', 'application/pdf');
+    expect(corrupt.cv).toMatchObject({ read: false, reason: expect.stringMatching(/^corrupt: /) });
+    expect(corrupt.skillSources.cv).toEqual([]);
+    const scanned = await enrichWith('scanned-cv', 'cv-image-only.pdf', 'application/pdf');
+    expect(scanned.cv).toMatchObject({ read: false, reason: expect.stringMatching(/^no-text: /) });
+  });
+
+  it('does not read a PDF CV over BRIDGE_RESUME_MAX_BYTES', async () => {
+    const small = await startLocalHostProcess({
+      env: { BRIDGE_RESUME_MAX_BYTES: '2048' },
+      startTimeoutMs: 60_000,
+    });
+    const api = client(small.baseUrl, small.adminKey);
+    await api.post('/admin/users', { userId: 'big-cv', data: { name: 'Big' } });
+    const pdf = readFileSync(join(__dirname, '../fixtures/resumes/resume.pdf'));
+    expect(pdf.length).toBeGreaterThan(2048);
+    await api.call('PUT', '/files/users/big-cv/cv.pdf', {
+      raw: pdf,
+      headers: { 'content-type': 'application/pdf' },
+    });
+    const r = await api.post('/admin/ai/enrich', { userId: 'big-cv' });
+    expect(r.status).toBe(200);
+    expect(r.body.enrichment.cv).toMatchObject({
+      read: false,
+      reason: `${pdf.length} bytes is over the 2048-byte limit (BRIDGE_RESUME_MAX_BYTES)`,
+    });
+  }, 90_000);
 
   it('says what it could not find instead of guessing', async () => {
     await admin.post('/admin/users', { userId: 'bob', data: { name: 'Bob' } });

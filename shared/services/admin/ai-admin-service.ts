@@ -14,6 +14,7 @@ import {
   skillsInText,
 } from '../../domain/admin/enrichment';
 import type { AnalysisFailure } from '../../domain/analysis/schemas';
+import { detectResumeFormat } from '../../domain/career/resume';
 import type { JsonValue } from '../../domain/json';
 import { toJsonObject } from '../../domain/json';
 import type { BlobProperties, BlobStore } from '../../ports/blob-store';
@@ -22,6 +23,8 @@ import type { ChatModel, ChatRequest } from '../../ports/chat-model';
 import type { AnalysisService, ProviderInfo } from '../analysis-service';
 import { ServiceError } from '../errors';
 import { onTextWorkers } from '../text-workers';
+import { MAX_RESUME_PAGES } from '../resume-service';
+import { readBounded } from '../career-records';
 import type { JobTitleService } from '../job-title-service';
 import { askLockedProvider } from '../locked-provider';
 import type { ProviderLockService } from '../provider-lock-service';
@@ -69,8 +72,10 @@ export interface AiAdminDeps {
   analysis: AnalysisService;
   lock: ProviderLockService;
   models: ReadonlyMap<string, ChatModel>;
-  /** Language detection runs on its worker threads, off the event loop. */
+  /** PDF and Word CVs are read, and languages detected, on its worker threads, off the event loop. */
   text: TextProcessor;
+  /** The largest PDF or Word CV read (BRIDGE_RESUME_MAX_BYTES); a larger one is reported as not read. */
+  cvMaxBytes: number;
 }
 
 export class AiAdminService {
@@ -202,7 +207,7 @@ export class AiAdminService {
     };
   }
 
-  /** The user's newest file named like a CV, and its text when it is a text file. */
+  /** The user's newest file named like a CV, and its text (PDF and Word on the text workers), or why not. */
   private async latestCv(
     userId: string,
   ): Promise<{ file: BlobProperties; text: string | null; reason?: string } | null> {
@@ -224,8 +229,7 @@ export class AiAdminService {
     } while (continuation && seen < MAX_LISTED_FILES);
     if (!latest) return null;
     const isText = latest.contentType.startsWith('text/') || TEXT_FILE.test(latest.path);
-    if (!isText)
-      return { file: latest, text: null, reason: `${latest.contentType} is not read (text files only)` };
+    if (!isText) return this.documentCv(latest);
     if (latest.size === 0) return { file: latest, text: '' };
     const content = await this.deps.blobs.read(latest.path, {
       range: { start: 0, end: Math.min(latest.size, MAX_CV_TEXT * 4) - 1 },
@@ -234,6 +238,44 @@ export class AiAdminService {
     const chunks: Buffer[] = [];
     for await (const chunk of content.body) chunks.push(Buffer.from(chunk as Uint8Array));
     return { file: latest, text: Buffer.concat(chunks).toString('utf8').slice(0, MAX_CV_TEXT) };
+  }
+
+  /** A PDF or Word CV: its text as the resume upload reads it (on the text workers), or why not. */
+  private async documentCv(
+    file: BlobProperties,
+  ): Promise<{ file: BlobProperties; text: string | null; reason?: string }> {
+    const notRead = (reason: string) => ({ file, text: null, reason });
+    if (file.size > this.deps.cvMaxBytes) {
+      return notRead(
+        `${file.size} bytes is over the ${this.deps.cvMaxBytes}-byte limit (BRIDGE_RESUME_MAX_BYTES)`,
+      );
+    }
+    const content = await this.deps.blobs.read(file.path);
+    if (!content) return notRead('the file was removed while it was being read');
+    let bytes: Buffer;
+    try {
+      // The file may have grown since it was listed: read no further than the limit.
+      bytes = await readBounded(
+        content.body as AsyncIterable<Uint8Array>,
+        this.deps.cvMaxBytes,
+        'CV (BRIDGE_RESUME_MAX_BYTES)',
+      );
+    } catch (error) {
+      if (error instanceof ServiceError && error.kind === 'payload-too-large') return notRead(error.message);
+      throw error;
+    }
+    const format = detectResumeFormat(bytes, file.contentType);
+    if (format === null || format === 'text') {
+      return notRead(`${file.contentType} is not read (PDF, Word .docx or text files only)`);
+    }
+    const extracted = await onTextWorkers(
+      () =>
+        this.deps.text.extractDocument(bytes, format, { maxChars: MAX_CV_TEXT, maxPages: MAX_RESUME_PAGES }),
+      'Too many documents are being read right now; retry shortly.',
+    );
+    return extracted.ok
+      ? { file, text: extracted.text }
+      : notRead(`${extracted.reason}: ${extracted.message}`);
   }
 
   /** The language of the CV text, else of the profile's free text; null when there is too little to tell. */

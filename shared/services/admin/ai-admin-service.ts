@@ -265,9 +265,9 @@ export class AiAdminService {
       throw error;
     }
     const format = detectResumeFormat(bytes, file.contentType);
-    if (format === null || format === 'text') {
+    // Text files never get here (latestCv reads them itself): only PDF and Word remain to detect.
+    if (format === null)
       return notRead(`${file.contentType} is not read (PDF, Word .docx or text files only)`);
-    }
     const extracted = await onTextWorkers(
       () =>
         this.deps.text.extractDocument(bytes, format, { maxChars: MAX_CV_TEXT, maxPages: MAX_RESUME_PAGES }),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { cursorQuery, eventTypesQuery, subjectQuery } from '../shared/http/event-params';
 import { ProblemError } from '../shared/http/problem-error';
 import { route } from '../shared/http/route';
-import { sseResponse } from '../shared/http/sse';
+import { MAX_FRAMES_PER_CHUNK, sseResponse } from '../shared/http/sse';
 import { MAX_TICKET_LENGTH } from '../shared/services/stream-ticket-service';
 import { eventFilterFor, replaySubjectFor } from '../shared/services/access-policy';
 import { EventStreamSession } from '../shared/services/event-stream-session';
@@ -64,8 +64,11 @@ export const eventsStreamGet = route('events-stream-get', {
           ...(query.types ? { types: query.types } : {}),
           ...(subject !== undefined ? { subject } : {}),
           visible: visibility.matches,
+          // Everything the filter depends on: the end user's id decides `visible` (eventFilterFor).
+          key: JSON.stringify([query.types ?? null, subject ?? null, visibility.subject ?? null]),
         },
         ...(after ? { after } : {}),
+        runMax: MAX_FRAMES_PER_CHUNK,
         limits: {
           heartbeatMs: limits.heartbeatMs,
           maxDurationMs: limits.maxDurationMs,

@@ -142,7 +142,11 @@ async function writeStreamedBody(
     while (!gone) {
       const chunk = await next();
       if (chunk.done || gone) break;
-      if (!res.write(chunk.value)) {
+      const accepted = res.write(chunk.value);
+      // A chunked write waits for the end of the turn (node corks the socket until then); a stream's
+      // frame should not wait for the rest of the turn's work, so it goes now.
+      res.socket?.uncork();
+      if (!accepted) {
         await new Promise<void>((resolve) => {
           wake = resolve;
           res.once('drain', resolve);

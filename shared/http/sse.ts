@@ -27,24 +27,53 @@ import type { EventStreamSession, StreamMessage } from '../services/event-stream
 
 export const SSE_CONTENT_TYPE = 'text/event-stream; charset=utf-8';
 const RECONNECT_MS = 1000;
-/** Frames of waiting events sent in one chunk at most. */
-const MAX_FRAMES_PER_CHUNK = 64;
+/** Frames of waiting events sent in one chunk at most (the session's `runMax`). */
+export const MAX_FRAMES_PER_CHUNK = 64;
 
 /** An event frame whose cursor is the event's own is the same for every stream: encoded once. */
 const sharedFrames = new WeakMap<LogEntry, Uint8Array>();
 const encoder = new TextEncoder();
+/** The frames of a run of such events, by its first entry: streams that keep step send the same. */
+const sharedRuns = new WeakMap<LogEntry, { entries: readonly LogEntry[]; chunk: Uint8Array }>();
+
+function sharedFrame(entry: LogEntry, cursor: string): Uint8Array {
+  let frame = sharedFrames.get(entry);
+  if (!frame) {
+    frame = encoder.encode(`id: ${cursor}\ndata: ${JSON.stringify(entry.event)}\n\n`);
+    sharedFrames.set(entry, frame);
+  }
+  return frame;
+}
+
+function sameEntries(a: readonly LogEntry[], b: readonly LogEntry[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function encodeRun(message: Extract<StreamMessage, { kind: 'events' }>): Uint8Array {
+  const { entries, idOf } = message;
+  const first = entries[0];
+  if (!first) return new Uint8Array(0);
+  const cached = sharedRuns.get(first);
+  if (cached && sameEntries(cached.entries, entries)) return cached.chunk;
+  const chunk =
+    entries.length === 1
+      ? sharedFrame(first, idOf(first))
+      : Buffer.concat(entries.map((entry) => sharedFrame(entry, idOf(entry))));
+  sharedRuns.set(first, { entries, chunk });
+  return chunk;
+}
 
 export function encodeMessage(message: StreamMessage, heartbeatSeconds: number): Uint8Array {
   switch (message.kind) {
-    case 'event': {
-      if (message.shared) {
-        const cached = sharedFrames.get(message.entry);
-        if (cached) return cached;
-      }
-      const frame = encoder.encode(`id: ${message.cursor}\ndata: ${JSON.stringify(message.entry.event)}\n\n`);
-      if (message.shared) sharedFrames.set(message.entry, frame);
-      return frame;
-    }
+    case 'event':
+      return message.shared
+        ? sharedFrame(message.entry, message.cursor)
+        : encoder.encode(`id: ${message.cursor}\ndata: ${JSON.stringify(message.entry.event)}\n\n`);
+    case 'events':
+      return encodeRun(message);
     case 'ready':
       return encoder.encode(
         `retry: ${RECONNECT_MS}\nevent: ready\nid: ${message.cursor}\ndata: ${JSON.stringify({
@@ -94,8 +123,13 @@ export function sseResponse(
         const first = encodeMessage(result.value, options.heartbeatSeconds);
         // Events already waiting go out in the same write: one chunk for many frames under load.
         const more = result.value.kind === 'event' ? session.takeQueued(MAX_FRAMES_PER_CHUNK - 1) : [];
-        if (more.length === 0) controller.enqueue(first);
-        else
+        const [only] = more;
+        if (!only) controller.enqueue(first);
+        else if (more.length === 1 && only.kind === 'events') {
+          // A run's frames are the same bytes for every stream that keeps step: sent as they are.
+          controller.enqueue(first);
+          controller.enqueue(encodeMessage(only, options.heartbeatSeconds));
+        } else
           controller.enqueue(
             Buffer.concat([first, ...more.map((m) => encodeMessage(m, options.heartbeatSeconds))]),
           );

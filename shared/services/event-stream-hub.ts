@@ -4,8 +4,15 @@ import { Fifo } from './fifo';
 
 /** One open stream as the hub sees it. */
 export interface HubSubscriber {
-  /** Each committed event after the subscriber's registration position, once, in log order (synchronous). */
-  deliver(entry: LogEntry): void;
+  /** Whether the subscriber wants this event (its filter). */
+  accepts(entry: LogEntry): boolean;
+  /** Subscribers with the same key accept the same events: the hub filters each read once per key. */
+  readonly filterKey: string | undefined;
+  /**
+   * The committed events it accepts after its registration position, once each, in log order
+   * (synchronous; never an empty run). The array may be shared with other subscribers: read only.
+   */
+  deliver(entries: readonly LogEntry[]): void;
   /** The hub is shutting down: end the stream now. */
   shutdown(): void;
   /** Live events waiting for this stream's consumer (for the metrics). */
@@ -205,10 +212,8 @@ export class EventStreamHub {
         const read = await this.options.log.read(from, READ_BATCH);
         // Stopped (and maybe restarted from a new head) while reading: this read is stale.
         if (!this.running || generation !== this.generation) return;
-        for (const entry of read.entries) {
-          this.remember(entry);
-          for (const subscriber of this.subscribers) subscriber.deliver(entry);
-        }
+        for (const entry of read.entries) this.remember(entry);
+        if (read.entries.length > 0) this.fanOut(read.entries);
         this.position = read.next;
         caughtUp = read.caughtUp;
         this.failures = 0;
@@ -220,6 +225,20 @@ export class EventStreamHub {
       }
       if (!caughtUp || this.dirty) continue;
       await this.sleep(this.options.pollMs);
+    }
+  }
+
+  /** Hands a read to every subscriber: filtered once per filter key, so 100 alike streams cost one pass. */
+  private fanOut(entries: readonly LogEntry[]): void {
+    const byKey = new Map<string, readonly LogEntry[]>();
+    for (const subscriber of this.subscribers) {
+      const key = subscriber.filterKey;
+      let run = key === undefined ? undefined : byKey.get(key);
+      if (!run) {
+        run = entries.filter((entry) => subscriber.accepts(entry));
+        if (key !== undefined) byKey.set(key, run);
+      }
+      if (run.length > 0) subscriber.deliver(run);
     }
   }
 

@@ -3,7 +3,7 @@ import type { BridgeCloudEvent } from '../domain/cloud-event';
 import { advance, covers, coversCursor, type EventCursor } from '../domain/event-cursor';
 import type { EventLog, LogEntry } from './event-log';
 import type { EventStreamHub, HubRegistration, HubSubscriber } from './event-stream-hub';
-import { Fifo } from './fifo';
+import { EntryRunQueue } from './entry-run-queue';
 
 /** Why a stream ended with a `close` frame (the client resumes from its cursor). */
 export type CloseReason = 'lagging' | 'max-duration' | 'shutdown';
@@ -14,6 +14,11 @@ export type StreamMessage =
   | { kind: 'ready'; cursor: string; resumed: boolean }
   /** `shared`: the cursor is the entry's own (the same for every stream), so the frame may be reused. */
   | { kind: 'event'; entry: LogEntry; cursor: string; shared: boolean }
+  /**
+   * Live events whose cursors are their own, in log order (see `runMax`): each frame is the same
+   * for every stream, and so is the run's when streams keep step. `idOf` gives an entry's cursor.
+   */
+  | { kind: 'events'; entries: readonly LogEntry[]; cursor: string; idOf: (entry: LogEntry) => string }
   | { kind: 'heartbeat' }
   | { kind: 'close'; reason: CloseReason; cursor: string };
 
@@ -22,6 +27,11 @@ export interface StreamFilter {
   subject?: string;
   /** What the caller may see (access-policy.ts `eventFilterFor`). */
   visible?: (event: BridgeCloudEvent) => boolean;
+  /**
+   * Names this filter: streams whose filters have the same key must accept the same events (the
+   * hub filters each read once per key). None: filtered on its own.
+   */
+  key?: string;
 }
 
 export interface StreamLimits {
@@ -41,6 +51,11 @@ export interface OpenStreamOptions {
   /** The client's cursor (Last-Event-ID or `after`); none = start at the live position. */
   after?: EventCursor;
   limits: StreamLimits;
+  /**
+   * Live events sent as one `events` message at most, once the stream keeps step with the hub
+   * (a consumer that writes many frames at once); default 1: one `event` message each.
+   */
+  runMax?: number;
 }
 
 /** A replayed entry: the stream's cursor after it, and its frame unless the filter skips it. */
@@ -76,13 +91,18 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
   private cursor: EventCursor = { ranges: [] };
   private resetFrom: string | undefined;
   private resumed = false;
-  private readonly queue = new Fifo<LogEntry>();
+  private readonly queue = new EntryRunQueue();
   /** The replay read being sent, and how far it has been handed out. */
   private replayed: ReplayItem[] = [];
   private replayedHead = 0;
   private live = false;
   /** Set when live: the session's cursor covers the hub position its queue starts after. */
   private aligned = false;
+  /**
+   * The cursor is the hub's own, after the last event taken: every queued event comes after it in
+   * the hub's order, so none is covered and each one's cursor stands for the stream's.
+   */
+  private atHub = false;
   private overflowed = false;
   private ending: CloseReason | 'cancelled' | undefined;
   private wake: (() => void) | undefined;
@@ -131,9 +151,17 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
   }
 
   // HubSubscriber
-  deliver(entry: LogEntry): void {
-    if (this.ending || this.overflowed || !matchesFilter(entry.event, this.options.filter)) return;
-    if (this.queue.length >= this.options.limits.maxLagEvents) {
+  get filterKey(): string | undefined {
+    return this.options.filter.key;
+  }
+
+  accepts(entry: LogEntry): boolean {
+    return matchesFilter(entry.event, this.options.filter);
+  }
+
+  deliver(entries: readonly LogEntry[]): void {
+    if (this.ending || this.overflowed) return;
+    if (this.queue.length + entries.length > this.options.limits.maxLagEvents) {
       this.queue.clear();
       // Behind while live: close with the cursor. Behind during replay: replay further instead.
       if (this.live) this.endLagging();
@@ -141,7 +169,7 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
       this.wake?.();
       return;
     }
-    this.queue.push(entry);
+    this.queue.push(entries);
     this.wake?.();
   }
 
@@ -163,8 +191,9 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
   }
 
   /**
-   * Live events already waiting, without waiting for more (at most `max`): a consumer that reads
-   * several at once (one write for many frames) asks for them after `next()` gave it one.
+   * Events already waiting, without waiting for more (at most `max` events): a consumer that reads
+   * several at once (one write for many frames) asks for them after `next()` gave it one. Once the
+   * stream's cursor is the hub's own, live events come as one `events` message.
    */
   takeQueued(max: number): StreamMessage[] {
     const messages: StreamMessage[] = [];
@@ -174,8 +203,14 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
       if (!item) break;
       if (item.message) messages.push(item.message);
     }
-    while (messages.length < max && this.live && !this.ending) {
-      if (this.options.clock.now() >= this.deadline) break;
+    if (!this.live || this.ending || messages.length >= max) return messages;
+    if (this.options.clock.now() >= this.deadline) return messages;
+    if (this.atHub) {
+      const run = this.takeRun(max - messages.length);
+      if (run) messages.push(run);
+      return messages;
+    }
+    while (messages.length < max) {
       const message = this.takeLive();
       if (!message) break;
       messages.push(message);
@@ -196,6 +231,7 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
       } else {
         this.cursor = advance(this.cursor, entry.range, entry.lsn, entry.item.body.committedAt);
       }
+      this.atHub = shared;
       return {
         kind: 'event',
         entry,
@@ -205,9 +241,20 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
     }
   }
 
+  /** Up to `max` queued live events as one message; only while the cursor is the hub's own (`atHub`). */
+  private takeRun(max: number): Extract<StreamMessage, { kind: 'events' }> | undefined {
+    const entries = this.queue.take(max);
+    const last = entries[entries.length - 1];
+    if (!last) return undefined;
+    this.cursor = last.cursor;
+    return { kind: 'events', entries, cursor: this.sharedText(last), idOf: this.idOf };
+  }
+
   private format(cursor: EventCursor): string {
     return this.options.log.formatCursor(cursor);
   }
+
+  private readonly idOf = (entry: LogEntry): string => this.sharedText(entry);
 
   private sharedText(entry: LogEntry): string {
     let text = sharedCursorTexts.get(entry);
@@ -230,7 +277,8 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
       this.live = true;
       for (;;) {
         if (this.ending) break;
-        const message = this.takeLive();
+        const runMax = this.options.runMax ?? 1;
+        const message = this.atHub && runMax > 1 ? this.takeRun(runMax) : this.takeLive();
         if (message) {
           yield message;
           if (this.options.clock.now() >= this.deadline) this.ending ??= 'max-duration';

@@ -60,7 +60,7 @@ describe.each(stores)('event stream over the %s', (_name, makeStore) => {
     services.publisher.publish({ type, data: { n: n++ }, subject, id: `e${n}` }, PUBLISHER);
 
   async function open(
-    options: { after?: string; filter?: StreamFilter; limits?: Partial<StreamLimits> } = {},
+    options: { after?: string; filter?: StreamFilter; limits?: Partial<StreamLimits>; runMax?: number } = {},
   ) {
     expect(services.streams.tryAdmit()).toBe(true);
     const session = await EventStreamSession.open({
@@ -70,6 +70,7 @@ describe.each(stores)('event stream over the %s', (_name, makeStore) => {
       filter: options.filter ?? {},
       ...(options.after !== undefined ? { after: services.events.parseCursor(options.after) } : {}),
       limits: { ...LIMITS, ...options.limits },
+      ...(options.runMax !== undefined ? { runMax: options.runMax } : {}),
     });
     sessions.push(session);
     return session;
@@ -107,9 +108,17 @@ describe.each(stores)('event stream over the %s', (_name, makeStore) => {
     while (out.length < count) {
       const message = await next(session);
       if (message.kind === 'event') out.push(message);
+      else if (message.kind === 'events') out.push(...flatten(message));
       else if (message.kind !== 'heartbeat') throw new Error(`unexpected ${message.kind}`);
     }
     return out;
+  }
+
+  /** A run as the one-by-one messages it stands for (each frame's id is the entry's own cursor). */
+  function flatten(
+    run: Extract<StreamMessage, { kind: 'events' }>,
+  ): Extract<StreamMessage, { kind: 'event' }>[] {
+    return run.entries.map((entry) => ({ kind: 'event', entry, cursor: run.idOf(entry), shared: true }));
   }
 
   it('ready first; every event committed after it arrives, once, each with the cursor after it', async () => {
@@ -151,20 +160,23 @@ describe.each(stores)('event stream over the %s', (_name, makeStore) => {
     expect(got.sort()).toEqual([...seen.slice(2).map((m) => m.entry.event.id), ...missed, ...live].sort());
   });
 
-  it('replay and live overlap while writers keep writing: every event once', async () => {
-    for (let i = 0; i < 50; i++) await publish();
-    const writing = (async () => {
-      const ids = [];
-      for (let i = 0; i < 60; i++) ids.push((await publish()).id);
-      return ids;
-    })();
-    const session = await open({ after: '0' });
-    expect((await next(session)).kind).toBe('ready');
-    const got = await events(session, 110);
-    const ids = got.map((m) => m.entry.event.id);
-    expect(new Set(ids).size).toBe(110);
-    expect(ids).toEqual(expect.arrayContaining(await writing));
-  });
+  it.each([1, 64])(
+    'replay and live overlap while writers keep writing: every event once (runs of %i)',
+    async (runMax) => {
+      for (let i = 0; i < 50; i++) await publish();
+      const writing = (async () => {
+        const ids = [];
+        for (let i = 0; i < 60; i++) ids.push((await publish()).id);
+        return ids;
+      })();
+      const session = await open({ after: '0', runMax });
+      expect((await next(session)).kind).toBe('ready');
+      const got = await events(session, 110);
+      const ids = got.map((m) => m.entry.event.id);
+      expect(new Set(ids).size).toBe(110);
+      expect(ids).toEqual(expect.arrayContaining(await writing));
+    },
+  );
 
   it('filters: types, subject and what the caller may see', async () => {
     const session = await open({
@@ -176,6 +188,61 @@ describe.each(stores)('event stream over the %s', (_name, makeStore) => {
     const wanted = await publish('ann', 'b');
     const got = await events(session, 1);
     expect(got[0]!.entry.event.id).toBe(wanted.id);
+  });
+
+  it('runs: a stream in step with the tail gets the same events and cursors as one by one, in fewer messages', async () => {
+    const single = await open();
+    const runs = await open({ runMax: 8 });
+    expect((await next(single)).kind).toBe('ready');
+    expect((await next(runs)).kind).toBe('ready');
+    await publish();
+    await events(single, 1);
+    await events(runs, 1);
+    const written = await Promise.all(Array.from({ length: 40 }, () => publish()));
+    await tailSettled();
+    const one = await events(single, 40);
+    const messages: StreamMessage[] = [];
+    const many: Extract<StreamMessage, { kind: 'event' }>[] = [];
+    while (many.length < 40) {
+      const message = await next(runs);
+      messages.push(message);
+      if (message.kind === 'events') {
+        expect(message.entries.length).toBeLessThanOrEqual(8);
+        expect(message.cursor).toBe(message.idOf(message.entries[message.entries.length - 1]!));
+        many.push(...flatten(message));
+      } else if (message.kind === 'event') many.push(message);
+    }
+    const pairs = (list: typeof one) => list.map((m) => [m.entry.event.id, m.cursor]);
+    expect(pairs(many)).toEqual(pairs(one));
+    expect(many.map((m) => m.entry.event.id).sort()).toEqual(written.map((w) => w.id).sort());
+    // Forty events in runs of at most eight: at least five messages, far fewer than forty.
+    expect(messages.length).toBeLessThan(40);
+    expect(messages.some((m) => m.kind === 'events' && m.entries.length > 1)).toBe(true);
+  });
+
+  it('streams with the same filter key share one filtering of each read; other keys filter apart', async () => {
+    const ann1 = await open({ filter: { subject: 'ann', key: 'ann' }, runMax: 64 });
+    const ann2 = await open({ filter: { subject: 'ann', key: 'ann' }, runMax: 64 });
+    const bob = await open({ filter: { subject: 'bob', key: 'bob' }, runMax: 64 });
+    for (const s of [ann1, ann2, bob]) expect((await next(s)).kind).toBe('ready');
+    const checks = [jest.spyOn(ann1, 'accepts'), jest.spyOn(ann2, 'accepts'), jest.spyOn(bob, 'accepts')];
+    const forAnn = [];
+    const forBob = [];
+    for (let i = 0; i < 6; i++) {
+      forAnn.push((await publish('ann')).id);
+      forBob.push((await publish('bob')).id);
+      await publish('cat');
+    }
+    await tailSettled();
+    const ids = async (s: EventStreamSession, count: number) =>
+      (await events(s, count)).map((m) => m.entry.event.id).sort();
+    expect(await ids(ann1, 6)).toEqual(forAnn.sort());
+    expect(await ids(ann2, 6)).toEqual(forAnn.sort());
+    expect(await ids(bob, 6)).toEqual(forBob.sort());
+    // 18 events: once for the key 'ann' (whichever stream the tail asked) and once for 'bob'.
+    const [a1, a2, b] = checks.map((spy) => spy.mock.calls.length);
+    expect(a1! + a2!).toBe(18);
+    expect(b).toBe(18);
   });
 
   it('a consumer that falls behind is closed with its cursor, and resumes from it without loss', async () => {

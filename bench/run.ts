@@ -28,6 +28,7 @@
  *   BENCH_SSE_WRITERS  closed-loop writers of sse-closed and sse-storm (default 100)
  *   BENCH_SSE_USERS    users sse-open writes to, round robin (default 1000)
  *   BENCH_SSE_DROPS    reconnects per subscriber in sse-storm (default 3)
+ *   BENCH_SSE_WEBHOOK  false: sse-open and sse-closed without their webhook receiver (default true)
  * or flags: --out <file>, --no-out.
  *
  * The propagation scenario (lib/propagation.ts), per repeat and writer count: a fresh host with no
@@ -110,6 +111,7 @@ const config = {
   sseWriters: Math.max(1, wholeNumber('BENCH_SSE_WRITERS', 100)),
   sseUsers: Math.max(1, wholeNumber('BENCH_SSE_USERS', 1000)),
   sseDrops: wholeNumber('BENCH_SSE_DROPS', 3),
+  sseWebhook: process.env.BENCH_SSE_WEBHOOK !== 'false',
 };
 
 /** A user-portal key issued by the host's bootstrap admin key: the path a portal's request takes. */
@@ -203,6 +205,7 @@ async function sseScenario(repeat: number, scenario: SseScenario): Promise<SseRo
       durationS: config.durationS,
       drainCapS: config.drainCapS,
       drops: config.sseDrops,
+      webhook: config.sseWebhook && scenario !== 'sse-storm',
       tag: `r${repeat}${scenario}`,
     });
     return { ...result, repeat, peakRssBytes: server.peakRssBytes() };
@@ -312,6 +315,9 @@ async function main(): Promise<void> {
     `syncs/s over ${config.sseUsers} users; sse-closed and sse-storm: ${config.sseWriters} closed-loop writers (keep-alive`,
     `node:http, user-role key); sse-storm: every subscriber drops and reconnects with Last-Event-ID ${config.sseDrops}`,
     `times at random moments; ack = the sync answer fully read; drain at most ${config.drainCapS} s; loopback 127.0.0.1.`,
+    config.sseWebhook
+      ? "sse-open and sse-closed also subscribe a webhook receiver (Standard Webhooks verified, on the writers' thread) to user_update."
+      : 'No webhook receiver (BENCH_SSE_WEBHOOK=false).',
   ].join(' ');
   if (sseRows.length > 0) {
     console.log(`\nEvent stream, every run:\n${sseText(sseRows)}\n`);

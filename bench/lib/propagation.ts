@@ -17,7 +17,7 @@
  * the writers' own work: the figures err on the slow side.
  */
 import * as http from 'node:http';
-import * as hdr from 'hdr-histogram-js';
+import { latencyHistogram } from './sse-subscribers';
 import { startWebhookReceiver, type WebhookReceiver } from '../../tests/helpers/webhook-receiver';
 
 export interface PropagationOptions {
@@ -64,15 +64,6 @@ export interface PropagationResult {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function histogram() {
-  return hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 600_000_000,
-    numberOfSignificantValueDigits: 3,
-    useWebAssembly: false,
-  });
-}
-
 function post(
   agent: http.Agent,
   url: URL,
@@ -110,7 +101,11 @@ function post(
   });
 }
 
-async function subscribe(options: PropagationOptions, receiver: WebhookReceiver): Promise<void> {
+/** Subscribes `receiver` to user_update (with the admin key) and gives it the subscription's secret. */
+export async function subscribeWebhook(
+  options: { origin: string; prefix: string; adminKey: string },
+  receiver: WebhookReceiver,
+): Promise<void> {
   const res = await fetch(`${options.origin}${options.prefix}/subscriptions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-api-key': options.adminKey },
@@ -139,12 +134,12 @@ export async function runPropagation(options: PropagationOptions): Promise<Propa
   });
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
   try {
-    if (receiver) await subscribe(options, receiver);
+    if (receiver) await subscribeWebhook(options, receiver);
     const url = new URL(options.origin);
     const headers = { 'x-api-key': options.writerKey };
     /** Acknowledged events: id → ack time, and whether the ack fell in the measured window. */
     const acks = new Map<string, { at: number; measured: boolean }>();
-    const syncTimes = histogram();
+    const syncTimes = latencyHistogram();
     const counts = { ok: 0, non2xx: 0, errors: 0 };
     const started = performance.now();
     const windowStart = started + options.warmupS * 1000;
@@ -201,7 +196,7 @@ export async function runPropagation(options: PropagationOptions): Promise<Propa
     const drainS = (performance.now() - drainStart) / 1000;
     await sleep(1000);
 
-    const propagation = histogram();
+    const propagation = latencyHistogram();
     let beforeAck = 0;
     for (const [id, ack] of acks) {
       const got = received.get(id);

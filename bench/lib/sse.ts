@@ -31,6 +31,8 @@
  * bench still shares the machine's 2 cores with the host, so the figures err on the slow side.
  */
 import * as http from 'node:http';
+import { startWebhookReceiver, type WebhookReceiver } from '../../tests/helpers/webhook-receiver';
+import { subscribeWebhook } from './propagation';
 import { latencyHistogram, SubscriberThread } from './sse-subscribers';
 
 export type SseScenario = 'sse-open' | 'sse-closed' | 'sse-storm';
@@ -52,7 +54,23 @@ export interface SseOptions {
   drainCapS: number;
   /** sse-storm: reconnects per subscriber during the run. */
   drops: number;
+  /** Also subscribe a webhook receiver to user_update and time sync acknowledged → webhook received. */
+  webhook: boolean;
   tag: string;
+}
+
+/** Sync acknowledged → signed webhook received, over the same acknowledged syncs as the streams. */
+export interface WebhookLatency {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  /** Acknowledged events that never arrived after the drain. */
+  lost: number;
+  /** Events delivered more than once. */
+  duplicated: number;
+  /** Deliveries whose Standard Webhooks signature did not verify. */
+  unverified: number;
 }
 
 export interface SseResult {
@@ -88,6 +106,8 @@ export interface SseResult {
   hostCloses: number;
   drainS: number;
   peakRssBytes?: number;
+  /** With `webhook`: the receiver's latency over the measured window. */
+  webhook?: WebhookLatency;
 }
 
 const MAX_IN_FLIGHT = 2000;
@@ -140,7 +160,21 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
   const syncTimes = latencyHistogram();
   const counts = { answered: 0, non2xx: 0, errors: 0, notSent: 0 };
   let seq = 0;
+  let receiver: WebhookReceiver | undefined;
+  /** Webhook arrivals per event id: the first (epoch ms, as the acks) and how many. */
+  const hooks = new Map<string, { at: number; count: number }>();
+  let unverified = 0;
   try {
+    if (options.webhook) {
+      receiver = await startWebhookReceiver({ parse: false, keepDeliveries: false });
+      receiver.onDelivery((d) => {
+        if (d.verified !== true) unverified += 1;
+        const seen = hooks.get(d.id);
+        if (seen) seen.count += 1;
+        else hooks.set(d.id, { at: performance.timeOrigin + d.receivedAt, count: 1 });
+      });
+      await subscribeWebhook(options, receiver);
+    }
     await subscribers.connect(streamUrl, options.adminKey, options.subscribers);
     const started = performance.now();
     const windowStart = started + options.warmupS * 1000;
@@ -215,7 +249,11 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
     // Drain: every acknowledged event must reach every subscriber.
     const drainStart = performance.now();
     const ids = [...acks.keys()];
-    while ((await subscribers.missing(ids)) > 0 && performance.now() - drainStart < options.drainCapS * 1000)
+    const hooksMissing = () => (receiver ? ids.filter((id) => !hooks.has(id)).length : 0);
+    while (
+      ((await subscribers.missing(ids)) > 0 || hooksMissing() > 0) &&
+      performance.now() - drainStart < options.drainCapS * 1000
+    )
       await sleep(100);
     const drainS = (performance.now() - drainStart) / 1000;
     await sleep(500);
@@ -241,6 +279,22 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
       hostCloses: totals.hostCloses,
       drainS,
     };
+    if (receiver) {
+      const latency = latencyHistogram();
+      for (const [id, ack] of acks) {
+        const got = hooks.get(id);
+        if (ack.measured && got) latency.recordValue(Math.max(1, Math.round((got.at - ack.at) * 1000)));
+      }
+      result.webhook = {
+        p50: latency.getValueAtPercentile(50) / 1000,
+        p95: latency.getValueAtPercentile(95) / 1000,
+        p99: latency.getValueAtPercentile(99) / 1000,
+        max: latency.maxValue / 1000,
+        lost: hooksMissing(),
+        duplicated: [...hooks.values()].filter((h) => h.count > 1).length,
+        unverified,
+      };
+    }
     if (stormed) {
       result.clientsWithGaps = totals.clientsWithGaps;
       result.clientsWithDuplicates = totals.clientsWithDuplicates;
@@ -252,6 +306,7 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
   } finally {
     await subscribers.close();
     agent.destroy();
+    await receiver?.close();
   }
 }
 
@@ -263,8 +318,8 @@ export interface SseRow extends SseResult {
 }
 
 export const SSE_TARGETS: Record<SseScenario, string> = {
-  'sse-open': 'p95 ≤ 25 ms, p99 ≤ 50 ms, 0 lost',
-  'sse-closed': 'p95 ≤ 250 ms, 0 lost, host RSS ≤ 256 MB',
+  'sse-open': 'p95 ≤ 25 ms, p99 ≤ 50 ms, 0 lost (streams and webhook)',
+  'sse-closed': 'p95 ≤ 250 ms, 0 lost (streams and webhook), host RSS ≤ 256 MB',
   'sse-storm': '0 gaps, 0 duplicates per client',
 };
 
@@ -289,18 +344,38 @@ export function sseChecks(rows: SseRow[]): string[] {
     const lost = at.reduce((s, r) => s + r.lost, 0);
     const dup = at.reduce((s, r) => s + r.duplicated, 0);
     const rss = Math.max(...at.map((r) => (r.peakRssBytes ?? 0) / MB));
+    const hooked = at.filter((r) => r.webhook);
+    const hook = (pick: (w: WebhookLatency) => number) => median(hooked.map((r) => pick(r.webhook!)));
+    const hookLost = hooked.reduce((sum, r) => sum + r.webhook!.lost, 0);
+    const webhookChecks = (p95Target: number, p99Target?: number): [string, boolean][] =>
+      hooked.length === 0
+        ? []
+        : [
+            [`webhook p95 ${fmt(hook((w) => w.p95))} ms (≤ ${p95Target})`, hook((w) => w.p95) <= p95Target],
+            ...(p99Target === undefined
+              ? []
+              : [
+                  [
+                    `webhook p99 ${fmt(hook((w) => w.p99))} ms (≤ ${p99Target})`,
+                    hook((w) => w.p99) <= p99Target,
+                  ] as [string, boolean],
+                ]),
+            [`webhook lost ${hookLost} (0)`, hookLost === 0],
+          ];
     const checks: [string, boolean][] =
       scenario === 'sse-open'
         ? [
             [`p95 ${fmt(p95)} ms (≤ 25)`, p95 <= 25],
             [`p99 ${fmt(p99)} ms (≤ 50)`, p99 <= 50],
             [`lost ${lost} (0)`, lost === 0],
+            ...webhookChecks(25, 50),
           ]
         : scenario === 'sse-closed'
           ? [
               [`p95 ${fmt(p95)} ms (≤ 250)`, p95 <= 250],
               [`lost ${lost} (0)`, lost === 0],
               [`peak RSS ${fmt(rss)} MB, highest run (≤ 256)`, rss <= 256],
+              ...webhookChecks(250),
             ]
           : [
               [
@@ -345,6 +420,14 @@ const COLUMNS: [string, (r: SseRow) => string][] = [
   ],
   ['503s', (r) => String(r.refused)],
   ['host closes', (r) => String(r.hostCloses ?? 0)],
+  [
+    'webhook p50/p95/p99 ms',
+    (r) => (r.webhook ? `${fmt(r.webhook.p50)}/${fmt(r.webhook.p95)}/${fmt(r.webhook.p99)}` : '–'),
+  ],
+  [
+    'webhook lost/dup/unverified',
+    (r) => (r.webhook ? `${r.webhook.lost}/${r.webhook.duplicated}/${r.webhook.unverified}` : '–'),
+  ],
   ['drain s', (r) => fmt(r.drainS)],
   ['peak RSS MB', (r) => fmt((r.peakRssBytes ?? 0) / MB)],
 ];
@@ -366,7 +449,7 @@ export function sseMarkdown(settings: string, rows: SseRow[]): string {
       ...body.map((r) => `| ${r.join(' | ')} |`),
     ].join('\n');
   return [
-    '### Event stream: sync acknowledged → SSE subscriber',
+    '### Event stream: sync acknowledged → SSE subscriber (and → webhook)',
     '',
     `- Settings: ${settings}`,
     '',

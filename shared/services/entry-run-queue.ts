@@ -30,11 +30,14 @@ export class EntryRunQueue {
     return entry;
   }
 
-  /** Up to `max` entries from the front, in order (the delivered array itself when a whole run fits). */
+  /**
+   * The first `max` entries (all of them when fewer), in order: the delivered array itself when it
+   * is exactly what is taken, so streams in step hand out the same array.
+   */
   take(max: number): readonly LogEntry[] {
     const first = this.runs.at(0);
     if (!first || max <= 0) return [];
-    if (this.offset === 0 && first.length <= max) {
+    if (this.offset === 0 && (first.length === max || (first.length < max && this.runs.length === 1))) {
       this.advance(first, first.length);
       return first;
     }

@@ -42,6 +42,7 @@ describe('EntryRunQueue', () => {
           expect(queue.length).toBe(model.length);
         }
       }),
+      { numRuns: 1000 },
     );
   });
 

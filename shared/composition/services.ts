@@ -345,6 +345,9 @@ export function buildServices(
   usage.start();
   // The last counts are written while the store is still open.
   shutdown.add('drain', 'usage counts', () => usage.close());
+  const webhookAttempts = new WebhookAttemptLog(docs, retention, warn);
+  // Deliveries have finished (drain): their attempts are written before the store closes.
+  shutdown.add('clients', 'webhook attempt log', () => webhookAttempts.flush());
 
   return {
     config,
@@ -391,7 +394,7 @@ export function buildServices(
       clock,
       options: config.webhooks,
       sealer: new SecretSealer(adapters.secretStore, () => clock.now()),
-      attempts: new WebhookAttemptLog(docs, retention, warn),
+      attempts: webhookAttempts,
       eventLimits: limits,
       onCommit,
       log: warn,

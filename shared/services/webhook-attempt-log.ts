@@ -29,8 +29,15 @@ export const PRUNE_EVERY = 500;
 /** Keys counted for pruning (bounded memory; a cleared counter only delays a prune). */
 const MAX_COUNTERS = 10_000;
 const MAX_TIME = 9_999_999_999_999;
-/** Deletes per transaction when pruning (the stores' batch limit). */
-const DELETE_BATCH = 100;
+/** Writes or deletes per transaction (the stores' batch limit). */
+const BATCH = 100;
+/** Attempts waiting to be written at most; past it (a store that stopped answering) more are dropped. */
+export const MAX_QUEUED_ATTEMPTS = 10_000;
+
+interface QueuedAttempt {
+  attempt: DeliveryAttempt;
+  written: () => void;
+}
 
 /**
  * The attempt log: a document per attempt in the subscription's own partition, with the event
@@ -39,6 +46,11 @@ const DELETE_BATCH = 100;
  */
 export class WebhookAttemptLog {
   private readonly sincePrune = new Map<string, number>();
+  /** Attempts waiting for the next write, per subscription. */
+  private queued = new Map<string, QueuedAttempt[]>();
+  private queuedCount = 0;
+  private dropped = 0;
+  private writing: Promise<void> | undefined;
 
   constructor(
     private readonly store: DocumentCollection,
@@ -46,25 +58,79 @@ export class WebhookAttemptLog {
     private readonly log: (message: string) => void = () => undefined,
   ) {}
 
-  /** Records an attempt; a failure to record is logged, never fails the delivery. */
-  async record(subscriptionId: string, attempt: DeliveryAttempt): Promise<void> {
-    const inverted = String(MAX_TIME - Date.parse(attempt.at)).padStart(13, '0');
+  /**
+   * Records an attempt. It is queued and written with the others of the same event-loop turn (one
+   * transaction per subscription and up to 100 attempts), so a delivery never waits for its record:
+   * the returned promise (resolved once written) is for those who want to wait. A failure to write
+   * is logged, never thrown. A crash loses only attempts not yet written (the turn's), never a delivery.
+   */
+  record(subscriptionId: string, attempt: DeliveryAttempt): Promise<void> {
+    if (this.queuedCount >= MAX_QUEUED_ATTEMPTS) {
+      this.dropped += 1;
+      return Promise.resolve();
+    }
+    return new Promise((written) => {
+      const list = this.queued.get(subscriptionId);
+      if (list) list.push({ attempt, written });
+      else this.queued.set(subscriptionId, [{ attempt, written }]);
+      this.queuedCount += 1;
+      this.writing ??= this.writeQueued();
+    });
+  }
+
+  /** Resolves once every attempt recorded so far is written (shutdown). */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  private async writeQueued(): Promise<void> {
+    // The rest of this turn's attempts join the same transactions.
+    await new Promise((resolve) => setImmediate(resolve));
     try {
-      await this.store.create(
-        attemptPartition(subscriptionId),
-        { id: `att_${inverted}_${randomBytes(6).toString('hex')}`, type: ATTEMPT_TYPE, body: attempt },
-        { ttlSeconds: this.retentionSeconds },
-      );
-      const count = (this.sincePrune.get(subscriptionId) ?? 0) + 1;
-      if (count >= PRUNE_EVERY) {
-        this.sincePrune.delete(subscriptionId);
-        await this.prune(subscriptionId);
-      } else {
-        if (this.sincePrune.size >= MAX_COUNTERS) this.sincePrune.clear();
-        this.sincePrune.set(subscriptionId, count);
+      while (this.queuedCount > 0) {
+        const queued = this.queued;
+        this.queued = new Map();
+        this.queuedCount = 0;
+        for (const [subscriptionId, attempts] of queued) await this.write(subscriptionId, attempts);
+        if (this.dropped > 0) {
+          this.log(
+            `webhook attempt log: ${this.dropped} attempt(s) not recorded (the store is not keeping up)`,
+          );
+          this.dropped = 0;
+        }
       }
-    } catch (error) {
-      this.log(`webhook ${subscriptionId}: recording an attempt failed: ${String(error)}`);
+    } finally {
+      this.writing = undefined;
+    }
+  }
+
+  private async write(subscriptionId: string, attempts: QueuedAttempt[]): Promise<void> {
+    const pk = attemptPartition(subscriptionId);
+    for (let i = 0; i < attempts.length; i += BATCH) {
+      const chunk = attempts.slice(i, i + BATCH);
+      try {
+        await this.store.batch(
+          pk,
+          chunk.map(({ attempt }) => ({
+            op: 'create' as const,
+            id: `att_${String(MAX_TIME - Date.parse(attempt.at)).padStart(13, '0')}_${randomBytes(6).toString('hex')}`,
+            type: ATTEMPT_TYPE,
+            body: attempt,
+            ttlSeconds: this.retentionSeconds,
+          })),
+        );
+        const count = (this.sincePrune.get(subscriptionId) ?? 0) + chunk.length;
+        if (count >= PRUNE_EVERY) {
+          this.sincePrune.delete(subscriptionId);
+          await this.prune(subscriptionId);
+        } else {
+          if (this.sincePrune.size >= MAX_COUNTERS) this.sincePrune.clear();
+          this.sincePrune.set(subscriptionId, count);
+        }
+      } catch (error) {
+        this.log(`webhook ${subscriptionId}: recording ${chunk.length} attempt(s) failed: ${String(error)}`);
+      }
+      for (const { written } of chunk) written();
     }
   }
 
@@ -91,8 +157,8 @@ export class WebhookAttemptLog {
     });
     // A transaction per 100 deletes instead of one per delete; a batch that meets an attempt another
     // instance pruned first (not-found) is done one by one.
-    for (let i = 0; i < beyond.items.length; i += DELETE_BATCH) {
-      const ids = beyond.items.slice(i, i + DELETE_BATCH).map((doc) => doc.id);
+    for (let i = 0; i < beyond.items.length; i += BATCH) {
+      const ids = beyond.items.slice(i, i + BATCH).map((doc) => doc.id);
       try {
         await this.store.batch(
           pk,

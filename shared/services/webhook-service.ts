@@ -474,7 +474,8 @@ export class WebhookService {
       durationMs: Math.max(0, this.clock.now() - started),
       attempt: task.attempt,
     };
-    await this.attempts.record(sub.id, entry);
+    // Written with the turn's other attempts; the delivery slot does not wait for it.
+    void this.attempts.record(sub.id, entry);
     await this.moveFailureClock(sub, outcome.result === true ? undefined : outcome.result.failure).catch(
       (error: unknown) => this.log(`webhook ${sub.id}: updating its failure clock failed: ${String(error)}`),
     );

@@ -2,6 +2,7 @@ import { SqliteDocumentStore } from '../../../shared/adapters/embedded/sqlite-do
 import { StoreError, type DocumentStore } from '../../../shared/ports/document-store';
 import {
   MAX_ATTEMPTS_KEPT,
+  MAX_QUEUED_ATTEMPTS,
   PRUNE_EVERY,
   WebhookAttemptLog,
   type DeliveryAttempt,
@@ -64,6 +65,79 @@ describe('WebhookAttemptLog', () => {
     for (let i = 0; i < MAX_ATTEMPTS_KEPT + PRUNE_EVERY * 2; i++) await log.record('sub-a', attempt(i));
     expect(refused).toBeGreaterThan(0);
     expect(await stored('sub-a')).toBe(MAX_ATTEMPTS_KEPT);
+  });
+
+  it("writes a turn's attempts together, one transaction per subscription and 100 attempts; a delivery need not wait", async () => {
+    const collection = store.collection('webhooks');
+    const batches: number[] = [];
+    const log = new WebhookAttemptLog(
+      {
+        ...collection,
+        batch: (pk, operations) => {
+          batches.push(operations.length);
+          return collection.batch(pk, operations);
+        },
+      },
+      3600,
+    );
+    // Recorded in one turn, nobody waiting: queued, nothing written yet.
+    for (let i = 0; i < 250; i++) void log.record('sub-a', attempt(i));
+    for (let i = 0; i < 3; i++) void log.record('sub-b', attempt(1000 + i));
+    expect(batches).toEqual([]);
+    await log.flush();
+    expect(batches.sort((x, y) => x - y)).toEqual([3, 50, 100, 100]);
+    expect(await stored('sub-a')).toBe(250);
+    expect((await log.newest('sub-b', 10)).map((a) => a.eventId)).toEqual([
+      'evt-1002',
+      'evt-1001',
+      'evt-1000',
+    ]);
+  });
+
+  it('a store that fails or stalls costs records, never a delivery: failures are logged, the queue is bounded', async () => {
+    const collection = store.collection('webhooks');
+    const logged: string[] = [];
+    let failing = true;
+    let release: () => void = () => undefined;
+    const stalled = new Promise<void>((resolve) => (release = resolve));
+    let stall = false;
+    let created = 0;
+    const log = new WebhookAttemptLog(
+      {
+        ...collection,
+        batch: async (pk, operations) => {
+          if (failing) throw new StoreError('unavailable', 'the store is down', undefined, 0);
+          if (stall) await stalled;
+          const results = await collection.batch(pk, operations);
+          created += operations.filter((o) => o.op === 'create').length;
+          return results;
+        },
+      },
+      3600,
+      (message) => logged.push(message),
+    );
+    await expect(log.record('sub-a', attempt(0))).resolves.toBeUndefined();
+    expect(logged).toEqual([expect.stringContaining('recording 1 attempt(s) failed')]);
+    expect(await stored('sub-a')).toBe(0);
+
+    failing = false;
+    stall = true;
+    const first = log.record('sub-a', attempt(1));
+    await new Promise((resolve) => setImmediate(resolve));
+    // The first write hangs; meanwhile at most MAX_QUEUED_ATTEMPTS wait, the rest are dropped at once.
+    const waiting = Array.from({ length: MAX_QUEUED_ATTEMPTS + 5 }, (_, i) =>
+      log.record('sub-a', attempt(2 + i)),
+    );
+    await Promise.all(waiting.slice(MAX_QUEUED_ATTEMPTS));
+    release();
+    await first;
+    await log.flush();
+    expect(created).toBe(1 + MAX_QUEUED_ATTEMPTS);
+    // (pruned meanwhile to the newest MAX_ATTEMPTS_KEPT, as always)
+    expect(await stored('sub-a')).toBe(MAX_ATTEMPTS_KEPT);
+    expect(logged.at(-1)).toBe(
+      'webhook attempt log: 5 attempt(s) not recorded (the store is not keeping up)',
+    );
   });
 
   it("keeps each subscription's log apart", async () => {

@@ -59,12 +59,16 @@ export interface SseOptions {
   tag: string;
 }
 
-/** Sync acknowledged → signed webhook received, over the same acknowledged syncs as the streams. */
-export interface WebhookLatency {
+/** Latency percentiles and the longest, ms. */
+interface Percentiles {
   p50: number;
   p95: number;
   p99: number;
   max: number;
+}
+
+/** Sync acknowledged → signed webhook received, over the same acknowledged syncs as the streams. */
+export interface WebhookLatency extends Percentiles {
   /** Acknowledged events that never arrived after the drain. */
   lost: number;
   /** Events delivered more than once. */
@@ -73,7 +77,7 @@ export interface WebhookLatency {
   unverified: number;
 }
 
-export interface SseResult {
+export interface SseResult extends Percentiles {
   scenario: SseScenario;
   subscribers: number;
   /** Syncs answered per second in the window (2xx and not). */
@@ -86,10 +90,6 @@ export interface SseResult {
   /** Syncs acknowledged in the window, and (event, subscriber) pairs measured. */
   measured: number;
   pairs: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
   lost: number;
   /** Frames of an event a subscriber already had on that stream (or, in the storm, at all). */
   duplicated: number;

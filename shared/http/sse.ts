@@ -123,13 +123,8 @@ export function sseResponse(
         const first = encodeMessage(result.value, options.heartbeatSeconds);
         // Events already waiting go out in the same write: one chunk for many frames under load.
         const more = result.value.kind === 'event' ? session.takeQueued(MAX_FRAMES_PER_CHUNK - 1) : [];
-        const [only] = more;
-        if (!only) controller.enqueue(first);
-        else if (more.length === 1 && only.kind === 'events') {
-          // A run's frames are the same bytes for every stream that keeps step: sent as they are.
-          controller.enqueue(first);
-          controller.enqueue(encodeMessage(only, options.heartbeatSeconds));
-        } else
+        if (more.length === 0) controller.enqueue(first);
+        else
           controller.enqueue(
             Buffer.concat([first, ...more.map((m) => encodeMessage(m, options.heartbeatSeconds))]),
           );

@@ -15,8 +15,9 @@ export type StreamMessage =
   /** `shared`: the cursor is the entry's own (the same for every stream), so the frame may be reused. */
   | { kind: 'event'; entry: LogEntry; cursor: string; shared: boolean }
   /**
-   * Live events whose cursors are their own, in log order (see `runMax`): each frame is the same
-   * for every stream, and so is the run's when streams keep step. `idOf` gives an entry's cursor.
+   * Live events whose cursors are their own, in log order (`next()` with `runMax` > 1): each frame
+   * is the same for every stream, and so is the run's when streams keep step. `idOf` gives an
+   * entry's cursor.
    */
   | { kind: 'events'; entries: readonly LogEntry[]; cursor: string; idOf: (entry: LogEntry) => string }
   | { kind: 'heartbeat' }
@@ -191,9 +192,9 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
   }
 
   /**
-   * Events already waiting, without waiting for more (at most `max` events): a consumer that reads
-   * several at once (one write for many frames) asks for them after `next()` gave it one. Once the
-   * stream's cursor is the hub's own, live events come as one `events` message.
+   * Events already waiting, without waiting for more (at most `max`): a consumer that reads several
+   * at once (one write for many frames) asks for them after `next()` gave it one. (Once the stream
+   * keeps step with the hub, `next()` itself gives runs of up to `runMax`.)
    */
   takeQueued(max: number): StreamMessage[] {
     const messages: StreamMessage[] = [];
@@ -203,14 +204,8 @@ export class EventStreamSession implements HubSubscriber, AsyncIterable<StreamMe
       if (!item) break;
       if (item.message) messages.push(item.message);
     }
-    if (!this.live || this.ending || messages.length >= max) return messages;
-    if (this.options.clock.now() >= this.deadline) return messages;
-    if (this.atHub) {
-      const run = this.takeRun(max - messages.length);
-      if (run) messages.push(run);
-      return messages;
-    }
-    while (messages.length < max) {
+    while (messages.length < max && this.live && !this.ending) {
+      if (this.options.clock.now() >= this.deadline) break;
       const message = this.takeLive();
       if (!message) break;
       messages.push(message);

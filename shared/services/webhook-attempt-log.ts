@@ -119,18 +119,27 @@ export class WebhookAttemptLog {
             ttlSeconds: this.retentionSeconds,
           })),
         );
-        const count = (this.sincePrune.get(subscriptionId) ?? 0) + chunk.length;
-        if (count >= PRUNE_EVERY) {
-          this.sincePrune.delete(subscriptionId);
-          await this.prune(subscriptionId);
-        } else {
-          if (this.sincePrune.size >= MAX_COUNTERS) this.sincePrune.clear();
-          this.sincePrune.set(subscriptionId, count);
-        }
+        await this.countTowardsPrune(subscriptionId, chunk.length);
       } catch (error) {
         this.log(`webhook ${subscriptionId}: recording ${chunk.length} attempt(s) failed: ${String(error)}`);
       }
       for (const { written } of chunk) written();
+    }
+  }
+
+  /** Prunes a subscription's log once PRUNE_EVERY attempts were written for it since the last prune (never throws). */
+  private async countTowardsPrune(subscriptionId: string, written: number): Promise<void> {
+    const count = (this.sincePrune.get(subscriptionId) ?? 0) + written;
+    if (count < PRUNE_EVERY) {
+      if (this.sincePrune.size >= MAX_COUNTERS) this.sincePrune.clear();
+      this.sincePrune.set(subscriptionId, count);
+      return;
+    }
+    this.sincePrune.delete(subscriptionId);
+    try {
+      await this.prune(subscriptionId);
+    } catch (error) {
+      this.log(`webhook ${subscriptionId}: pruning its attempt log failed: ${String(error)}`);
     }
   }
 

@@ -190,9 +190,12 @@ describe('metrics', () => {
     for (const value of [avg, p50, p95, p99]) expect(value).toBeGreaterThan(0);
     expect(p50).toBeLessThanOrEqual(p95);
     expect(p95).toBeLessThanOrEqual(p99);
-    // The failed sync waited out the store's busy timeout and is the slowest of the 6 timed syncs.
-    expect(blockedMs).toBeGreaterThan(1000);
-    expect(p99).toBeGreaterThan(blockedMs * 0.8);
+    // The failed sync waited out the store's busy timeout (5 s) and is the slowest of the 6 timed syncs.
+    // Compared with the busy timeout, not with the client's wall time: the host's own background writes
+    // (metrics snapshot, usage flush) may also wait on the lock and hold the request up further.
+    expect(blockedMs).toBeGreaterThan(4000);
+    expect(p99).toBeGreaterThan(4000);
+    expect(p99).toBeLessThanOrEqual(blockedMs);
     expect(p50).toBeLessThan(1000);
   });
 

@@ -29,6 +29,8 @@
  *   BENCH_SSE_USERS    users sse-open writes to, round robin (default 1000)
  *   BENCH_SSE_DROPS    reconnects per subscriber in sse-storm (default 3)
  *   BENCH_SSE_WEBHOOK  false: sse-open and sse-closed without their webhook receiver (default true)
+ *   BENCH_SSE_WEBHOOK_BATCH  1–100: that receiver's subscription takes batched deliveries of up to this
+ *                      many events per POST (maxEventsPerBatch; default: one event per POST)
  * or flags: --out <file>, --no-out.
  *
  * The propagation scenario (lib/propagation.ts), per repeat and writer count: a fresh host with no
@@ -112,6 +114,9 @@ const config = {
   sseUsers: Math.max(1, wholeNumber('BENCH_SSE_USERS', 1000)),
   sseDrops: wholeNumber('BENCH_SSE_DROPS', 3),
   sseWebhook: process.env.BENCH_SSE_WEBHOOK !== 'false',
+  sseWebhookBatch: process.env.BENCH_SSE_WEBHOOK_BATCH
+    ? Math.min(100, Math.max(1, wholeNumber('BENCH_SSE_WEBHOOK_BATCH', 1)))
+    : undefined,
 };
 
 /** A user-portal key issued by the host's bootstrap admin key: the path a portal's request takes. */
@@ -206,6 +211,7 @@ async function sseScenario(repeat: number, scenario: SseScenario): Promise<SseRo
       drainCapS: config.drainCapS,
       drops: config.sseDrops,
       webhook: config.sseWebhook && scenario !== 'sse-storm',
+      ...(config.sseWebhookBatch !== undefined ? { webhookBatch: config.sseWebhookBatch } : {}),
       tag: `r${repeat}${scenario}`,
     });
     return { ...result, repeat, peakRssBytes: server.peakRssBytes() };
@@ -316,7 +322,10 @@ async function main(): Promise<void> {
     `node:http, user-role key); sse-storm: every subscriber drops and reconnects with Last-Event-ID ${config.sseDrops}`,
     `times at random moments; ack = the sync answer fully read; drain at most ${config.drainCapS} s; loopback 127.0.0.1.`,
     config.sseWebhook
-      ? "sse-open and sse-closed also subscribe a webhook receiver (Standard Webhooks verified, on the writers' thread) to user_update."
+      ? "sse-open and sse-closed also subscribe a webhook receiver (Standard Webhooks verified, on the writers' thread) to user_update" +
+        (config.sseWebhookBatch !== undefined
+          ? `, with batched deliveries of up to ${config.sseWebhookBatch} events per POST (BENCH_SSE_WEBHOOK_BATCH).`
+          : ', one event per POST.')
       : 'No webhook receiver (BENCH_SSE_WEBHOOK=false).',
   ].join(' ');
   if (sseRows.length > 0) {

@@ -13,7 +13,9 @@ export const subscriptionsCreate = route('subscriptions-create', {
   tags: ['subscriptions'],
   responses: { 201: subscriptionCreatedResponseSchema },
   handler: async ({ body, services, principal }) => {
-    const subscription = await services.webhooks.subscribe(body.eventTypes, body.url, principal);
+    const subscription = await services.webhooks.subscribe(body.eventTypes, body.url, principal, {
+      ...(body.maxEventsPerBatch !== undefined ? { maxEventsPerBatch: body.maxEventsPerBatch } : {}),
+    });
     return created(subscription, {
       location: `/api/subscriptions/${subscription.id}`,
       'cache-control': 'no-store',

@@ -101,15 +101,19 @@ function post(
   });
 }
 
-/** Subscribes `receiver` to user_update (with the admin key) and gives it the subscription's secret. */
+/**
+ * Subscribes `receiver` to user_update (with the admin key; batched delivery with `webhookBatch`)
+ * and gives it the subscription's secret.
+ */
 export async function subscribeWebhook(
-  options: { origin: string; prefix: string; adminKey: string },
+  options: { origin: string; prefix: string; adminKey: string; webhookBatch?: number },
   receiver: WebhookReceiver,
 ): Promise<void> {
+  const batch = options.webhookBatch === undefined ? {} : { maxEventsPerBatch: options.webhookBatch };
   const res = await fetch(`${options.origin}${options.prefix}/subscriptions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-api-key': options.adminKey },
-    body: JSON.stringify({ eventTypes: ['user_update'], url: receiver.url }),
+    body: JSON.stringify({ eventTypes: ['user_update'], url: receiver.url, ...batch }),
   });
   if (res.status !== 201)
     throw new Error(`subscribing the receiver failed: ${res.status} ${await res.text()}`);

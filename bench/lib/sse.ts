@@ -56,6 +56,8 @@ export interface SseOptions {
   drops: number;
   /** Also subscribe a webhook receiver to user_update and time sync acknowledged → webhook received. */
   webhook: boolean;
+  /** The receiver's subscription takes batched deliveries of up to this many events (undefined: one per POST). */
+  webhookBatch?: number;
   tag: string;
 }
 
@@ -75,6 +77,9 @@ export interface WebhookLatency extends Percentiles {
   duplicated: number;
   /** Deliveries whose Standard Webhooks signature did not verify. */
   unverified: number;
+  /** Accepted POSTs and the events they carried (more events than POSTs: batched delivery). */
+  posts: number;
+  events: number;
 }
 
 export interface SseResult extends Percentiles {
@@ -164,14 +169,19 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
   /** Webhook arrivals per event id: the first (epoch ms, as the acks) and how many. */
   const hooks = new Map<string, { at: number; count: number }>();
   let unverified = 0;
+  const hookTotals = { posts: 0, events: 0 };
   try {
     if (options.webhook) {
       receiver = await startWebhookReceiver({ parse: false, keepDeliveries: false });
       receiver.onDelivery((d) => {
         if (d.verified !== true) unverified += 1;
-        const seen = hooks.get(d.id);
-        if (seen) seen.count += 1;
-        else hooks.set(d.id, { at: performance.timeOrigin + d.receivedAt, count: 1 });
+        hookTotals.posts += 1;
+        hookTotals.events += d.eventIds.length;
+        for (const id of d.eventIds) {
+          const seen = hooks.get(id);
+          if (seen) seen.count += 1;
+          else hooks.set(id, { at: performance.timeOrigin + d.receivedAt, count: 1 });
+        }
       });
       await subscribeWebhook(options, receiver);
     }
@@ -293,6 +303,7 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
         lost: hooksMissing(),
         duplicated: [...hooks.values()].filter((h) => h.count > 1).length,
         unverified,
+        ...hookTotals,
       };
     }
     if (stormed) {
@@ -427,6 +438,10 @@ const COLUMNS: [string, (r: SseRow) => string][] = [
   [
     'webhook lost/dup/unverified',
     (r) => (r.webhook ? `${r.webhook.lost}/${r.webhook.duplicated}/${r.webhook.unverified}` : '–'),
+  ],
+  [
+    'webhook events/POST',
+    (r) => (r.webhook && r.webhook.posts > 0 ? fmt(r.webhook.events / r.webhook.posts) : '–'),
   ],
   ['drain s', (r) => fmt(r.drainS)],
   ['peak RSS MB', (r) => fmt((r.peakRssBytes ?? 0) / MB)],

@@ -35,6 +35,8 @@ export const PUBLISHER_SOURCE_PREFIX = '/bridge/publishers/';
 
 export const EVENT_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json';
+/** CloudEvents batched content mode: a JSON array of events in one request. */
+export const CLOUDEVENTS_BATCH_CONTENT_TYPE = 'application/cloudevents-batch+json';
 
 /** CloudEvents 1.0, JSON structured mode, with the `sequence` extension as replay cursor. */
 export interface BridgeCloudEvent {

@@ -249,6 +249,8 @@ const subscription = z
     disabledReason: z.string().optional(),
     /** When the current run of failed deliveries began; absent while deliveries succeed. */
     failingSince: isoTime.optional(),
+    /** Batched delivery: each POST is a JSON array of up to this many events; absent: one event per POST. */
+    maxEventsPerBatch: count.optional(),
   })
   .meta({ id: 'Subscription' });
 export const subscriptionResponseSchema = subscription;
@@ -285,6 +287,8 @@ export const attemptsResponseSchema = z.object({
       error: z.string().optional(),
       durationMs: count,
       attempt: count,
+      /** A batched subscription's: how many events the POST carried. */
+      batchSize: count.optional(),
     }),
   ),
 });

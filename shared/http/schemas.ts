@@ -4,6 +4,7 @@ import { ROLES } from '../services/principal';
 import { SCOPES, type Scope } from '../services/scopes';
 import type { JsonValue } from '../ports/document-store';
 import { eventTypeSchema } from '../services/command-schemas';
+import { MAX_EVENTS_PER_BATCH } from '../domain/webhook-batching';
 
 export { commandSchema, publishBodySchema } from '../services/command-schemas';
 
@@ -44,6 +45,8 @@ export const keyCreateSchema = z.strictObject({
 export const subscriptionCreateSchema = z.strictObject({
   eventTypes: z.array(eventTypeSchema).min(1).max(50),
   url: z.string().min(1).max(2000),
+  /** Batched delivery (CloudEvents batched mode): up to this many events per POST, as a JSON array. */
+  maxEventsPerBatch: z.number().int().min(1).max(MAX_EVENTS_PER_BATCH).optional(),
 });
 
 /** POST /subscriptions/{id}/recover: re-send what was committed since this time (within the event retention). */

@@ -12,6 +12,8 @@ export interface DeliveryAttempt {
   durationMs: number;
   /** 1 for the first attempt of a delivery, then 2, 3… */
   attempt: number;
+  /** A batched subscription's: how many events the POST carried. */
+  batchSize?: number;
 }
 
 const ATTEMPT_TYPE = 'webhook-attempt';

@@ -11,6 +11,7 @@ import { WEBHOOK_RETRY_QUEUE } from '../domain/bus-topology';
 import type { OutgoingMessage } from '../domain/bus-message';
 import {
   busMessageId,
+  CLOUDEVENTS_BATCH_CONTENT_TYPE,
   CLOUDEVENTS_CONTENT_TYPE,
   EVENT_DOC_TYPE,
   withSequence,
@@ -19,9 +20,11 @@ import {
   type PendingEvent,
 } from '../domain/cloud-event';
 import { refusedWebhookUrl } from '../domain/webhook-target';
+import { batchMessageId, MAX_BATCH_BYTES, MAX_EVENTS_PER_BATCH } from '../domain/webhook-batching';
 import { endUserOfOwner, eventFilterForOwner, mayManageOwned, ownerIdOf } from './access-policy';
 import { eventRefusalReason } from './bus-refusals';
 import type { CommitListener } from './commit-feed';
+import { DeliveryBatcher } from './delivery-batcher';
 import { outboxOperation, toOutboxItem, type EventLimits } from './event-outbox';
 import type { DeliveryAttempt, WebhookAttemptLog } from './webhook-attempt-log';
 import { ServiceError } from './errors';
@@ -40,6 +43,11 @@ export interface WebhookSubscription {
   disabledReason?: string;
   /** When the current run of failed deliveries began (absent while deliveries succeed). */
   failingSince?: string;
+  /**
+   * Batched delivery: each POST is a JSON array of up to this many events (CloudEvents batched
+   * mode). Absent: one event per POST, as a single CloudEvent.
+   */
+  maxEventsPerBatch?: number;
 }
 
 interface SubscriptionDocument extends Omit<WebhookSubscription, 'status'> {
@@ -109,6 +117,17 @@ export const LIVE_DEADLINE_MS = 1_000;
 /** How long a subscription that missed the deadline is served from the retry queue only. */
 const SLOW_FOR_MS = 30_000;
 const MAX_LATE_DELIVERIES = 10_000;
+/** Batched POSTs out at once per subscription: while they are, the next events gather. */
+const BATCHES_IN_FLIGHT = 2;
+
+/** One event waiting in a subscription's batcher. */
+interface BatchItem {
+  sub: SubscriptionDocument;
+  task: DeliveryTask;
+  body: string;
+}
+
+const isBatched = (sub: SubscriptionDocument) => sub.maxEventsPerBatch !== undefined;
 
 /** Why an attempt failed, and whether trying again can help. */
 interface Failure {
@@ -183,13 +202,23 @@ export class WebhookService {
   private readonly lateDelivered = new Set<string>();
   /** Signers per subscription (a Webhook decodes its secret once), rebuilt when the list is re-read. */
   private signers = new Map<string, { secret: string; webhook: Webhook }>();
+  /** The live first attempts of batched subscriptions, gathered per subscription. */
+  private readonly batchers = new Map<string, DeliveryBatcher<BatchItem, true | Failure>>();
 
   /** A subscription owned by `owner`: only it and admins see and manage it (and its dead letters). */
   async subscribe(
     eventTypes: string[],
     url: string,
     owner: Principal,
+    options: { maxEventsPerBatch?: number } = {},
   ): Promise<WebhookSubscription & { secret: string }> {
+    const batch = options.maxEventsPerBatch;
+    if (batch !== undefined && !(Number.isInteger(batch) && batch >= 1 && batch <= MAX_EVENTS_PER_BATCH)) {
+      const message = `must be an integer from 1 to ${MAX_EVENTS_PER_BATCH}`;
+      throw new ServiceError('validation', `maxEventsPerBatch ${message}.`, [
+        { path: '/maxEventsPerBatch', message },
+      ]);
+    }
     const refused = refusedWebhookUrl(url, this.options.allowPrivateAddresses);
     if (refused)
       throw new ServiceError('validation', `The webhook URL ${refused}.`, [
@@ -202,6 +231,7 @@ export class WebhookService {
       createdAt: new Date(this.clock.now()).toISOString(),
       createdBy: ownerIdOf(owner),
       status: 'active',
+      ...(batch !== undefined ? { maxEventsPerBatch: batch } : {}),
       secret: `whsec_${randomBytes(32).toString('base64')}`,
     };
     // The secret is shown once, here; the document only ever holds it sealed.
@@ -318,7 +348,9 @@ export class WebhookService {
       timer = setTimeout(() => resolve('late'), LIVE_DEADLINE_MS);
       timer.unref();
     });
-    const attempt = this.post(sub, task, body);
+    const attempt = isBatched(sub)
+      ? this.batcherFor(sub).add({ sub, task, body })
+      : this.post(sub, task, body);
     const first = await Promise.race([attempt, deadline]);
     clearTimeout(timer);
     if (first !== 'late') {
@@ -333,6 +365,34 @@ export class WebhookService {
       if (outcome === true) this.noteLateDelivery(retryMessageId(late, 'late'));
     });
     return 'scheduled';
+  }
+
+  /** The subscription's batcher; each batch is sent with the newest document any of its events came with. */
+  private batcherFor(sub: SubscriptionDocument): DeliveryBatcher<BatchItem, true | Failure> {
+    let batcher = this.batchers.get(sub.id);
+    if (!batcher) {
+      if (this.batchers.size >= MAX_SIGNERS) {
+        for (const [id, idle] of this.batchers) if (idle.idle) this.batchers.delete(id);
+      }
+      batcher = new DeliveryBatcher<BatchItem, true | Failure>(
+        (items) => {
+          const latest = (items[items.length - 1] as BatchItem).sub;
+          return this.postBatch(
+            latest,
+            items.map((i) => i.task),
+            items.map((i) => i.body),
+          );
+        },
+        {
+          maxItems: sub.maxEventsPerBatch ?? 1,
+          maxWeight: MAX_BATCH_BYTES,
+          maxInFlight: BATCHES_IN_FLIGHT,
+        },
+        (item) => Buffer.byteLength(item.body),
+      );
+      this.batchers.set(sub.id, batcher);
+    }
+    return batcher;
   }
 
   private markSlow(subscriptionId: string): void {
@@ -463,19 +523,37 @@ export class WebhookService {
    * One signed POST: true when the endpoint answered 2xx, else what went wrong. Every attempt is
    * recorded in the attempt log and moves the subscription's failure clock.
    */
-  private async post(sub: SubscriptionDocument, task: DeliveryTask, body: string): Promise<true | Failure> {
+  private post(sub: SubscriptionDocument, task: DeliveryTask, body: string): Promise<true | Failure> {
+    return this.postBatch(sub, [task], [body]);
+  }
+
+  /**
+   * One signed POST of one event, or for a batched subscription of a JSON array of events; each
+   * event's attempt is recorded (with the batch's size), the failure clock moves once.
+   */
+  private async postBatch(
+    sub: SubscriptionDocument,
+    tasks: readonly DeliveryTask[],
+    bodies: readonly string[],
+  ): Promise<true | Failure> {
     const started = this.clock.now();
-    const outcome = await this.send(sub, task, body);
-    const entry: DeliveryAttempt = {
-      at: new Date(started).toISOString(),
-      eventId: task.event.id,
-      status: outcome.status,
-      ...(outcome.result === true ? {} : { error: outcome.result.failure }),
-      durationMs: Math.max(0, this.clock.now() - started),
-      attempt: task.attempt,
-    };
-    // Written with the turn's other attempts; the delivery slot does not wait for it.
-    void this.attempts.record(sub.id, entry);
+    const outcome = await this.send(sub, tasks, bodies);
+    const at = new Date(started).toISOString();
+    const durationMs = Math.max(0, this.clock.now() - started);
+    const batchSize = isBatched(sub) ? { batchSize: tasks.length } : {};
+    for (const task of tasks) {
+      const entry: DeliveryAttempt = {
+        at,
+        eventId: task.event.id,
+        status: outcome.status,
+        ...(outcome.result === true ? {} : { error: outcome.result.failure }),
+        durationMs,
+        attempt: task.attempt,
+        ...batchSize,
+      };
+      // Written with the turn's other attempts; the delivery slot does not wait for it.
+      void this.attempts.record(sub.id, entry);
+    }
     await this.moveFailureClock(sub, outcome.result === true ? undefined : outcome.result.failure).catch(
       (error: unknown) => this.log(`webhook ${sub.id}: updating its failure clock failed: ${String(error)}`),
     );
@@ -484,15 +562,18 @@ export class WebhookService {
 
   private async send(
     sub: SubscriptionDocument,
-    task: DeliveryTask,
-    body: string,
+    tasks: readonly DeliveryTask[],
+    bodies: readonly string[],
   ): Promise<{ result: true | Failure; status: number | null }> {
     const timestamp = new Date(this.clock.now());
+    const batched = isBatched(sub);
+    const body = batched ? `[${bodies.join(',')}]` : (bodies[0] as string);
+    const id = batched ? batchMessageId(tasks.map((t) => t.event.id)) : (tasks[0] as DeliveryTask).event.id;
     const headers = {
-      'content-type': CLOUDEVENTS_CONTENT_TYPE,
-      'webhook-id': task.event.id,
+      'content-type': batched ? CLOUDEVENTS_BATCH_CONTENT_TYPE : CLOUDEVENTS_CONTENT_TYPE,
+      'webhook-id': id,
       'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-      'webhook-signature': (await this.signer(sub)).sign(task.event.id, timestamp, body),
+      'webhook-signature': (await this.signer(sub)).sign(id, timestamp, body),
       'user-agent': 'portal-bridge-webhooks',
     };
     try {

@@ -1,7 +1,8 @@
 /**
  * e2e (issue 12 item 2), over the local host: a subscription's attempt log after failures and
  * successes, recover-since re-sending exactly the matching events, and auto-disable after
- * continuous failure (with its subscription_disabled event) followed by re-enabling.
+ * continuous failure (with its subscription_disabled event) followed by re-enabling, and batched
+ * delivery (maxEventsPerBatch).
  */
 import {
   cleanupLocalHosts,
@@ -9,7 +10,7 @@ import {
   type LocalHostProcess,
 } from '../helpers/local-host-process';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
-import { client, type AnyJson, type Client } from './client';
+import { client, expectProblem, type AnyJson, type Client } from './client';
 
 const MAX_ATTEMPTS = 3;
 const BACKOFF_BASE_MS = 50;
@@ -206,4 +207,60 @@ test('a subscription failing continuously is disabled with a subscription_disabl
   const after = await syncUser('disable-d', { step: 1 });
   await receiver.waitFor((d) => d.id === after, 10_000);
   expect((await portal.delete(`/subscriptions/${sub.id}`)).status).toBe(204);
+});
+
+test('maxEventsPerBatch: concurrent changes arrive as verified CloudEvent batches, each event once', async () => {
+  for (const bad of [0, 101, 2.5, '10']) {
+    const refused = await portal.post('/subscriptions', {
+      eventTypes: ['user_update'],
+      url: 'http://127.0.0.1:9/never',
+      maxEventsPerBatch: bad,
+    });
+    expect(expectProblem(refused, 400).errors).toEqual([
+      expect.objectContaining({ path: '/maxEventsPerBatch' }),
+    ]);
+  }
+  expect((await portal.get('/subscriptions')).body.subscriptions).toEqual([]);
+
+  const receiver = await startWebhookReceiver();
+  receivers.push(receiver);
+  const res = await portal.post('/subscriptions', {
+    eventTypes: ['user_update'],
+    url: receiver.url,
+    maxEventsPerBatch: 10,
+  });
+  expect(res.status).toBe(201);
+  expect(res.body.maxEventsPerBatch).toBe(10);
+  receiver.setSecret(res.body.secret);
+
+  const ids = await Promise.all(Array.from({ length: 40 }, (_, i) => syncUser(`batch-${i}`, { i })));
+  await receiver.waitUntil(
+    (all) => all.reduce((n, d) => n + d.eventIds.length, 0) >= ids.length,
+    10_000,
+    'every event',
+  );
+  const accepted = receiver.accepted();
+  for (const d of accepted) {
+    expect(d.verified).toBe(true);
+    expect(d.headers['content-type']).toBe('application/cloudevents-batch+json');
+    expect(d.eventIds.length).toBeGreaterThanOrEqual(1);
+    expect(d.eventIds.length).toBeLessThanOrEqual(10);
+    // The cloudevents SDK reads the body as a batch of the same events.
+    expect(d.events?.map((e) => e.id)).toEqual(d.eventIds);
+  }
+  const received = accepted.flatMap((d) => d.eventIds);
+  expect([...received].sort()).toEqual([...ids].sort());
+  // Each user's events are in commit order (here one each); the events arrived in fewer POSTs.
+  expect(accepted.length).toBeLessThan(ids.length);
+
+  const attempts = await waitForValue(
+    async () => {
+      const list = (await portal.get(`/subscriptions/${res.body.id}/attempts`)).body.attempts as AnyJson[];
+      return list.length >= ids.length ? list : undefined;
+    },
+    5000,
+    'an attempt per event',
+  );
+  expect(attempts.every((a) => a.status === 204 && a.batchSize >= 1 && a.batchSize <= 10)).toBe(true);
+  expect((await portal.delete(`/subscriptions/${res.body.id}`)).status).toBe(204);
 });

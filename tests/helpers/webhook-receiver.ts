@@ -18,8 +18,13 @@ import { HTTP, type CloudEventV1 } from 'cloudevents';
 import { Webhook } from 'standardwebhooks';
 
 export interface Delivery {
-  /** The `webhook-id` header (the CloudEvent id). */
+  /** The `webhook-id` header (the CloudEvent id; a batch's own id for a batched delivery). */
   id: string;
+  /**
+   * The ids of the CloudEvents it carries: `[id]` for a single event; for a batched delivery
+   * (`application/cloudevents-batch+json`), the ids in the array ([] when the body is not one).
+   */
+  eventIds: string[];
   /** `performance.now()` when the request body had fully arrived (same clock as the caller's). */
   receivedAt: number;
   /** The status this receiver answered with. */
@@ -30,8 +35,10 @@ export interface Delivery {
   /** True once verified with the subscription's secret; false if verification failed; undefined if no secret yet. */
   verified: boolean | undefined;
   verifyError?: string;
-  /** The CloudEvent as the cloudevents SDK parsed it; undefined when parsing failed (see parseError). */
+  /** The CloudEvent as the cloudevents SDK parsed it (a batch's first); undefined when parsing failed (see parseError). */
   event: CloudEventV1<unknown> | undefined;
+  /** A batched delivery's CloudEvents as the SDK parsed them (with `parse`). */
+  events?: CloudEventV1<unknown>[];
   parseError?: string;
 }
 
@@ -80,6 +87,21 @@ function flatHeaders(raw: http.IncomingHttpHeaders): Record<string, string> {
   return headers;
 }
 
+const BATCH_CONTENT_TYPE = 'application/cloudevents-batch+json';
+
+/** The ids of a batched body's events ([] when it is not a JSON array of objects with string ids). */
+function batchEventIds(body: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (!Array.isArray(parsed)) return [];
+    return parsed
+      .map((e: unknown) => (e as { id?: unknown } | null)?.id)
+      .filter((id) => typeof id === 'string');
+  } catch {
+    return [];
+  }
+}
+
 function verify(delivery: Delivery, secret: string): void {
   try {
     new Webhook(secret).verify(delivery.body, delivery.headers);
@@ -114,8 +136,11 @@ export async function startWebhookReceiver(options: ReceiverOptions = {}): Promi
         failing -= 1;
         status = 500;
       }
+      const batched = (headers['content-type'] ?? '').startsWith(BATCH_CONTENT_TYPE);
+      const id = headers['webhook-id'] ?? '';
       const delivery: Delivery = {
-        id: headers['webhook-id'] ?? '',
+        id,
+        eventIds: batched ? batchEventIds(body) : [id],
         receivedAt,
         status,
         headers,
@@ -127,6 +152,7 @@ export async function startWebhookReceiver(options: ReceiverOptions = {}): Promi
       if (parse) {
         try {
           const parsed = HTTP.toEvent({ headers, body });
+          if (Array.isArray(parsed)) delivery.events = parsed as CloudEventV1<unknown>[];
           delivery.event = (Array.isArray(parsed) ? parsed[0] : parsed) as CloudEventV1<unknown>;
         } catch (error) {
           delivery.parseError = (error as Error).message;

@@ -54,7 +54,8 @@ def verify_webhook(
     tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS,
     now: Optional[float] = None,
 ) -> Any:
-    """Checks a delivery and returns its parsed JSON body (the CloudEvent).
+    """Checks a delivery and returns its parsed JSON body: the CloudEvent, or for a subscription
+    created with ``maxEventsPerBatch`` a list of CloudEvents (``application/cloudevents-batch+json``).
 
     ``secret`` is the subscription's ``whsec_…`` secret, ``headers`` the request's headers (any
     case), ``body`` the raw body exactly as received. Raises WebhookVerificationError when the

@@ -62,6 +62,44 @@ class RealDeliveryTest(HostTestCase):
             verify_webhook(secret, headers, body, now=time.time() + 3600)  # replayed an hour later
 
 
+class _BatchReceiver(_Receiver):
+    deliveries: "queue.Queue[Delivery]" = queue.Queue()
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = min(int(self.headers.get("content-length", "0")), 1_000_000)
+        body = self.rfile.read(length)
+        _BatchReceiver.deliveries.put(({k: v for k, v in self.headers.items()}, body))
+        self.send_response(204)
+        self.end_headers()
+
+
+class BatchedDeliveryTest(HostTestCase):
+    def test_a_batched_subscription_gets_verified_lists_of_events(self) -> None:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BatchReceiver)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        portal = self.client("user")
+        url = f"http://127.0.0.1:{server.server_address[1]}/batched"
+        created = portal.request(
+            "POST", "/subscriptions", json={"eventTypes": ["py_batch"], "url": url, "maxEventsPerBatch": 5}
+        ).json()
+        self.assertEqual(created["maxEventsPerBatch"], 5)
+        ids = [portal.publish_event("py_batch", {"n": n}, id=f"py-batch-{n}")["id"] for n in range(3)]
+        received = []
+        while len(received) < len(ids):
+            headers, body = _BatchReceiver.deliveries.get(timeout=30)
+            content_type = next(v for k, v in headers.items() if k.lower() == "content-type")
+            self.assertTrue(content_type.startswith("application/cloudevents-batch+json"))
+            batch = verify_webhook(created["secret"], headers, body)
+            self.assertIsInstance(batch, list)
+            self.assertLessEqual(len(batch), 5)
+            received.extend(event["id"] for event in batch)
+        self.assertEqual(sorted(received), sorted(ids))
+        with self.assertRaises(WebhookVerificationError):
+            verify_webhook(created["secret"], headers, body.replace(b"py_batch", b"py_bat_h"))
+
+
 class VerifyTest(unittest.TestCase):
     body = b'{"id":"evt-1","type":"user_update"}'
 

@@ -36,14 +36,17 @@ const BATCH = 100;
 /** Attempts waiting to be written at most; past it (a store that stopped answering) more are dropped. */
 export const MAX_QUEUED_ATTEMPTS = 10_000;
 
+/** A stored record: one attempt, or the attempts of one batched POST (one document for all its events). */
+type AttemptRecord = DeliveryAttempt | { attempts: DeliveryAttempt[] };
+
 interface QueuedAttempt {
-  attempt: DeliveryAttempt;
+  attempt: AttemptRecord;
   written: () => void;
 }
 
 /**
- * The attempt log: a document per attempt in the subscription's own partition, with the event
- * retention as TTL. Ids start with the inverted time, so the store's default (id) order is newest
+ * The attempt log: a document per attempt (per POST: a batched one holds its events' attempts) in
+ * the subscription's own partition, with the event retention as TTL. Ids start with the inverted time, so the store's default (id) order is newest
  * first and a read or a prune is one ordered query.
  */
 export class WebhookAttemptLog {
@@ -65,16 +68,18 @@ export class WebhookAttemptLog {
    * transaction per subscription and up to 100 attempts), so a delivery never waits for its record:
    * the returned promise (resolved once written) is for those who want to wait. A failure to write
    * is logged, never thrown. A crash loses only attempts not yet written (the turn's), never a delivery.
+   * The attempts of one batched POST are given together and stored as one document.
    */
-  record(subscriptionId: string, attempt: DeliveryAttempt): Promise<void> {
+  record(subscriptionId: string, attempt: DeliveryAttempt | readonly DeliveryAttempt[]): Promise<void> {
     if (this.queuedCount >= MAX_QUEUED_ATTEMPTS) {
       this.dropped += 1;
       return Promise.resolve();
     }
+    const record: AttemptRecord = isAttemptList(attempt) ? { attempts: [...attempt] } : attempt;
     return new Promise((written) => {
       const list = this.queued.get(subscriptionId);
-      if (list) list.push({ attempt, written });
-      else this.queued.set(subscriptionId, [{ attempt, written }]);
+      if (list) list.push({ attempt: record, written });
+      else this.queued.set(subscriptionId, [{ attempt: record, written }]);
       this.queuedCount += 1;
       this.writing ??= this.writeQueued();
     });
@@ -115,7 +120,7 @@ export class WebhookAttemptLog {
           pk,
           chunk.map(({ attempt }) => ({
             op: 'create' as const,
-            id: `att_${String(MAX_TIME - Date.parse(attempt.at)).padStart(13, '0')}_${randomBytes(6).toString('hex')}`,
+            id: `att_${String(MAX_TIME - Date.parse(recordTime(attempt))).padStart(13, '0')}_${randomBytes(6).toString('hex')}`,
             type: ATTEMPT_TYPE,
             body: attempt,
             ttlSeconds: this.retentionSeconds,
@@ -145,14 +150,14 @@ export class WebhookAttemptLog {
     }
   }
 
-  /** The newest `limit` attempts, newest first. */
+  /** The newest `limit` attempts, newest first (a batched POST's events share its time). */
   async newest(subscriptionId: string, limit: number): Promise<DeliveryAttempt[]> {
-    const page = await this.store.query<DeliveryAttempt>({
+    const page = await this.store.query<AttemptRecord>({
       pk: attemptPartition(subscriptionId),
       type: ATTEMPT_TYPE,
       limit: Math.min(limit, MAX_ATTEMPTS_KEPT),
     });
-    return page.items.map((d) => d.body);
+    return page.items.flatMap((d) => ('attempts' in d.body ? d.body.attempts : [d.body])).slice(0, limit);
   }
 
   /** Deletes what lies beyond the newest MAX_ATTEMPTS_KEPT (one page of them per call). */
@@ -185,3 +190,10 @@ export class WebhookAttemptLog {
     }
   }
 }
+
+const isAttemptList = (a: DeliveryAttempt | readonly DeliveryAttempt[]): a is readonly DeliveryAttempt[] =>
+  Array.isArray(a);
+
+/** When a record's attempt (or its batch's first) began. */
+const recordTime = (record: AttemptRecord): string =>
+  'attempts' in record ? (record.attempts[0]?.at ?? new Date(0).toISOString()) : record.at;

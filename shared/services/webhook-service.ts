@@ -541,19 +541,17 @@ export class WebhookService {
     const at = new Date(started).toISOString();
     const durationMs = Math.max(0, this.clock.now() - started);
     const batchSize = isBatched(sub) ? { batchSize: tasks.length } : {};
-    for (const task of tasks) {
-      const entry: DeliveryAttempt = {
-        at,
-        eventId: task.event.id,
-        status: outcome.status,
-        ...(outcome.result === true ? {} : { error: outcome.result.failure }),
-        durationMs,
-        attempt: task.attempt,
-        ...batchSize,
-      };
-      // Written with the turn's other attempts; the delivery slot does not wait for it.
-      void this.attempts.record(sub.id, entry);
-    }
+    const entries = tasks.map((task): DeliveryAttempt => ({
+      at,
+      eventId: task.event.id,
+      status: outcome.status,
+      ...(outcome.result === true ? {} : { error: outcome.result.failure }),
+      durationMs,
+      attempt: task.attempt,
+      ...batchSize,
+    }));
+    // Written with the turn's other attempts (a batch's as one record); the delivery slot does not wait.
+    void this.attempts.record(sub.id, entries.length === 1 ? (entries[0] as DeliveryAttempt) : entries);
     await this.moveFailureClock(sub, outcome.result === true ? undefined : outcome.result.failure).catch(
       (error: unknown) => this.log(`webhook ${sub.id}: updating its failure clock failed: ${String(error)}`),
     );

@@ -147,4 +147,22 @@ describe('WebhookAttemptLog', () => {
     expect((await log.newest('sub-a', 10)).map((a) => a.eventId)).toEqual(['evt-2', 'evt-1', 'evt-0']);
     expect((await log.newest('sub-b', 10)).map((a) => a.eventId)).toEqual(['evt-100']);
   });
+
+  it("stores a batched POST's attempts as one record and lists them as one entry per event", async () => {
+    const log = new WebhookAttemptLog(store.collection('webhooks'), 3600);
+    await log.record('sub-c', attempt(1));
+    const batch = [2, 3, 4].map((i) => ({ ...attempt(5), eventId: `evt-${i}`, batchSize: 3 }));
+    await log.record('sub-c', batch);
+    await log.record('sub-c', attempt(9));
+    expect(await stored('sub-c')).toBe(3);
+    expect((await log.newest('sub-c', 10)).map((a) => [a.eventId, a.batchSize])).toEqual([
+      ['evt-9', undefined],
+      ['evt-2', 3],
+      ['evt-3', 3],
+      ['evt-4', 3],
+      ['evt-1', undefined],
+    ]);
+    // `limit` counts entries, not records.
+    expect((await log.newest('sub-c', 2)).map((a) => a.eventId)).toEqual(['evt-9', 'evt-2']);
+  });
 });

@@ -45,9 +45,9 @@ interface QueuedAttempt {
 }
 
 /**
- * The attempt log: a document per attempt (per POST: a batched one holds its events' attempts) in
- * the subscription's own partition, with the event retention as TTL. Ids start with the inverted time, so the store's default (id) order is newest
- * first and a read or a prune is one ordered query.
+ * The attempt log: a document per attempt (a batched POST's holds the attempts of all its events)
+ * in the subscription's own partition, with the event retention as TTL. Ids start with the inverted
+ * time, so the store's default (id) order is newest first and a read or a prune is one ordered query.
  */
 export class WebhookAttemptLog {
   private readonly sincePrune = new Map<string, number>();

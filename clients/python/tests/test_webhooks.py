@@ -24,7 +24,7 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         length = min(int(self.headers.get("content-length", "0")), 1_000_000)
         body = self.rfile.read(length)
-        _Receiver.deliveries.put(({k: v for k, v in self.headers.items()}, body))
+        type(self).deliveries.put(({k: v for k, v in self.headers.items()}, body))
         self.send_response(204)
         self.end_headers()
 
@@ -32,14 +32,19 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def _serve(test: unittest.TestCase, handler: type, path: str) -> str:
+    """Runs `handler` on a loopback port until the test ends; returns its URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    test.addCleanup(server.server_close)
+    test.addCleanup(server.shutdown)
+    return f"http://127.0.0.1:{server.server_address[1]}{path}"
+
+
 class RealDeliveryTest(HostTestCase):
     def test_a_delivery_from_the_bridge_verifies_and_a_forged_one_does_not(self) -> None:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
+        url = _serve(self, _Receiver, "/hooks")
         portal = self.client("user")
-        url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
         created = portal.request("POST", "/subscriptions", json={"eventTypes": ["py_hook"], "url": url}).json()
         secret = created["secret"]
         self.assertTrue(secret.startswith("whsec_"))
@@ -63,24 +68,15 @@ class RealDeliveryTest(HostTestCase):
 
 
 class _BatchReceiver(_Receiver):
-    deliveries: "queue.Queue[Delivery]" = queue.Queue()
+    """The same receiver with a queue of its own."""
 
-    def do_POST(self) -> None:  # noqa: N802
-        length = min(int(self.headers.get("content-length", "0")), 1_000_000)
-        body = self.rfile.read(length)
-        _BatchReceiver.deliveries.put(({k: v for k, v in self.headers.items()}, body))
-        self.send_response(204)
-        self.end_headers()
+    deliveries: "queue.Queue[Delivery]" = queue.Queue()
 
 
 class BatchedDeliveryTest(HostTestCase):
     def test_a_batched_subscription_gets_verified_lists_of_events(self) -> None:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BatchReceiver)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
+        url = _serve(self, _BatchReceiver, "/batched")
         portal = self.client("user")
-        url = f"http://127.0.0.1:{server.server_address[1]}/batched"
         created = portal.request(
             "POST", "/subscriptions", json={"eventTypes": ["py_batch"], "url": url, "maxEventsPerBatch": 5}
         ).json()

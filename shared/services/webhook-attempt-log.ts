@@ -37,7 +37,7 @@ const BATCH = 100;
 export const MAX_QUEUED_ATTEMPTS = 10_000;
 
 /** A stored record: one attempt, or the attempts of one batched POST (one document for all its events). */
-type AttemptRecord = DeliveryAttempt | { attempts: DeliveryAttempt[] };
+type AttemptRecord = DeliveryAttempt | { at: string; attempts: DeliveryAttempt[] };
 
 interface QueuedAttempt {
   attempt: AttemptRecord;
@@ -75,7 +75,8 @@ export class WebhookAttemptLog {
       this.dropped += 1;
       return Promise.resolve();
     }
-    const record: AttemptRecord = isAttemptList(attempt) ? { attempts: [...attempt] } : attempt;
+    const record = asRecord(attempt);
+    if (!record) return Promise.resolve(); // an empty batch: nothing happened
     return new Promise((written) => {
       const list = this.queued.get(subscriptionId);
       if (list) list.push({ attempt: record, written });
@@ -120,7 +121,7 @@ export class WebhookAttemptLog {
           pk,
           chunk.map(({ attempt }) => ({
             op: 'create' as const,
-            id: `att_${String(MAX_TIME - Date.parse(recordTime(attempt))).padStart(13, '0')}_${randomBytes(6).toString('hex')}`,
+            id: `att_${String(MAX_TIME - Date.parse(attempt.at)).padStart(13, '0')}_${randomBytes(6).toString('hex')}`,
             type: ATTEMPT_TYPE,
             body: attempt,
             ttlSeconds: this.retentionSeconds,
@@ -191,9 +192,10 @@ export class WebhookAttemptLog {
   }
 }
 
-const isAttemptList = (a: DeliveryAttempt | readonly DeliveryAttempt[]): a is readonly DeliveryAttempt[] =>
-  Array.isArray(a);
-
-/** When a record's attempt (or its batch's first) began. */
-const recordTime = (record: AttemptRecord): string =>
-  'attempts' in record ? (record.attempts[0]?.at ?? new Date(0).toISOString()) : record.at;
+/** One attempt as stored; a batch's carry the time of its first (they share the POST's). */
+function asRecord(attempt: DeliveryAttempt | readonly DeliveryAttempt[]): AttemptRecord | undefined {
+  if (!Array.isArray(attempt)) return attempt as DeliveryAttempt;
+  const list = attempt as readonly DeliveryAttempt[];
+  const first = list[0];
+  return first && { at: first.at, attempts: [...list] };
+}

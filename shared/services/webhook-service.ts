@@ -120,11 +120,15 @@ const MAX_LATE_DELIVERIES = 10_000;
 /** Batched POSTs out at once per subscription: while they are, the next events gather. */
 const BATCHES_IN_FLIGHT = 2;
 
-/** One event waiting in a subscription's batcher. */
-interface BatchItem {
-  sub: SubscriptionDocument;
+/** One event of a POST: its task and its serialised CloudEvent. */
+interface Outgoing {
   task: DeliveryTask;
   body: string;
+}
+
+/** One event waiting in a subscription's batcher, with the subscription document it came with. */
+interface BatchItem extends Outgoing {
+  sub: SubscriptionDocument;
 }
 
 const isBatched = (sub: SubscriptionDocument) => sub.maxEventsPerBatch !== undefined;
@@ -377,11 +381,7 @@ export class WebhookService {
       batcher = new DeliveryBatcher<BatchItem, true | Failure>(
         (items) => {
           const latest = (items[items.length - 1] as BatchItem).sub;
-          return this.postBatch(
-            latest,
-            items.map((i) => i.task),
-            items.map((i) => i.body),
-          );
+          return this.postBatch(latest, items);
         },
         {
           maxItems: sub.maxEventsPerBatch ?? 1,
@@ -524,24 +524,20 @@ export class WebhookService {
    * recorded in the attempt log and moves the subscription's failure clock.
    */
   private post(sub: SubscriptionDocument, task: DeliveryTask, body: string): Promise<true | Failure> {
-    return this.postBatch(sub, [task], [body]);
+    return this.postBatch(sub, [{ task, body }]);
   }
 
   /**
    * One signed POST of one event, or for a batched subscription of a JSON array of events; each
    * event's attempt is recorded (with the batch's size), the failure clock moves once.
    */
-  private async postBatch(
-    sub: SubscriptionDocument,
-    tasks: readonly DeliveryTask[],
-    bodies: readonly string[],
-  ): Promise<true | Failure> {
+  private async postBatch(sub: SubscriptionDocument, events: readonly Outgoing[]): Promise<true | Failure> {
     const started = this.clock.now();
-    const outcome = await this.send(sub, tasks, bodies);
+    const outcome = await this.send(sub, events);
     const at = new Date(started).toISOString();
     const durationMs = Math.max(0, this.clock.now() - started);
-    const batchSize = isBatched(sub) ? { batchSize: tasks.length } : {};
-    const entries = tasks.map((task): DeliveryAttempt => ({
+    const batchSize = isBatched(sub) ? { batchSize: events.length } : {};
+    const entries = events.map(({ task }): DeliveryAttempt => ({
       at,
       eventId: task.event.id,
       status: outcome.status,
@@ -560,13 +556,13 @@ export class WebhookService {
 
   private async send(
     sub: SubscriptionDocument,
-    tasks: readonly DeliveryTask[],
-    bodies: readonly string[],
+    events: readonly Outgoing[],
   ): Promise<{ result: true | Failure; status: number | null }> {
     const timestamp = new Date(this.clock.now());
     const batched = isBatched(sub);
-    const body = batched ? `[${bodies.join(',')}]` : (bodies[0] as string);
-    const id = batched ? batchMessageId(tasks.map((t) => t.event.id)) : (tasks[0] as DeliveryTask).event.id;
+    const first = events[0] as Outgoing;
+    const body = batched ? `[${events.map((e) => e.body).join(',')}]` : first.body;
+    const id = batched ? batchMessageId(events.map((e) => e.task.event.id)) : first.task.event.id;
     const headers = {
       'content-type': batched ? CLOUDEVENTS_BATCH_CONTENT_TYPE : CLOUDEVENTS_CONTENT_TYPE,
       'webhook-id': id,

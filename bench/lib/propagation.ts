@@ -107,7 +107,7 @@ function post(
  */
 export async function subscribeWebhook(
   options: { origin: string; prefix: string; adminKey: string; webhookBatch?: number },
-  receiver: WebhookReceiver,
+  receiver: Pick<WebhookReceiver, 'url'> & { setSecret(secret: string): unknown },
 ): Promise<void> {
   const batch = options.webhookBatch === undefined ? {} : { maxEventsPerBatch: options.webhookBatch };
   const res = await fetch(`${options.origin}${options.prefix}/subscriptions`, {
@@ -117,7 +117,7 @@ export async function subscribeWebhook(
   });
   if (res.status !== 201)
     throw new Error(`subscribing the receiver failed: ${res.status} ${await res.text()}`);
-  receiver.setSecret(((await res.json()) as { secret: string }).secret);
+  await receiver.setSecret(((await res.json()) as { secret: string }).secret);
 }
 
 export async function runPropagation(options: PropagationOptions): Promise<PropagationResult> {

@@ -12,9 +12,9 @@
  *   close                            every connection closed
  */
 import * as http from 'node:http';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import * as path from 'node:path';
 import * as hdr from 'hdr-histogram-js';
+import { serveRequests, WorkerClient } from './worker-rpc';
 
 /** A histogram of microseconds, 1 µs to 600 s, 3 significant digits. */
 export function latencyHistogram() {
@@ -375,43 +375,17 @@ class SubscriberPool {
 
 const ROLE = 'sse-subscribers';
 
-if (!isMainThread && (workerData as { role?: string } | null)?.role === ROLE) {
+serveRequests<PoolRequest>(ROLE, () => {
   const pool = new SubscriberPool();
-  parentPort?.on('message', (message: { id: number; request: PoolRequest }) => {
-    pool.handle(message.request).then(
-      (result) => parentPort?.postMessage({ id: message.id, result }),
-      (error: unknown) => parentPort?.postMessage({ id: message.id, error: String(error) }),
-    );
-  });
-}
+  return (request) => pool.handle(request);
+});
 
 /** The main thread's handle on the subscribers' worker. */
 export class SubscriberThread {
-  private readonly worker = new Worker(path.join(__dirname, 'sse-subscribers.js'), {
-    workerData: { role: ROLE },
-  });
-  private nextId = 0;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-
-  constructor() {
-    this.worker.on('message', (message: { id: number; result?: unknown; error?: string }) => {
-      const waiter = this.waiting.get(message.id);
-      this.waiting.delete(message.id);
-      if (message.error !== undefined) waiter?.reject(new Error(message.error));
-      else waiter?.resolve(message.result);
-    });
-    this.worker.on('error', (error) => {
-      for (const waiter of this.waiting.values()) waiter.reject(error);
-      this.waiting.clear();
-    });
-  }
+  private readonly worker = new WorkerClient<PoolRequest>(path.join(__dirname, 'sse-subscribers.js'), ROLE);
 
   private ask<T>(request: PoolRequest): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, request });
-    });
+    return this.worker.ask<T>(request);
   }
 
   connect(url: string, key: string, count: number): Promise<unknown> {
@@ -434,8 +408,7 @@ export class SubscriberThread {
     return this.ask({ kind: 'measure', acks });
   }
 
-  async close(): Promise<void> {
-    await this.ask({ kind: 'close' }).catch(() => undefined);
-    await this.worker.terminate();
+  close(): Promise<void> {
+    return this.worker.close({ kind: 'close' });
   }
 }

@@ -28,12 +28,14 @@
  * the event id of `data:`, from bytes) in slices of about 1 ms between reads. Until 2026-11-30
  * the subscribers shared the writers' thread and timed each frame after parsing everything read
  * before it, which added 20-35 ms to sse-open's p95 (bench/RESULTS.md, 2026-11-30 notes). The
- * bench still shares the machine's 2 cores with the host, so the figures err on the slow side.
+ * webhook receiver has a worker thread of its own too (lib/webhook-receiver-thread.ts), timing a
+ * delivery when its body has arrived. The bench still shares the machine's 2 cores with the host,
+ * so the figures err on the slow side.
  */
 import * as http from 'node:http';
-import { startWebhookReceiver, type WebhookReceiver } from '../../tests/helpers/webhook-receiver';
 import { subscribeWebhook } from './propagation';
 import { latencyHistogram, SubscriberThread } from './sse-subscribers';
+import { ReceiverThread } from './webhook-receiver-thread';
 
 export type SseScenario = 'sse-open' | 'sse-closed' | 'sse-storm';
 export const SSE_SCENARIOS: readonly SseScenario[] = ['sse-open', 'sse-closed', 'sse-storm'];
@@ -165,24 +167,10 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
   const syncTimes = latencyHistogram();
   const counts = { answered: 0, non2xx: 0, errors: 0, notSent: 0 };
   let seq = 0;
-  let receiver: WebhookReceiver | undefined;
-  /** Webhook arrivals per event id: the first (epoch ms, as the acks) and how many. */
-  const hooks = new Map<string, { at: number; count: number }>();
-  let unverified = 0;
-  const hookTotals = { posts: 0, events: 0 };
+  const receiver = options.webhook ? new ReceiverThread() : undefined;
   try {
-    if (options.webhook) {
-      receiver = await startWebhookReceiver({ parse: false, keepDeliveries: false });
-      receiver.onDelivery((d) => {
-        if (d.verified !== true) unverified += 1;
-        hookTotals.posts += 1;
-        hookTotals.events += d.eventIds.length;
-        for (const id of d.eventIds) {
-          const seen = hooks.get(id);
-          if (seen) seen.count += 1;
-          else hooks.set(id, { at: performance.timeOrigin + d.receivedAt, count: 1 });
-        }
-      });
+    if (receiver) {
+      await receiver.start();
       await subscribeWebhook(options, receiver);
     }
     await subscribers.connect(streamUrl, options.adminKey, options.subscribers);
@@ -259,9 +247,9 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
     // Drain: every acknowledged event must reach every subscriber.
     const drainStart = performance.now();
     const ids = [...acks.keys()];
-    const hooksMissing = () => (receiver ? ids.filter((id) => !hooks.has(id)).length : 0);
+    const hooksMissing = async () => (receiver ? receiver.missing(ids) : 0);
     while (
-      ((await subscribers.missing(ids)) > 0 || hooksMissing() > 0) &&
+      ((await subscribers.missing(ids)) > 0 || (await hooksMissing()) > 0) &&
       performance.now() - drainStart < options.drainCapS * 1000
     )
       await sleep(100);
@@ -290,20 +278,24 @@ export async function runSse(options: SseOptions): Promise<SseResult> {
       drainS,
     };
     if (receiver) {
+      const { arrivals, unverified, posts, events } = await receiver.arrivals();
+      const firstAt = new Map(arrivals.map(([id, at]) => [id, at]));
       const latency = latencyHistogram();
       for (const [id, ack] of acks) {
-        const got = hooks.get(id);
-        if (ack.measured && got) latency.recordValue(Math.max(1, Math.round((got.at - ack.at) * 1000)));
+        const at = firstAt.get(id);
+        if (ack.measured && at !== undefined)
+          latency.recordValue(Math.max(1, Math.round((at - ack.at) * 1000)));
       }
       result.webhook = {
         p50: latency.getValueAtPercentile(50) / 1000,
         p95: latency.getValueAtPercentile(95) / 1000,
         p99: latency.getValueAtPercentile(99) / 1000,
         max: latency.maxValue / 1000,
-        lost: hooksMissing(),
-        duplicated: [...hooks.values()].filter((h) => h.count > 1).length,
+        lost: await hooksMissing(),
+        duplicated: arrivals.filter(([, , count]) => count > 1).length,
         unverified,
-        ...hookTotals,
+        posts,
+        events,
       };
     }
     if (stormed) {

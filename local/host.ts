@@ -29,16 +29,25 @@ export function findProjectRoot(from: string): string {
 }
 
 interface HostJson {
-  extensions?: { http?: { routePrefix?: string }; serviceBus?: { maxConcurrentCalls?: number } };
+  extensions?: {
+    http?: { routePrefix?: string };
+    serviceBus?: { maxConcurrentCalls?: number; maxMessageBatchSize?: number };
+  };
 }
 
 /** The parts of host.json the local host honours, so both hosts behave alike. */
-function readHostJson(root: string): { routePrefix: string; maxConcurrentCalls: number } {
+function readHostJson(root: string): {
+  routePrefix: string;
+  maxConcurrentCalls: number;
+  maxMessageBatchSize: number;
+} {
   const file = path.join(root, 'host.json');
   const parsed = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as HostJson) : {};
   return {
     routePrefix: (parsed.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, ''),
     maxConcurrentCalls: parsed.extensions?.serviceBus?.maxConcurrentCalls ?? 16,
+    // The Service Bus extension's default.
+    maxMessageBatchSize: parsed.extensions?.serviceBus?.maxMessageBatchSize ?? 1000,
   };
 }
 
@@ -72,6 +81,7 @@ export async function startLocalHost(root: string, port: number, accessLog: Acce
   };
   const triggers = await startTriggers(registrations, services, process.env, {
     maxConcurrentCalls: hostJson.maxConcurrentCalls,
+    maxMessageBatchSize: hostJson.maxMessageBatchSize,
     log,
   });
 

@@ -1,14 +1,17 @@
 import { InvocationContext } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
-import type { OutboxEventTopic } from '../shared/services/outbox-event-topic';
+import type { OutboxDelivery, OutboxEventTopic } from '../shared/services/outbox-event-topic';
+import type { BridgeCloudEvent } from '../shared/domain/cloud-event';
 import { busMessageId } from '../shared/domain/cloud-event';
 import type { Registration } from './function-registry';
-import { triggerSubscription } from './service-bus-runner';
+import { batchMetadata, triggerSubscription } from './service-bus-runner';
 
 export interface OutboxTopicRunnerOptions {
   topic: OutboxEventTopic;
-  /** Events handled at once (host.json serviceBus.maxConcurrentCalls). */
+  /** Calls at once (host.json serviceBus.maxConcurrentCalls); a batch is one call. */
   maxConcurrentCalls: number;
+  /** Most events in one call of a `cardinality: 'many'` function (host.json serviceBus.maxMessageBatchSize). */
+  maxMessageBatchSize: number;
   log: (level: string, message: string) => void;
 }
 
@@ -29,35 +32,56 @@ export class OutboxTopicRunner {
 
   async start(): Promise<void> {
     const { topic, subscription } = triggerSubscription(this.registration);
-    const name = this.registration.name;
+    const many = this.registration.options.cardinality === 'many';
     this.stopConsumer = await this.options.topic.consume({
       topic,
       subscription,
       maxConcurrentCalls: this.options.maxConcurrentCalls,
-      handler: async (event, delivery) => {
-        const context = new InvocationContext({
-          invocationId: randomUUID(),
-          functionName: name,
-          triggerMetadata: {
-            messageId: busMessageId(event.id),
-            deliveryCount: delivery.deliveryCount,
-            enqueuedTimeUtc: new Date(delivery.item.body.committedAt).toISOString(),
-            sequenceNumber: delivery.item.seq,
-            subject: event.type,
-            contentType: 'application/cloudevents+json',
-            applicationProperties: {
-              eventType: event.type,
-              ...(event.subject ? { eventSubject: event.subject } : {}),
+      handler: (event, delivery) => this.invoke(event, messageMetadata(event, delivery)),
+      ...(many
+        ? {
+            batch: {
+              maxEvents: this.options.maxMessageBatchSize,
+              // As the trigger gives a batch: the bodies in order, each metadata field as an array.
+              handler: (events, deliveries) =>
+                this.invoke(
+                  events,
+                  batchMetadata(events.map((e, i) => messageMetadata(e, deliveries[i] as OutboxDelivery))),
+                ),
             },
-          },
-          logHandler: (level, ...args) => this.options.log(level, `${name}: ${args.map(String).join(' ')}`),
-        });
-        await this.registration.options.handler(event, context);
-      },
+          }
+        : {}),
     });
+  }
+
+  private async invoke(message: unknown, triggerMetadata: Record<string, unknown>): Promise<void> {
+    const name = this.registration.name;
+    const context = new InvocationContext({
+      invocationId: randomUUID(),
+      functionName: name,
+      triggerMetadata,
+      logHandler: (level, ...args) => this.options.log(level, `${name}: ${args.map(String).join(' ')}`),
+    });
+    await this.registration.options.handler(message, context);
   }
 
   async stop(): Promise<void> {
     await this.stopConsumer?.();
   }
+}
+
+/** The trigger metadata of one event as a bus message. */
+function messageMetadata(event: BridgeCloudEvent, delivery: OutboxDelivery): Record<string, unknown> {
+  return {
+    messageId: busMessageId(event.id),
+    deliveryCount: delivery.deliveryCount,
+    enqueuedTimeUtc: new Date(delivery.item.body.committedAt).toISOString(),
+    sequenceNumber: delivery.item.seq,
+    subject: event.type,
+    contentType: 'application/cloudevents+json',
+    applicationProperties: {
+      eventType: event.type,
+      ...(event.subject ? { eventSubject: event.subject } : {}),
+    },
+  };
 }

@@ -28,7 +28,11 @@ export async function startTriggers(
   registrations: Registration[],
   services: Services,
   env: NodeJS.ProcessEnv,
-  options: { maxConcurrentCalls: number; log: (level: string, message: string) => void },
+  options: {
+    maxConcurrentCalls: number;
+    maxMessageBatchSize: number;
+    log: (level: string, message: string) => void;
+  },
 ): Promise<{ names: string[]; stop: () => Promise<void> }> {
   const runners: Runner[] = [];
   const names: string[] = [];
@@ -70,6 +74,7 @@ export async function startTriggers(
           new ServiceBusRunner(registration, {
             bus: services.embeddedBus,
             maxConcurrentCalls: options.maxConcurrentCalls,
+            maxMessageBatchSize: options.maxMessageBatchSize,
             log: options.log,
           }),
         );
@@ -93,6 +98,7 @@ export async function startTriggers(
             new OutboxTopicRunner(registration, {
               topic: services.outboxTopic,
               maxConcurrentCalls: options.maxConcurrentCalls,
+              maxMessageBatchSize: options.maxMessageBatchSize,
               log: options.log,
             }),
           );

@@ -191,6 +191,21 @@ export function buildServices(
   const onCommit = (items: OutboxItem[]) => commits.publish(items);
   // The event streams' shared tail reads the log at once instead of at its next poll.
   commits.subscribe(() => streams.notifyCommitted());
+  const webhookAttempts = new WebhookAttemptLog(docs, retention, warn);
+  // Deliveries have finished (drain): their attempts are written before the store closes.
+  shutdown.add('clients', 'webhook attempt log', () => webhookAttempts.flush());
+  const webhooks = new WebhookService({
+    store: docs,
+    sender: bus,
+    transport: adapters.webhookTransport,
+    clock,
+    options: config.webhooks,
+    sealer: new SecretSealer(adapters.secretStore, () => clock.now()),
+    attempts: webhookAttempts,
+    eventLimits: limits,
+    onCommit,
+    log: warn,
+  });
   let propagator: EventPublisher;
   let outboxTopic: OutboxEventTopic | undefined;
   let admission: WriteAdmission | undefined;
@@ -206,7 +221,12 @@ export function buildServices(
       onProgress: () => admission?.progress(),
       warn,
     });
-    admission = new WriteAdmission(topic, {
+    // Events wait for the topic's consumers, or for a webhook subscription's POSTs (live attempts).
+    const pressure = {
+      backlog: () => topic.backlog(),
+      lagMs: () => Math.max(topic.lagMs(), webhooks.lagMs()),
+    };
+    admission = new WriteAdmission(pressure, {
       backlogMax: config.events.backlogMax,
       lagMaxMs: config.events.maxLagMs,
       waitMs: config.events.backpressureWaitMs,
@@ -345,9 +365,6 @@ export function buildServices(
   usage.start();
   // The last counts are written while the store is still open.
   shutdown.add('drain', 'usage counts', () => usage.close());
-  const webhookAttempts = new WebhookAttemptLog(docs, retention, warn);
-  // Deliveries have finished (drain): their attempts are written before the store closes.
-  shutdown.add('clients', 'webhook attempt log', () => webhookAttempts.flush());
 
   return {
     config,
@@ -387,18 +404,7 @@ export function buildServices(
     usage,
     rateLimits: new RateLimitService({ store: docs, clock, rules: config.rateLimits }),
     health: new HealthService(store, clock),
-    webhooks: new WebhookService({
-      store: docs,
-      sender: bus,
-      transport: adapters.webhookTransport,
-      clock,
-      options: config.webhooks,
-      sealer: new SecretSealer(adapters.secretStore, () => clock.now()),
-      attempts: webhookAttempts,
-      eventLimits: limits,
-      onCommit,
-      log: warn,
-    }),
+    webhooks,
     commands,
     admin,
     jobTitles,

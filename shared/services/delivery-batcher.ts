@@ -16,9 +16,10 @@ interface Waiting<T, R> {
 }
 
 /**
- * Coalesces items into batches without holding any back: what arrives within one event-loop turn
- * goes out together, and while `maxInFlight` batches are out the rest wait and leave together when
- * one returns. So an idle target gets each item at once, and a busy one gets fewer, larger batches
+ * Coalesces items into batches without holding any back: what is added by the promise jobs already
+ * queued when the first item arrives (the events of one commit, or of one trigger batch, each
+ * reaching `add` after the same awaits) goes out together, and while `maxInFlight` batches are out
+ * the rest wait and leave together when one returns. So an idle target gets each item at once, and a busy one gets fewer, larger batches
  * instead of a queue of single sends. Every item's promise settles with its batch's outcome.
  * Items leave in arrival order. The waiting items are bounded by the callers (each awaits its own).
  */
@@ -37,14 +38,21 @@ export class DeliveryBatcher<T, R> {
     return new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, weight: this.weigh(item), resolve, reject });
       if (!this.scheduled && this.inFlight < this.limits.maxInFlight) {
-        // The turn's other items join this batch.
+        // A microtask, not nextTick or setImmediate: those wait for every promise job of the turn
+        // (a commit's acknowledgements, its stream frames), which delayed a batch by ~16 ms under
+        // load (bench/RESULTS.md, 2026-12-01). Items whose jobs are already queued still join.
         this.scheduled = true;
-        setImmediate(() => {
+        queueMicrotask(() => {
           this.scheduled = false;
           this.pump();
         });
       }
     });
+  }
+
+  /** The item that has waited longest to be sent (undefined: none waits). */
+  oldestWaiting(): T | undefined {
+    return this.waiting[0]?.item;
   }
 
   /** True when nothing waits and nothing is out (the batcher may be dropped). */

@@ -22,12 +22,25 @@ export interface OutboxDelivery {
   item: OutboxItem;
 }
 
+/**
+ * A consumer whose function takes events in batches (the trigger's `cardinality: 'many'`): each
+ * call gets up to `maxEvents` waiting events in commit order, and succeeds or fails as a whole.
+ */
+export interface OutboxBatchHandling {
+  /** Most events in one call (host.json serviceBus.maxMessageBatchSize). */
+  maxEvents: number;
+  handler: (events: BridgeCloudEvent[], deliveries: OutboxDelivery[]) => Promise<void>;
+}
+
 export interface OutboxConsumerSpec {
   topic: string;
   /** Its name, event-type filter and delivery limit (from the bus topology). */
   subscription: SubscriptionSpec;
+  /** One event per call; unused when `batch` is given. */
   handler: (event: BridgeCloudEvent, delivery: OutboxDelivery) => Promise<void>;
-  /** Events handled at once (host.json serviceBus.maxConcurrentCalls). */
+  /** Batches instead of single events. */
+  batch?: OutboxBatchHandling;
+  /** Calls at once (host.json serviceBus.maxConcurrentCalls; with `batch`, batches at once). */
   maxConcurrentCalls: number;
 }
 
@@ -173,6 +186,8 @@ class OutboxConsumer {
   private readonly attempts = new Map<number, number>();
   /** Quarantined events sent again by an admin: outside the checkpoint's bookkeeping. */
   private readonly redeliveries: OutboxItem[] = [];
+  /** Events of a failed batch: until handled, each goes alone, so one bad event fails only itself. */
+  private readonly alone = new Set<number>();
   /** Unknown events the durable path saw once, taken at the next check: see `check`. */
   private readonly suspects = new Map<number, OutboxItem>();
   /** Event sequences above the checkpoint that `check` has read, in order. */
@@ -299,21 +314,34 @@ class OutboxConsumer {
   }
 
   private dispatch(): void {
-    while (!this.stopped && this.inFlight.size < this.spec.maxConcurrentCalls) {
+    while (!this.stopped && this.active.size < this.spec.maxConcurrentCalls) {
       const redelivery = this.redeliveries.shift();
       if (redelivery) {
-        this.track(this.deliver(redelivery, 1, true));
+        this.track(this.redeliver1(redelivery));
         continue;
       }
-      const item = this.queue.shift();
-      if (!item) return;
+      const group = this.takeGroup();
+      if (group.length === 0) return;
       // The oldest waiting event changed: backpressure may let writes through.
       this.o.onProgress?.();
-      const deliveryCount = (this.attempts.get(item.seq) ?? 0) + 1;
-      const work = this.deliver(item, deliveryCount, false);
-      this.inFlight.set(item.seq, { item, work });
+      const work = this.deliver(group);
+      for (const item of group) this.inFlight.set(item.seq, { item, work });
       this.track(work);
     }
+  }
+
+  /** The next call's events: one, or with `batch` up to its size (an event of a failed batch alone). */
+  private takeGroup(): OutboxItem[] {
+    const first = this.queue.shift();
+    if (!first) return [];
+    const group = [first];
+    const batch = this.spec.batch;
+    if (!batch || this.alone.has(first.seq)) return group;
+    for (let next = this.queue[0]; next && group.length < batch.maxEvents; next = this.queue[0]) {
+      if (this.alone.has(next.seq)) break;
+      group.push(this.queue.shift() as OutboxItem);
+    }
+    return group;
   }
 
   private track(work: Promise<void>): void {
@@ -324,18 +352,34 @@ class OutboxConsumer {
     });
   }
 
-  private async deliver(item: OutboxItem, deliveryCount: number, redelivery: boolean): Promise<void> {
-    let failure: unknown;
+  /** Calls the function with the items; resolves to its failure (undefined: it succeeded). */
+  private async invoke(items: OutboxItem[], deliveries: OutboxDelivery[]): Promise<unknown> {
     try {
-      await this.spec.handler(withSequence(item.body.event, item.seq), { deliveryCount, item });
+      const events = items.map((item) => withSequence(item.body.event, item.seq));
+      if (this.spec.batch) await this.spec.batch.handler(events, deliveries);
+      else await this.spec.handler(events[0] as BridgeCloudEvent, deliveries[0] as OutboxDelivery);
+      return undefined;
     } catch (error) {
-      failure = error;
+      return error ?? new Error('the function failed');
     }
-    if (redelivery) {
-      if (failure === undefined) this.o.metrics.recordPublished(0);
-      else await this.quarantine(item, failure, 1);
-      return;
-    }
+  }
+
+  /** An admin's redelivery of a quarantined event: once, outside the checkpoint's bookkeeping. */
+  private async redeliver1(item: OutboxItem): Promise<void> {
+    const failure = await this.invoke([item], [{ deliveryCount: 1, item }]);
+    if (failure === undefined) this.o.metrics.recordPublished(0);
+    else await this.quarantine(item, failure, 1);
+  }
+
+  private async deliver(items: OutboxItem[]): Promise<void> {
+    const deliveries = items.map((item) => ({ deliveryCount: (this.attempts.get(item.seq) ?? 0) + 1, item }));
+    const failure = await this.invoke(items, deliveries);
+    // A failed batch: its events go alone from now on, so only a bad one keeps failing.
+    if (failure !== undefined && items.length > 1) for (const item of items) this.alone.add(item.seq);
+    await Promise.all(deliveries.map(({ item, deliveryCount }) => this.settle(item, deliveryCount, failure)));
+  }
+
+  private async settle(item: OutboxItem, deliveryCount: number, failure: unknown): Promise<void> {
     this.inFlight.delete(item.seq);
     if (failure === undefined) return this.handledNow(item);
     if (
@@ -359,6 +403,7 @@ class OutboxConsumer {
 
   private handledNow(item: OutboxItem): void {
     this.known.delete(item.seq);
+    this.alone.delete(item.seq);
     this.attempts.delete(item.seq);
     this.done.add(item.seq);
     this.dirty = true;

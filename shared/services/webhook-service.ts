@@ -118,7 +118,11 @@ export const LIVE_DEADLINE_MS = 1_000;
 const SLOW_FOR_MS = 30_000;
 const MAX_LATE_DELIVERIES = 10_000;
 /** Batched POSTs out at once per subscription: while they are, the next events gather. */
-const BATCHES_IN_FLIGHT = 2;
+const BATCHES_IN_FLIGHT = 8;
+/** Single-event POSTs out at once per subscription (the transport's connections per endpoint). */
+const SINGLE_POSTS_IN_FLIGHT = 64;
+/** How long `lagMs` reuses its answer (every event-producing write asks). */
+const LAG_CACHE_MS = 5;
 
 /** One event of a POST: its task and its serialised CloudEvent. */
 interface Outgoing {
@@ -129,6 +133,8 @@ interface Outgoing {
 /** One event waiting in a subscription's batcher, with the subscription document it came with. */
 interface BatchItem extends Outgoing {
   sub: SubscriptionDocument;
+  /** When it started waiting to be sent (clock ms). */
+  queuedAt: number;
 }
 
 const isBatched = (sub: SubscriptionDocument) => sub.maxEventsPerBatch !== undefined;
@@ -206,8 +212,9 @@ export class WebhookService {
   private readonly lateDelivered = new Set<string>();
   /** Signers per subscription (a Webhook decodes its secret once), rebuilt when the list is re-read. */
   private signers = new Map<string, { secret: string; webhook: Webhook }>();
-  /** The live first attempts of batched subscriptions, gathered per subscription. */
+  /** The live first attempts, per subscription: batched, or one per POST with a bound on those out. */
   private readonly batchers = new Map<string, DeliveryBatcher<BatchItem, true | Failure>>();
+  private lag: { at: number; value: number } | undefined;
 
   /** A subscription owned by `owner`: only it and admins see and manage it (and its dead letters). */
   async subscribe(
@@ -352,9 +359,7 @@ export class WebhookService {
       timer = setTimeout(() => resolve('late'), LIVE_DEADLINE_MS);
       timer.unref();
     });
-    const attempt = isBatched(sub)
-      ? this.batcherFor(sub).add({ sub, task, body })
-      : this.post(sub, task, body);
+    const attempt = this.batcherFor(sub).add({ sub, task, body, queuedAt: now });
     const first = await Promise.race([attempt, deadline]);
     clearTimeout(timer);
     if (first !== 'late') {
@@ -371,7 +376,24 @@ export class WebhookService {
     return 'scheduled';
   }
 
-  /** The subscription's batcher; each batch is sent with the newest document any of its events came with. */
+  /**
+   * How long the oldest first attempt has waited to be sent, ms (0 when none waits): events queue
+   * here while a subscription has all its POSTs out. Backpressure reads it with the topic's lag,
+   * so writers slow to the pace of the slowest live subscription instead of the queue growing.
+   */
+  lagMs(): number {
+    const now = this.clock.now();
+    if (this.lag && now - this.lag.at < LAG_CACHE_MS) return this.lag.value;
+    let oldest = now;
+    for (const batcher of this.batchers.values()) {
+      const first = batcher.oldestWaiting();
+      if (first && first.queuedAt < oldest) oldest = first.queuedAt;
+    }
+    this.lag = { at: now, value: now - oldest };
+    return this.lag.value;
+  }
+
+  /** The subscription's batcher (one event per POST without maxEventsPerBatch); each batch is sent with the newest document any of its events came with. */
   private batcherFor(sub: SubscriptionDocument): DeliveryBatcher<BatchItem, true | Failure> {
     let batcher = this.batchers.get(sub.id);
     if (!batcher) {
@@ -386,7 +408,7 @@ export class WebhookService {
         {
           maxItems: sub.maxEventsPerBatch ?? 1,
           maxWeight: MAX_BATCH_BYTES,
-          maxInFlight: BATCHES_IN_FLIGHT,
+          maxInFlight: isBatched(sub) ? BATCHES_IN_FLIGHT : SINGLE_POSTS_IN_FLIGHT,
         },
         (item) => Buffer.byteLength(item.body),
       );

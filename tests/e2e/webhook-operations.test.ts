@@ -232,6 +232,8 @@ test('maxEventsPerBatch: concurrent changes arrive as verified CloudEvent batche
   expect(res.status).toBe(201);
   expect(res.body.maxEventsPerBatch).toBe(10);
   receiver.setSecret(res.body.secret);
+  // A receiver slower than the writes: while 8 POSTs wait for their answers, the next events gather.
+  receiver.delayResponses(300);
 
   const ids = await Promise.all(Array.from({ length: 40 }, (_, i) => syncUser(`batch-${i}`, { i })));
   await receiver.waitUntil(
@@ -252,6 +254,7 @@ test('maxEventsPerBatch: concurrent changes arrive as verified CloudEvent batche
   expect([...received].sort()).toEqual([...ids].sort());
   // Each user's events are in commit order (here one each); the events arrived in fewer POSTs.
   expect(accepted.length).toBeLessThan(ids.length);
+  receiver.delayResponses(0);
 
   const attempts = await waitForValue(
     async () => {

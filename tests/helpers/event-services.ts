@@ -19,9 +19,19 @@ import { TEST_ADMIN_KEY } from './test-services';
 export class RecordingTransport implements WebhookTransport {
   readonly posts: { url: string; headers: Record<string, string>; body: string }[] = [];
   answers: (number | Error)[] = [];
+  /** While true, each POST waits (unanswered) until `release()`. */
+  holding = false;
+  private readonly held: (() => void)[] = [];
+
+  /** Lets every held POST have its answer. */
+  release(): void {
+    this.holding = false;
+    for (const go of this.held.splice(0)) go();
+  }
 
   async post(url: string, headers: Record<string, string>, body: string): Promise<{ status: number }> {
     this.posts.push({ url, headers, body });
+    if (this.holding) await new Promise<void>((resolve) => this.held.push(resolve));
     const answer = this.answers.shift() ?? 200;
     if (answer instanceof Error) throw answer;
     return { status: answer };

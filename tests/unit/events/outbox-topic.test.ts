@@ -3,9 +3,13 @@
  * from commit notifications and durably from the event feed behind a checkpoint; a failing event
  * is retried, then quarantined, and never holds back another; memory stays bounded.
  */
+import type { InvocationContext } from '@azure/functions';
+import type { Registration } from '../../../local/function-registry';
+import { OutboxTopicRunner } from '../../../local/outbox-topic-runner';
 import { SqliteDocumentStore } from '../../../shared/adapters/embedded/sqlite-document-store';
 import type { SubscriptionSpec } from '../../../shared/domain/bus-topology';
 import {
+  busMessageId,
   EVENT_MARK_DOC_TYPE,
   eventMarkDocId,
   type BridgeCloudEvent,
@@ -97,6 +101,8 @@ test('delivers each committed event from its commit notification, with its seque
   await waitFor(() => r.got.length === 3, 'three deliveries');
   expect(r.got.map((g) => g.id).sort()).toEqual(['evt-1', 'evt-2', 'evt-3']);
   expect(r.got.every((g) => g.deliveryCount === 1 && /^\d{16}$/.test(g.sequence ?? ''))).toBe(true);
+  // The handler ran (it records on entry); its call settles once the turn's promise jobs have run.
+  await new Promise((resolve) => setImmediate(resolve));
   for (const item of items) expect(await topic.isPublished(item)).toBe(true);
   // Nothing was copied: the store holds the three event documents and the consumer's lease only.
   expect(await w.docs.count({})).toBe(3);
@@ -247,5 +253,110 @@ test('first start on data an earlier bus-topic run published: marked events are 
   expect(await topic.isPublished(published)).toBe(true);
   expect(await topic.isPublished(unpublished)).toBe(true);
   await stop();
+  await w.store.close();
+});
+
+/** A consumer taking batches (`cardinality: 'many'`): records each call's event ids; `fail` decides per call. */
+function batchRecorder(maxEvents: number, fail: (ids: string[]) => boolean = () => false) {
+  const calls: { ids: string[]; counts: number[] }[] = [];
+  const spec: OutboxConsumerSpec = {
+    topic: 'bridge-events',
+    subscription: ALL,
+    maxConcurrentCalls: 1,
+    handler: () => Promise.reject(new Error('a batch consumer is never called with one event')),
+    batch: {
+      maxEvents,
+      handler: async (events, deliveries) => {
+        const ids = events.map((e) => e.id);
+        calls.push({ ids, counts: deliveries.map((d) => d.deliveryCount) });
+        await sleep(20);
+        if (fail(ids)) throw new Error(`refused ${ids.join(',')}`);
+      },
+    },
+  };
+  const delivered = () => calls.flatMap((c) => c.ids);
+  return { calls, spec, delivered };
+}
+
+test('batches: what waits goes in one call, in commit order, up to maxEvents; calls count against maxConcurrentCalls', async () => {
+  const w = world();
+  const topic = w.topic();
+  const r = batchRecorder(3);
+  const stop = await topic.consume(r.spec);
+  const first = await w.commit();
+  topic.publishSoon([first]);
+  // evt-1's call is out (one call at a time): the next five wait, then leave as 3 + 2.
+  const rest = [];
+  for (let i = 0; i < 5; i++) rest.push(await w.commit());
+  topic.publishSoon(rest);
+  await waitFor(() => r.delivered().length === 6, 'six events');
+  expect(r.calls.map((c) => c.ids)).toEqual([['evt-1'], ['evt-2', 'evt-3', 'evt-4'], ['evt-5', 'evt-6']]);
+  expect(r.calls.every((c) => c.counts.every((n) => n === 1))).toBe(true);
+  await waitFor(() => topic.backlog() === 0, 'every call settled');
+  for (const item of [first, ...rest]) expect(await topic.isPublished(item)).toBe(true);
+  await stop();
+  await w.store.close();
+});
+
+test('batches: a failed batch is retried event by event, so only the bad event is quarantined', async () => {
+  const w = world();
+  const topic = w.topic();
+  const r = batchRecorder(10, (ids) => ids.includes('evt-3'));
+  const stop = await topic.consume(r.spec);
+  const items = [];
+  for (let i = 0; i < 4; i++) items.push(await w.commit());
+  topic.publishSoon(items);
+  await waitFor(() => topic.backlog() === 0, 'every event handled or quarantined');
+  const [firstCall, ...retries] = r.calls;
+  expect(firstCall?.ids).toEqual(['evt-1', 'evt-2', 'evt-3', 'evt-4']);
+  // After the failure each went alone: the good ones once (their second delivery), the bad one up to the limit.
+  expect(retries.every((c) => c.ids.length === 1)).toBe(true);
+  for (const id of ['evt-1', 'evt-2', 'evt-4'])
+    expect(retries.filter((c) => c.ids[0] === id).map((c) => c.counts[0])).toEqual([2]);
+  expect(retries.filter((c) => c.ids[0] === 'evt-3').map((c) => c.counts[0])).toEqual([2, 3]);
+  const { items: quarantined } = await w.quarantine.list();
+  expect(quarantined.map((q) => q.eventId)).toEqual(['evt-3']);
+  // Handled ones no longer go alone: new events share a call again.
+  const more = [await w.commit(), await w.commit()];
+  topic.publishSoon(more);
+  await waitFor(() => r.delivered().includes('evt-6'), 'the next events');
+  expect(r.calls[r.calls.length - 1]?.ids).toEqual(['evt-5', 'evt-6']);
+  await stop();
+  await w.store.close();
+});
+
+test("the local host's runner gives a cardinality-many function the batch as the trigger does", async () => {
+  const w = world();
+  const topic = w.topic();
+  const calls: { bodies: BridgeCloudEvent[]; metadata: Record<string, unknown> }[] = [];
+  const registration: Registration = {
+    trigger: 'serviceBusTopic',
+    name: 'webhooks-deliver',
+    options: {
+      connection: 'ServiceBusConnection',
+      topicName: 'bridge-events',
+      subscriptionName: 'webhooks',
+      cardinality: 'many',
+      handler: async (messages: unknown, context: InvocationContext) => {
+        calls.push({ bodies: messages as BridgeCloudEvent[], metadata: context.triggerMetadata ?? {} });
+      },
+    } as Registration['options'],
+  };
+  const runner = new OutboxTopicRunner(registration, {
+    topic,
+    maxConcurrentCalls: 4,
+    maxMessageBatchSize: 100,
+    log: () => undefined,
+  });
+  const items = [await w.commit(), await w.commit()];
+  await runner.start(); // takes what the store holds at once: both, in one call
+  await waitFor(() => calls.length > 0, 'the call');
+  await runner.stop();
+  expect(calls).toHaveLength(1);
+  const [call] = calls;
+  expect(call?.bodies.map((e) => e.id)).toEqual(['evt-1', 'evt-2']);
+  expect(call?.metadata.messageIdArray).toEqual(items.map((i) => busMessageId(i.body.event.id)));
+  expect(call?.metadata.sequenceNumberArray).toEqual(items.map((i) => i.seq));
+  expect(call?.metadata.deliveryCountArray).toEqual([1, 1]);
   await w.store.close();
 });

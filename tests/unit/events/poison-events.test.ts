@@ -12,6 +12,7 @@ import { keyPrincipal } from '../../../shared/services/principal';
 import { LIVE_DEADLINE_MS } from '../../../shared/services/webhook-service';
 import { WriteAdmission } from '../../../shared/services/write-admission';
 import { makeEventHarness, type EventHarness } from '../../helpers/event-services';
+import { makeTestServices } from '../../helpers/test-services';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -171,6 +172,23 @@ describe('write admission (backpressure)', () => {
     expect(error).toBeInstanceOf(ServiceError);
     expect(error).toMatchObject({ kind: 'unavailable', hints: { retryAfterSeconds: 1 } });
     expect(admission.waitingWrites).toBe(0);
+  });
+
+  it("the services' admission also waits for events queued behind a webhook subscription's POSTs", async () => {
+    const { services, cleanup } = makeTestServices({
+      BRIDGE_EVENT_TOPIC: 'outbox',
+      BRIDGE_BACKPRESSURE_WAIT_MS: '30',
+    });
+    try {
+      const admission = services.admission as WriteAdmission;
+      const lag = jest.spyOn(services.webhooks, 'lagMs').mockReturnValue(60_000);
+      const error = await admission.admit().catch((e: unknown) => e);
+      expect(error).toMatchObject({ kind: 'unavailable' });
+      lag.mockReturnValue(0);
+      await expect(admission.admit()).resolves.toBeUndefined();
+    } finally {
+      await cleanup();
+    }
   });
 });
 

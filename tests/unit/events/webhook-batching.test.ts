@@ -36,7 +36,7 @@ describe('batched webhook delivery (maxEventsPerBatch)', () => {
 
     const outcomes = await Promise.all(all.map((e) => h.services.webhooks.fanOut(e)));
     expect(outcomes).toEqual(all.map(() => ({ delivered: 1, scheduled: 0 })));
-    // 12 events, 2 batches out at once: 5 + 5, then the 2 that waited.
+    // 12 events that arrive together: 5 + 5 + 2.
     const posts = h.transport.posts;
     expect(posts.map((p) => (JSON.parse(p.body) as unknown[]).length)).toEqual([5, 5, 2]);
     const received: string[] = [];
@@ -54,6 +54,29 @@ describe('batched webhook delivery (maxEventsPerBatch)', () => {
     const attempts = await h.services.webhooks.attemptsFor(owner, sub.id, 100);
     expect(attempts).toHaveLength(12);
     expect(attempts.map((a) => a.batchSize).sort()).toEqual([2, 2, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5]);
+  });
+
+  it('without it, one event per POST and at most 64 out; the rest wait, and their wait is the lag backpressure reads', async () => {
+    const clock = new ManualClock(Date.now());
+    h = makeEventHarness({}, clock);
+    await h.services.webhooks.subscribe(['user_update'], 'http://127.0.0.1:9/one', owner);
+    const all = await events(70);
+    h.transport.holding = true;
+    const fanOuts = all.map((e) => h.services.webhooks.fanOut(e));
+    await turn();
+    expect(h.transport.posts).toHaveLength(64);
+    expect(h.transport.posts.every((p) => p.headers['content-type'] === 'application/cloudevents+json')).toBe(
+      true,
+    );
+    clock.advance(40);
+    expect(h.services.webhooks.lagMs()).toBe(40);
+    h.transport.release();
+    expect(await Promise.all(fanOuts)).toEqual(all.map(() => ({ delivered: 1, scheduled: 0 })));
+    expect(h.transport.posts.map((p) => (JSON.parse(p.body) as BridgeCloudEvent).id)).toEqual(
+      all.map((e) => e.id),
+    );
+    clock.advance(10);
+    expect(h.services.webhooks.lagMs()).toBe(0);
   });
 
   it('a failed batch is retried event by event, each still as a batch of one', async () => {

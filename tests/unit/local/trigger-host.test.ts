@@ -37,6 +37,7 @@ describe('local trigger host: consumers of the outbox topic', () => {
       {},
       {
         maxConcurrentCalls: 4,
+        maxMessageBatchSize: 1000,
         log: (_level, message) => logs.push(message),
       },
     );

@@ -25,7 +25,7 @@ function manualSend<T>() {
 }
 
 describe('DeliveryBatcher', () => {
-  test('what arrives in one turn leaves together; the rest gather while batches are out', async () => {
+  test('what arrives together leaves together; the rest gather while batches are out', async () => {
     const m = manualSend<number>();
     const batcher = new DeliveryBatcher(m.send, { maxItems: 3, maxWeight: 1000, maxInFlight: 1 });
     const first = [1, 2].map((n) => batcher.add(n));
@@ -46,6 +46,26 @@ describe('DeliveryBatcher', () => {
     m.batches[2]!.answer(true);
     expect(await Promise.all(later)).toEqual(['failed 3,4,5', 'failed 3,4,5', 'failed 3,4,5', 'sent 6']);
     expect(batcher.idle).toBe(true);
+  });
+
+  test('items whose promise jobs are already queued join; the batch leaves before later jobs run', async () => {
+    const m = manualSend<number>();
+    const batcher = new DeliveryBatcher(m.send, { maxItems: 10, maxWeight: 1000, maxInFlight: 1 });
+    // As a trigger batch reaches `add`: each event's fan-out resumes from the same awaited promise.
+    const ready = Promise.resolve();
+    const adds = [1, 2, 3].map((n) => ready.then(() => batcher.add(n)));
+    // Two jobs later, the batch is out: it did not wait for the rest of the turn's promise jobs
+    // (the acknowledgements and stream frames of the same commit), nor for the next turn.
+    const seen = await ready.then(() => undefined).then(() => m.batches.map((b) => b.items));
+    expect(seen).toEqual([[1, 2, 3]]);
+    expect(batcher.oldestWaiting()).toBeUndefined();
+    batcher.add(4).catch(() => undefined);
+    expect(batcher.oldestWaiting()).toBe(4); // waits while the first batch is out
+    m.batches[0]!.answer(true);
+    await Promise.all(adds);
+    await turn();
+    expect(batcher.oldestWaiting()).toBeUndefined();
+    m.batches[1]!.answer(true);
   });
 
   test('a batch stops before maxWeight, but an item heavier than it still goes, alone', async () => {

@@ -4,8 +4,8 @@
  * is retried, then quarantined, and never holds back another; memory stays bounded.
  */
 import type { InvocationContext } from '@azure/functions';
-import type { Registration } from '../../../local/function-registry';
 import { OutboxTopicRunner } from '../../../local/outbox-topic-runner';
+import { topicRegistration } from '../../helpers/registrations';
 import { SqliteDocumentStore } from '../../../shared/adapters/embedded/sqlite-document-store';
 import type { SubscriptionSpec } from '../../../shared/domain/bus-topology';
 import {
@@ -329,19 +329,14 @@ test("the local host's runner gives a cardinality-many function the batch as the
   const w = world();
   const topic = w.topic();
   const calls: { bodies: BridgeCloudEvent[]; metadata: Record<string, unknown> }[] = [];
-  const registration: Registration = {
-    trigger: 'serviceBusTopic',
-    name: 'webhooks-deliver',
-    options: {
-      connection: 'ServiceBusConnection',
-      topicName: 'bridge-events',
-      subscriptionName: 'webhooks',
-      cardinality: 'many',
-      handler: async (messages: unknown, context: InvocationContext) => {
-        calls.push({ bodies: messages as BridgeCloudEvent[], metadata: context.triggerMetadata ?? {} });
-      },
-    } as Registration['options'],
-  };
+  const registration = topicRegistration(
+    'webhooks-deliver',
+    'webhooks',
+    async (messages: unknown, context: InvocationContext) => {
+      calls.push({ bodies: messages as BridgeCloudEvent[], metadata: context.triggerMetadata ?? {} });
+    },
+    { cardinality: 'many' },
+  );
   const runner = new OutboxTopicRunner(registration, {
     topic,
     maxConcurrentCalls: 4,

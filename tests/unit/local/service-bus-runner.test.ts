@@ -6,8 +6,8 @@
 import type { InvocationContext } from '@azure/functions';
 import { EmbeddedBus, subscriptionPath } from '../../../shared/adapters/embedded/embedded-bus';
 import { BUS_TOPOLOGY, EVENTS_TOPIC } from '../../../shared/domain/bus-topology';
-import type { Registration } from '../../../local/function-registry';
 import { ServiceBusRunner } from '../../../local/service-bus-runner';
+import { topicRegistration } from '../../helpers/registrations';
 
 const WEBHOOKS = subscriptionPath(EVENTS_TOPIC, 'webhooks');
 
@@ -22,21 +22,16 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000)
 function setup(fail: (ids: string[]) => boolean) {
   const bus = new EmbeddedBus({ path: ':memory:', topology: BUS_TOPOLOGY });
   const calls: { ids: string[]; metadata: Record<string, unknown> }[] = [];
-  const registration: Registration = {
-    trigger: 'serviceBusTopic',
-    name: 'webhooks-deliver',
-    options: {
-      connection: 'ServiceBusConnection',
-      topicName: EVENTS_TOPIC,
-      subscriptionName: 'webhooks',
-      cardinality: 'many',
-      handler: async (messages: unknown, context: InvocationContext) => {
-        const ids = (messages as { id: string }[]).map((m) => m.id);
-        calls.push({ ids, metadata: context.triggerMetadata ?? {} });
-        if (fail(ids)) throw new Error(`refused ${ids.join(',')}`);
-      },
-    } as Registration['options'],
-  };
+  const registration = topicRegistration(
+    'webhooks-deliver',
+    'webhooks',
+    async (messages: unknown, context: InvocationContext) => {
+      const ids = (messages as { id: string }[]).map((m) => m.id);
+      calls.push({ ids, metadata: context.triggerMetadata ?? {} });
+      if (fail(ids)) throw new Error(`refused ${ids.join(',')}`);
+    },
+    { cardinality: 'many' },
+  );
   const runner = new ServiceBusRunner(registration, {
     bus,
     maxConcurrentCalls: 1,

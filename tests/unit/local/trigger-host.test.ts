@@ -1,26 +1,15 @@
 import { startTriggers } from '../../../local/trigger-host';
-import type { Registration } from '../../../local/function-registry';
-import { EVENTS_TOPIC, REALTIME_SUBSCRIPTION } from '../../../shared/domain/bus-topology';
+import { REALTIME_SUBSCRIPTION } from '../../../shared/domain/bus-topology';
+import { topicRegistration } from '../../helpers/registrations';
 import { makeTestServices } from '../../helpers/test-services';
 
 /** The subscription webhooks-deliver reads (functions/webhooks-deliver.ts). */
 const WEBHOOKS_SUBSCRIPTION = 'webhooks';
 
-const topicFunction = (name: string, subscriptionName: string): Registration => ({
-  trigger: 'serviceBusTopic',
-  name,
-  options: {
-    connection: 'ServiceBusConnection',
-    topicName: EVENTS_TOPIC,
-    subscriptionName,
-    handler: async () => undefined,
-  },
-});
-
 describe('local trigger host: consumers of the outbox topic', () => {
   const registrations = [
-    topicFunction('webhooks-deliver', WEBHOOKS_SUBSCRIPTION),
-    topicFunction('realtime-publish', REALTIME_SUBSCRIPTION),
+    topicRegistration('webhooks-deliver', WEBHOOKS_SUBSCRIPTION),
+    topicRegistration('realtime-publish', REALTIME_SUBSCRIPTION),
   ];
 
   async function consumersWith(

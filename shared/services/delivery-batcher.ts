@@ -19,8 +19,8 @@ interface Waiting<T, R> {
  * Coalesces items into batches without holding any back: what is added by the promise jobs already
  * queued when the first item arrives (the events of one commit, or of one trigger batch, each
  * reaching `add` after the same awaits) goes out together, and while `maxInFlight` batches are out
- * the rest wait and leave together when one returns. So an idle target gets each item at once, and a busy one gets fewer, larger batches
- * instead of a queue of single sends. Every item's promise settles with its batch's outcome.
+ * the rest wait and leave together when one returns. So an idle target gets each item at once, and
+ * a busy one gets fewer, larger batches instead of a queue of single sends. Every item's promise settles with its batch's outcome.
  * Items leave in arrival order. The waiting items are bounded by the callers (each awaits its own).
  */
 export class DeliveryBatcher<T, R> {

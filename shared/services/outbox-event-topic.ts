@@ -317,7 +317,7 @@ class OutboxConsumer {
     while (!this.stopped && this.active.size < this.spec.maxConcurrentCalls) {
       const redelivery = this.redeliveries.shift();
       if (redelivery) {
-        this.track(this.redeliver1(redelivery));
+        this.track(this.redeliverOnce(redelivery));
         continue;
       }
       const group = this.takeGroup();
@@ -365,7 +365,7 @@ class OutboxConsumer {
   }
 
   /** An admin's redelivery of a quarantined event: once, outside the checkpoint's bookkeeping. */
-  private async redeliver1(item: OutboxItem): Promise<void> {
+  private async redeliverOnce(item: OutboxItem): Promise<void> {
     const failure = await this.invoke([item], [{ deliveryCount: 1, item }]);
     if (failure === undefined) this.o.metrics.recordPublished(0);
     else await this.quarantine(item, failure, 1);

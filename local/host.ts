@@ -31,24 +31,34 @@ export function findProjectRoot(from: string): string {
 interface HostJson {
   extensions?: {
     http?: { routePrefix?: string };
-    serviceBus?: { maxConcurrentCalls?: number; maxMessageBatchSize?: number };
+    serviceBus?: { maxConcurrentCalls?: unknown; maxMessageBatchSize?: unknown };
   };
 }
 
 /** The parts of host.json the local host honours, so both hosts behave alike. */
-function readHostJson(root: string): {
+export function readHostJson(root: string): {
   routePrefix: string;
   maxConcurrentCalls: number;
   maxMessageBatchSize: number;
 } {
   const file = path.join(root, 'host.json');
   const parsed = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as HostJson) : {};
+  const serviceBus = parsed.extensions?.serviceBus;
   return {
     routePrefix: (parsed.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, ''),
-    maxConcurrentCalls: parsed.extensions?.serviceBus?.maxConcurrentCalls ?? 16,
+    maxConcurrentCalls: positive('maxConcurrentCalls', serviceBus?.maxConcurrentCalls, 16),
     // The Service Bus extension's default.
-    maxMessageBatchSize: parsed.extensions?.serviceBus?.maxMessageBatchSize ?? 1000,
+    maxMessageBatchSize: positive('maxMessageBatchSize', serviceBus?.maxMessageBatchSize, 1000),
   };
+}
+
+/** A host.json count: absent (the default), a positive integer, or the host does not start. */
+function positive(name: string, value: unknown, byDefault: number): number {
+  if (value === undefined) return byDefault;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1) return value;
+  throw new Error(
+    `host.json extensions.serviceBus.${name} must be a positive integer, not ${JSON.stringify(value)}`,
+  );
 }
 
 /**

@@ -11,6 +11,7 @@ import type { BridgeCloudEvent } from '../shared/domain/cloud-event';
  */
 export async function webhooksDeliver(messages: unknown[], context: InvocationContext): Promise<void> {
   const events = messages as BridgeCloudEvent[];
+  // Every fan-out finishes before the call fails: a redelivery must not overlap deliveries still out.
   const outcomes = await Promise.allSettled(events.map((event) => getServices().webhooks.fanOut(event)));
   let delivered = 0;
   let scheduled = 0;

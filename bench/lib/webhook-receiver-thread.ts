@@ -6,7 +6,7 @@
  * Arrivals are epoch ms (performance.timeOrigin + performance.now()), as the writers' acknowledgements.
  *
  * Messages, main → worker (each answered once, with the same `id`):
- *   start {batch?}     the receiver listens → {url}
+ *   start              the receiver listens → {url}
  *   secret {secret}    verify deliveries with the subscription's secret
  *   missing {ids}      how many of these event ids have not arrived yet → {missing}
  *   arrivals           → {arrivals: [id, firstAt, count][], unverified, posts, events}
